@@ -1,0 +1,338 @@
+"""Constraints on counterfactuals, compiled once and used by every search.
+
+Box constraints (which features may vary, permitted ranges and category
+sets, one-direction changes, integrality, seen categories) are turned into
+per-query bounds that every search samples and mutates *inside*, so they
+hold by construction. User predicates are black boxes: every search
+evaluates them on each batch of candidates together with the model, treats
+failing candidates as inadmissible while searching, and the final rows are
+checked once more.
+"""
+
+import inspect
+import numbers
+
+import numpy as np
+
+
+from skcfx.exceptions import InfeasibleConstraintsError
+
+__all__ = ["Constraints", "QueryBounds"]
+
+_DIRECTIONS = {"increasing": 1, "decreasing": -1, "increase": 1, "decrease": -1}
+
+
+def _ceil_to(x, dec):
+    if dec is None:
+        return x
+    f = 10.0**dec
+    return np.ceil(np.round(x * f, 9)) / f
+
+
+def _floor_to(x, dec):
+    if dec is None:
+        return x
+    f = 10.0**dec
+    return np.floor(np.round(x * f, 9)) / f
+
+
+class QueryBounds:
+    """Admissible region of each query: a box, plus allowed category codes.
+
+    Attributes
+    ----------
+    lo, hi : ndarray of shape (n_queries, n_features)
+        Inclusive bounds (category codes for categorical columns).
+    allowed : dict int -> ndarray of bool, shape (n_queries, n_categories)
+        Allowed codes of each categorical column.
+    feasible : ndarray of bool, shape (n_queries,)
+        False when the constraints leave no admissible change.
+    reason : ndarray of object
+        Why a query is infeasible ("" when feasible).
+    """
+
+    def __init__(self, lo, hi, allowed, feasible, reason, varying):
+        self.lo = lo
+        self.hi = hi
+        self.allowed = allowed
+        self.feasible = feasible
+        self.reason = reason
+        self.varying = varying  # (n, d) bool: cells that can take >1 value
+
+    def take(self, idx):
+        """Bounds of a subset of the queries."""
+        return QueryBounds(
+            self.lo[idx],
+            self.hi[idx],
+            {j: a[idx] for j, a in self.allowed.items()},
+            self.feasible[idx],
+            self.reason[idx],
+            self.varying[idx],
+        )
+
+
+class Constraints:
+    """Compiled constraint set.
+
+    Parameters
+    ----------
+    space : FeatureSpace
+    features_to_vary : "all" or list of str
+    permitted_range : dict or None
+        ``{numeric column: (low, high)}`` closed interval (``None`` for an
+        open side); ``{categorical column: [allowed values]}``.
+    monotonic : dict or None
+        ``{column: "increasing" | "decreasing"}``; categorical columns must
+        be ordered categoricals.
+    predicates : callable, list of callables or None
+        ``f(candidates)`` or ``f(candidates, queries)`` returning a boolean
+        mask, one entry per candidate row.
+    """
+
+    def __init__(self, space, features_to_vary="all", permitted_range=None,
+                 monotonic=None, predicates=None):
+        self.space = space
+        names = space.names
+        d = space.n_features
+        index = {n: j for j, n in enumerate(names)}
+
+        def _lookup(param, name):
+            if name not in index:
+                raise ValueError(
+                    f"{param} names unknown column {name!r}; known columns: "
+                    f"{names}."
+                )
+            return index[name]
+
+        # -- features_to_vary
+        self.vary = np.zeros(d, dtype=bool)
+        if isinstance(features_to_vary, str) and features_to_vary == "all":
+            self.vary[:] = True
+        else:
+            if isinstance(features_to_vary, str):
+                features_to_vary = [features_to_vary]
+            for name in features_to_vary:
+                self.vary[_lookup("features_to_vary", str(name))] = True
+        if not self.vary.any():
+            raise InfeasibleConstraintsError(
+                f"features_to_vary={list(features_to_vary)!r} lets no feature "
+                "vary, so no counterfactual can exist."
+            )
+
+        # -- permitted_range
+        self.lower = space.lower.astype(float).copy()
+        self.upper = space.upper.astype(float).copy()
+        self.strict = np.zeros(d, dtype=bool)
+        self.allowed_global = {
+            j: np.ones(len(space.categories[j]), dtype=bool)
+            for j in space.categorical
+        }
+        for name, rng in (permitted_range or {}).items():
+            j = _lookup("permitted_range", str(name))
+            self.strict[j] = True
+            if space.is_categorical[j]:
+                if isinstance(rng, str) or not hasattr(rng, "__iter__"):
+                    raise ValueError(
+                        f"permitted_range[{name!r}] must be a list of allowed "
+                        f"categories for a categorical column; got {rng!r}."
+                    )
+                cats = space.categories[j]
+                known = {c: i for i, c in enumerate(cats)}
+                unknown = [v for v in rng if v not in known]
+                if unknown:
+                    raise ValueError(
+                        f"permitted_range[{name!r}] holds categories unseen "
+                        f"during fit: {unknown}; known: {list(cats)}."
+                    )
+                mask = np.zeros(len(cats), dtype=bool)
+                mask[[known[v] for v in rng]] = True
+                if not mask.any():
+                    raise InfeasibleConstraintsError(
+                        f"permitted_range[{name!r}] is empty."
+                    )
+                self.allowed_global[j] = mask
+            else:
+                try:
+                    low, high = rng
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(
+                        f"permitted_range[{name!r}] must be a (low, high) pair "
+                        f"for a numeric column; got {rng!r}."
+                    ) from exc
+                low = -np.inf if low is None else float(low)
+                high = np.inf if high is None else float(high)
+                if not low <= high:
+                    raise InfeasibleConstraintsError(
+                        f"permitted_range[{name!r}]=({low}, {high}) is empty: "
+                        "low must not exceed high."
+                    )
+                dec = space.decimals[j]
+                if _ceil_to(low, dec) > _floor_to(high, dec):
+                    raise InfeasibleConstraintsError(
+                        f"permitted_range[{name!r}]=({low}, {high}) contains "
+                        f"no value with {dec} decimals."
+                    )
+                # open sides fall back to the training range
+                self.lower[j] = low if np.isfinite(low) else min(
+                    space.lower[j], high
+                )
+                self.upper[j] = high if np.isfinite(high) else max(
+                    space.upper[j], low
+                )
+
+        # -- monotonic
+        self.direction = np.zeros(d, dtype=int)
+        for name, how in (monotonic or {}).items():
+            j = _lookup("monotonic", str(name))
+            if isinstance(how, numbers.Integral) and how in (-1, 1):
+                sign = int(how)
+            elif isinstance(how, str) and how in _DIRECTIONS:
+                sign = _DIRECTIONS[how]
+            else:
+                raise ValueError(
+                    f"monotonic[{name!r}] must be 'increasing' or "
+                    f"'decreasing'; got {how!r}."
+                )
+            if space.is_categorical[j] and not space.ordered[j]:
+                raise ValueError(
+                    f"monotonic[{name!r}] needs an order on the categories; "
+                    "make the column an ordered pandas Categorical."
+                )
+            self.direction[j] = sign
+
+        # -- predicates
+        if predicates is None:
+            predicates = []
+        elif callable(predicates):
+            predicates = [predicates]
+        self.predicates = list(predicates)
+        self._pred_arity = []
+        for f in self.predicates:
+            if not callable(f):
+                raise TypeError(
+                    f"predicates must hold callables; got {f!r}."
+                )
+            self._pred_arity.append(_n_positional(f))
+
+    # ------------------------------------------------------------ per query
+    def bounds(self, Zq):
+        """Per-query admissible box and category sets."""
+        space = self.space
+        n, d = Zq.shape
+        lo = np.broadcast_to(self.lower, (n, d)).copy()
+        hi = np.broadcast_to(self.upper, (n, d)).copy()
+        soft = ~self.strict
+        lo[:, soft] = np.minimum(lo[:, soft], Zq[:, soft])
+        hi[:, soft] = np.maximum(hi[:, soft], Zq[:, soft])
+        inc, dec = self.direction > 0, self.direction < 0
+        lo[:, inc] = np.maximum(lo[:, inc], Zq[:, inc])
+        hi[:, dec] = np.minimum(hi[:, dec], Zq[:, dec])
+        for j in space.numeric:
+            if self.vary[j]:
+                lo[:, j] = _ceil_to(lo[:, j], space.decimals[j])
+                hi[:, j] = _floor_to(hi[:, j], space.decimals[j])
+        frozen = ~self.vary
+        # a frozen feature must already satisfy a strict range
+        outside = (Zq < self.lower) | (Zq > self.upper)
+        bad_frozen = frozen & self.strict & outside
+        lo[:, frozen] = Zq[:, frozen]
+        hi[:, frozen] = Zq[:, frozen]
+        empty = lo > hi + 1e-12
+        allowed = {}
+        for j in space.categorical:
+            codes = np.arange(len(space.categories[j]))
+            mask = np.broadcast_to(self.allowed_global[j], (n, len(codes))).copy()
+            q = Zq[:, j].astype(np.intp)
+            if not self.strict[j]:
+                mask[np.arange(n), q] = True
+            mask &= (codes >= lo[:, j, None] - 0.5) & (codes <= hi[:, j, None] + 0.5)
+            if not self.vary[j]:
+                keep = mask[np.arange(n), q].copy()
+                mask[:] = False
+                mask[np.arange(n), q] = keep
+            allowed[j] = mask
+            empty[:, j] |= ~mask.any(axis=1)
+        varying = hi > lo + 1e-12
+        for j in space.categorical:
+            varying[:, j] = allowed[j].sum(axis=1) > 1
+        varying &= self.vary
+        feasible = ~(empty.any(axis=1) | bad_frozen.any(axis=1))
+        reason = np.full(n, "", dtype=object)
+        for i in np.flatnonzero(~feasible):
+            cols = [space.names[j] for j in np.flatnonzero(empty[i] | bad_frozen[i])]
+            reason[i] = f"no admissible value for {cols}"
+        none_vary = feasible & ~varying.any(axis=1)
+        reason[none_vary] = "no feature can take another admissible value"
+        feasible &= ~none_vary
+        return QueryBounds(lo, hi, allowed, feasible, reason, varying)
+
+    # --------------------------------------------------------------- checks
+    def cell_violations(self, Zq, Zc):
+        """Boolean (m, d) matrix of cells breaking a constraint.
+
+        ``Zq`` holds the query of each counterfactual row (aligned with
+        ``Zc``). Checked: frozen features changed, values outside a
+        permitted range or category set, one-direction changes the wrong
+        way, values off an integer (or decimal) grid.
+        """
+        space = self.space
+        changed = space.changed(Zq, Zc)
+        bad = changed & ~self.vary
+        num = space.numeric
+        tol = 1e-9 * np.maximum(1.0, np.abs(Zc[:, num]))
+        bad[:, num] |= self.strict[num] & (
+            (Zc[:, num] < self.lower[num] - tol) | (Zc[:, num] > self.upper[num] + tol)
+        )
+        for j in space.categorical:
+            if self.strict[j]:
+                bad[:, j] |= ~self.allowed_global[j][Zc[:, j].astype(np.intp)]
+        bad |= changed & (self.direction > 0) & (Zc < Zq)
+        bad |= changed & (self.direction < 0) & (Zc > Zq)
+        for j in num:
+            dec = space.decimals[j]
+            if dec is not None:
+                bad[:, j] |= np.abs(np.round(Zc[:, j], dec) - Zc[:, j]) > 1e-9
+        return bad
+
+    def predicate_mask(self, candidates, queries):
+        """AND of the user predicates on decoded candidate rows.
+
+        Parameters
+        ----------
+        candidates, queries : DataFrame
+            Aligned row by row (``queries`` repeats each candidate's query).
+
+        Returns
+        -------
+        mask : ndarray of bool, shape (n_candidates,)
+        """
+        m = len(candidates)
+        ok = np.ones(m, dtype=bool)
+        for f, arity in zip(self.predicates, self._pred_arity):
+            out = f(candidates, queries) if arity >= 2 else f(candidates)
+            out = np.asarray(out)
+            if out.shape != (m,):
+                raise ValueError(
+                    f"predicate {getattr(f, '__name__', f)!r} must return one "
+                    f"boolean per candidate row, shape ({m},); got shape "
+                    f"{out.shape}."
+                )
+            ok &= out.astype(bool)
+        return ok
+
+
+def _n_positional(f):
+    try:
+        sig = inspect.signature(f)
+    except (TypeError, ValueError):
+        return 1
+    params = [
+        p
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return 2
+    return len(params)
+
+

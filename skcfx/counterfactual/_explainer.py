@@ -1,0 +1,830 @@
+"""CounterfactualExplainer: diverse, constrained counterfactuals."""
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import (
+    BaseEstimator,
+    MetaEstimatorMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+    is_regressor,
+)
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+)
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skcfx.counterfactual._constraints import Constraints
+from skcfx.counterfactual._explanations import STATUS, CounterfactualExplanations
+from skcfx.counterfactual._feature_space import (
+    FeatureSpace,
+    categorical_columns_from_estimator,
+)
+from skcfx.counterfactual._genetic import genetic_search
+from skcfx.counterfactual._kdtree import (
+    TrainingIndex,
+    kdtree_search,
+    projected_neighbors,
+)
+from skcfx.counterfactual._random import random_search
+from skcfx.counterfactual._search import Oracle, Problem, finalize
+from skcfx.exceptions import NoCounterfactualWarning
+from skcfx.utils._docstrings import substitute
+
+__all__ = ["CounterfactualExplainer"]
+
+_DEFAULTS = {  # (n_candidates, max_iter) per method
+    "random": (500, 10),
+    "genetic": (100, 40),
+    "kdtree": (100, 3),
+}
+_MAX_CHUNK = 256
+
+
+@substitute()
+class CounterfactualExplainer(
+    OneToOneFeatureMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
+):
+    """Diverse counterfactual explanations under exact constraints.
+
+    For each query row, finds up to ``n_counterfactuals`` rows that are
+    close to it (Wachter et al.'s proximity), change few features, differ
+    from each other (DiCE's diversity), respect every constraint exactly,
+    and that the model predicts as the desired class (or within the desired
+    range). Works on raw pandas data through the user's own Pipeline: the
+    search happens in the raw feature space and the model sees raw rows.
+
+    Read more in the :ref:`User Guide <counterfactual>`.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The model to explain, with ``fit`` and ``predict`` (and preferably
+        ``predict_proba``). It is cloned and fitted in :meth:`fit`; pass
+        ``sklearn.frozen.FrozenEstimator(model)`` to explain a trained model
+        as it is.
+    method : {{"genetic", "random", "kdtree"}}, default="genetic"
+        Search method (see Notes).
+    n_counterfactuals : int, default=4
+        Counterfactuals returned per query (fewer when fewer exist).
+    desired_class : "opposite", int, str or bool, default="opposite"
+        Class the counterfactuals must be predicted as. ``"opposite"`` is the
+        other class for a binary model and "any class but the query's" for
+        a multi-class one. Classification only.
+    desired_range : tuple (low, high), default=None
+        Closed interval the prediction must reach. Regression only, and then
+        required.
+    features_to_vary : "all" or list of str, default="all"
+        Columns that may change; the others stay exactly as in the query.
+    permitted_range : dict, default=None
+        ``{{numeric column: (low, high)}}`` closed interval (``None`` for an
+        open side) and ``{{categorical column: [allowed categories]}}``. A
+        counterfactual's value of such a column always lies in it (even when
+        the query's does not). Other columns stay within their training
+        range (extended to the query's value).
+    monotonic : dict, default=None
+        ``{{column: "increasing" | "decreasing"}}``: the column may only move
+        in that direction. Categorical columns must be ordered pandas
+        Categoricals.
+    predicates : callable or list of callables, default=None
+        Feasibility rules. Each is called as ``f(candidates)`` or, if it
+        takes two arguments, ``f(candidates, queries)`` with DataFrames of
+        candidate rows and of their queries (aligned row by row) and returns
+        a boolean mask (True = admissible). Example:
+        ``lambda c, q: (c.education_num <= q.education_num) | (c.age >=
+        q.age + 2)``.
+    categorical_features : "auto" or list of str, default="auto"
+        Categorical columns. ``"auto"``: columns of object, string, category
+        or bool dtype plus those that the estimator's ColumnTransformer
+        routes to a OneHotEncoder, OrdinalEncoder or TargetEncoder.
+    proximity_weight : float, default=1.0
+        Weight of the distance to the query in the cost.
+    sparsity_weight : float, default=0.5
+        Weight of the fraction of changed features in the cost.
+    diversity_weight : float, default=1.0
+        Weight of the distance to already selected counterfactuals when
+        picking the ``n_counterfactuals`` (see Notes).
+    n_candidates : int, default=None
+        Candidates per query per iteration: samples per round (random,
+        default 500), population size (genetic, default 100), neighbours in
+        the first stage (kdtree, default 100).
+    max_iter : int, default=None
+        Rounds (random, default 10), generations (genetic, default 40) or
+        widening stages (kdtree, default 3).
+    posthoc_sparsity : bool, default=True
+        Revert changes that the outcome does not need, then shrink numeric
+        changes toward the query by bisection.
+    {random_state}
+    {n_jobs}
+    verbose : int, default=0
+        Verbosity of the joblib backend.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted clone of ``estimator``.
+    classes_ : ndarray
+        Classes of a classifier.
+    categorical_features_ : list of str
+        Columns treated as categorical.
+    feature_ranges_ : dict
+        ``{{numeric column: (min, max)}}`` seen in training and ``{{categorical
+        column: [categories]}}``.
+    mad_ : dict
+        Scale (median absolute deviation) of each numeric column.
+    integer_features_ : list of str
+        Numeric columns whose values are integers.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when X has string column
+        names.
+
+    See Also
+    --------
+    skcfx.metrics : validity, proximity, sparsity, diversity, plausibility.
+
+    Notes
+    -----
+    *Objective.* A candidate ``c`` for query ``x`` costs
+    ``proximity_weight * dist(x, c) + sparsity_weight * n_changed / d``,
+    with ``dist`` the MAD-scaled mixed distance of :mod:`skcfx.metrics`;
+    only candidates that the model predicts as desired (and that pass the
+    predicates) are valid.
+
+    *Methods.* ``"random"`` samples sparse perturbations; ``"genetic"``
+    evolves a population seeded with nearby desired-class training rows;
+    ``"kdtree"`` retrieves the nearest training rows predicted as the
+    desired class and projects them into the admissible region. Every
+    method scores a whole batch of candidates, all queries together, with
+    one model call, and draws and repairs candidates inside the admissible
+    region so that constraints hold by construction.
+
+    *Diversity.* From the valid candidates the ``k`` counterfactuals are
+    picked greedily: the cheapest first, then each time the candidate
+    minimising ``cost - diversity_weight * (distance to the nearest one
+    already picked)``; exact duplicates are never picked twice.
+
+    *Determinism.* Each query's random stream is seeded from the fitted
+    seed and the query's values, so a row's counterfactuals do not depend
+    on the other rows of the batch nor on ``n_jobs``.
+
+    References
+    ----------
+    .. [1] Wachter, S., Mittelstadt, B. and Russell, C. (2017).
+       Counterfactual explanations without opening the black box.
+       Harvard Journal of Law & Technology 31(2).
+    .. [2] Mothilal, R. K., Sharma, A. and Tan, C. (2020). Explaining
+       machine learning classifiers through diverse counterfactual
+       explanations. FAT* 2020.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skcfx import CounterfactualExplainer
+    >>> X, y = make_classification(n_samples=200, n_features=4, random_state=0)
+    >>> cfx = CounterfactualExplainer(LogisticRegression(), n_counterfactuals=2,
+    ...                               random_state=0).fit(X, y)
+    >>> expl = cfx.explain(X[:3])
+    >>> list(expl.status)
+    ['found', 'found', 'found']
+    >>> frame = expl.to_frame()
+    >>> bool(frame["valid"].all())
+    True
+    >>> bool((frame["prediction"].to_numpy() != cfx.estimator_.predict(X[:3])[
+    ...     frame["query"].to_numpy(dtype=int)]).all())
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "method": [StrOptions({"genetic", "random", "kdtree"})],
+        "n_counterfactuals": [Interval(numbers.Integral, 1, None, closed="left")],
+        "desired_class": [StrOptions({"opposite"}), numbers.Integral, str, bool],
+        "desired_range": [tuple, list, None],
+        "features_to_vary": [StrOptions({"all"}), list, tuple],
+        "permitted_range": [dict, None],
+        "monotonic": [dict, None],
+        "predicates": [callable, list, None],
+        "categorical_features": [StrOptions({"auto"}), list, tuple],
+        "proximity_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "sparsity_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "diversity_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_candidates": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "posthoc_sparsity": ["boolean"],
+        "random_state": ["random_state"],
+        "n_jobs": [numbers.Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        method="genetic",
+        n_counterfactuals=4,
+        desired_class="opposite",
+        desired_range=None,
+        features_to_vary="all",
+        permitted_range=None,
+        monotonic=None,
+        predicates=None,
+        categorical_features="auto",
+        proximity_weight=1.0,
+        sparsity_weight=0.5,
+        diversity_weight=1.0,
+        n_candidates=None,
+        max_iter=None,
+        posthoc_sparsity=True,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.method = method
+        self.n_counterfactuals = n_counterfactuals
+        self.desired_class = desired_class
+        self.desired_range = desired_range
+        self.features_to_vary = features_to_vary
+        self.permitted_range = permitted_range
+        self.monotonic = monotonic
+        self.predicates = predicates
+        self.categorical_features = categorical_features
+        self.proximity_weight = proximity_weight
+        self.sparsity_weight = sparsity_weight
+        self.diversity_weight = diversity_weight
+        self.n_candidates = n_candidates
+        self.max_iter = max_iter
+        self.posthoc_sparsity = posthoc_sparsity
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = not isinstance(self.estimator, FrozenEstimator)
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    # ------------------------------------------------------------ input
+    def _check_X(self, X, reset):
+        """Validate X and return (DataFrame view, input kind)."""
+        if hasattr(X, "columns") and hasattr(X, "iloc"):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.ndim != 2:
+                raise ValueError(f"Expected a 2D DataFrame; got {X.ndim} dims.")
+            if X.shape[0] == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
+            frame = X
+            if not reset and list(map(str, X.columns)) != self._names:
+                raise ValueError(
+                    f"X has columns {list(X.columns)}; expected {self._names}."
+                )
+            return frame, "frame"
+        arr = validate_data(
+            self, X, reset=reset, dtype=None, ensure_all_finite=True
+        )
+        if arr.dtype.kind not in "biufO":
+            arr = arr.astype(object)
+        names = (
+            [str(c) for c in self.feature_names_in_]
+            if hasattr(self, "feature_names_in_")
+            else [f"x{i}" for i in range(arr.shape[1])]
+        )
+        frame = pd.DataFrame(arr, columns=names)
+        if arr.dtype.kind == "O":
+            frame = frame.infer_objects()
+        return frame, "array"
+
+    def _to_model(self, frame):
+        """Decoded DataFrame -> the input type the model was fitted on."""
+        if self._input_kind == "frame":
+            return frame
+        if self.feature_space_.is_categorical.any():
+            return frame.to_numpy(dtype=object)
+        return frame.to_numpy(dtype=float)
+
+    # -------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit the model (unless frozen) and learn the feature space.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training data in raw form (the model's own input).
+        y : array-like of shape (n_samples,), default=None
+            Targets; not needed when ``estimator`` is a FrozenEstimator.
+
+        Returns
+        -------
+        self : object
+            Fitted explainer.
+        """
+        frame, kind = self._check_X(X, reset=True)
+        frozen = isinstance(self.estimator, FrozenEstimator)
+        if y is None and not frozen:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the "
+                "target y is None; pass y, or wrap a fitted model in "
+                "sklearn.frozen.FrozenEstimator."
+            )
+        self._input_kind = kind
+        self._names = [str(c) for c in frame.columns]
+        self.estimator_ = clone(self.estimator)
+        if y is not None:
+            if np.asarray(y).shape[0] != frame.shape[0]:
+                raise ValueError(
+                    f"X and y have inconsistent numbers of samples: "
+                    f"{frame.shape[0]} and {np.asarray(y).shape[0]}."
+                )
+            self.estimator_.fit(X, y)
+        else:
+            self.estimator_.fit(X)
+        model = self.estimator_
+
+        # ---- feature space
+        if self.categorical_features == "auto":
+            categorical = categorical_columns_from_estimator(model, self._names)
+        else:
+            categorical = [str(c) for c in self.categorical_features]
+            unknown = [c for c in categorical if c not in self._names]
+            if unknown:
+                raise ValueError(
+                    f"categorical_features names unknown columns {unknown}; "
+                    f"known columns: {self._names}."
+                )
+        self.feature_space_ = space = FeatureSpace(frame, categorical)
+        self.categorical_features_ = [space.names[j] for j in space.categorical]
+        self.integer_features_ = [
+            space.names[j] for j in space.numeric if space.decimals[j] == 0
+        ]
+        self.feature_ranges_ = {
+            name: (
+                list(space.categories[j])
+                if space.is_categorical[j]
+                else (space.lower[j], space.upper[j])
+            )
+            for j, name in enumerate(space.names)
+        }
+        self.mad_ = {space.names[j]: float(space.mad[j]) for j in space.numeric}
+        self.constraints_ = Constraints(
+            space,
+            self.features_to_vary,
+            self.permitted_range,
+            self.monotonic,
+            self.predicates,
+        )
+
+        # ---- task and targets
+        Z = space.encode(frame)
+        Xm = self._to_model(space.decode(Z))
+        if is_regressor(model) or (
+            not is_classifier(model) and not hasattr(model, "classes_")
+        ):
+            self._task = "regression"
+            if self.desired_range is None:
+                raise ValueError(
+                    "desired_range=(low, high) is required to explain a "
+                    "regressor; got desired_range=None."
+                )
+            low, high = self._range()
+            pred = np.asarray(model.predict(Xm), dtype=float).ravel()
+            group = ((pred >= low) & (pred <= high)).astype(int)
+            mad = np.median(np.abs(pred - np.median(pred)))
+            self._y_scale = float(mad) if mad > 0 else 1.0
+            self._use_predict = True
+        else:
+            self._task = "classification"
+            if self.desired_range is not None:
+                raise ValueError(
+                    f"desired_range={self.desired_range!r} applies to "
+                    "regressors; use desired_class for a classifier."
+                )
+            self.classes_ = np.asarray(model.classes_)
+            self._desired_index()  # validates desired_class
+            oracle = Oracle(model, space, self.constraints_, self._to_model,
+                            "classification", self.classes_)
+            scores = oracle.scores(Xm)
+            pred = np.searchsorted(self.classes_, np.asarray(model.predict(Xm)))
+            self._use_predict = bool((scores.argmax(axis=1) != pred).any())
+            group = pred
+            self._y_scale = 1.0
+        self._train_Z = Z
+        self._train_group = group
+        varying = np.flatnonzero(self.constraints_.vary)
+        self._index = TrainingIndex(Z, group, space, varying)
+        self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        return self
+
+    def _range(self):
+        try:
+            low, high = (float(v) for v in self.desired_range)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"desired_range must be a (low, high) pair of numbers; got "
+                f"{self.desired_range!r}."
+            ) from exc
+        if not low <= high:
+            raise ValueError(
+                f"desired_range={self.desired_range!r} is empty: low > high."
+            )
+        return low, high
+
+    def _desired_index(self):
+        """Index of the desired class, -1 for 'opposite'."""
+        if isinstance(self.desired_class, str) and self.desired_class == "opposite":
+            return -1
+        matches = np.flatnonzero(self.classes_ == self.desired_class)
+        if len(matches) == 0:
+            raise ValueError(
+                f"desired_class={self.desired_class!r} is not a class of the "
+                f"model; classes_ = {list(self.classes_)}."
+            )
+        return int(matches[0])
+
+    # ---------------------------------------------------------- explain
+    def _targets(self, Zq, Xm):
+        """Per query: (orig index, target index, low, high, groups)."""
+        n = Zq.shape[0]
+        model = self.estimator_
+        if self._task == "regression":
+            low, high = self._range()
+            pred = np.asarray(model.predict(Xm), dtype=float).ravel()
+            orig = np.zeros(n, dtype=int)
+            target = np.ones(n, dtype=int)
+            groups = [[1]] * n
+            return pred, orig, target, np.full(n, low), np.full(n, high), groups
+        pred_labels = np.asarray(model.predict(Xm))
+        orig = np.searchsorted(self.classes_, pred_labels)
+        want = self._desired_index()
+        n_classes = len(self.classes_)
+        if want >= 0:
+            target = np.full(n, want)
+        elif n_classes == 2:
+            target = 1 - orig
+        else:
+            target = np.full(n, -1)
+        groups = [
+            [int(t)] if t >= 0 else [c for c in range(n_classes) if c != o]
+            for t, o in zip(target, orig)
+        ]
+        return pred_labels, orig, target, None, None, groups
+
+    def _search_chunk(self, Zq, bounds, orig, target, low, high, groups):
+        """Run the configured search on a chunk of queries (picklable)."""
+        space = self.feature_space_
+        oracle = Oracle(
+            self.estimator_, space, self.constraints_, self._to_model,
+            self._task, getattr(self, "classes_", None), self._use_predict,
+            self._y_scale,
+        )
+        problem = Problem(
+            Zq, bounds, space, oracle, target=target, orig=orig, low=low,
+            high=high, base_seed=self._seed, k=self.n_counterfactuals,
+            proximity_weight=self.proximity_weight,
+            sparsity_weight=self.sparsity_weight,
+            diversity_weight=self.diversity_weight,
+        )
+        n_cand, max_iter = _DEFAULTS[self.method]
+        n_cand = self.n_candidates or n_cand
+        max_iter = self.max_iter or max_iter
+        if self.method == "random":
+            pools = random_search(problem, n_candidates=n_cand, max_iter=max_iter)
+        elif self.method == "kdtree":
+            pools = kdtree_search(problem, index=self._index, groups=groups,
+                                  n_candidates=n_cand, max_iter=max_iter)
+        else:
+            seeds = None
+            feas = np.flatnonzero(bounds.feasible)
+            if len(feas):
+                s, _ = projected_neighbors(
+                    problem, self._index, np.arange(problem.n), groups,
+                    max(1, n_cand // 2),
+                )
+                seeds = s
+            pools = genetic_search(problem, n_candidates=n_cand,
+                                   max_iter=max_iter, seeds=seeds)
+        return finalize(problem, pools, posthoc_sparsity=self.posthoc_sparsity)
+
+    def explain(self, X):
+        """Find counterfactuals for each row of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_queries, n_features)
+            Query rows in the raw form seen in :meth:`fit`. Not modified.
+
+        Returns
+        -------
+        explanations : CounterfactualExplanations
+            Counterfactuals, predictions re-computed on the final rows,
+            per-query status and metrics; see its ``to_frame()``.
+        """
+        check_is_fitted(self)
+        frame, _ = self._check_X(X, reset=False)
+        space = self.feature_space_
+        Zq = space.encode(frame)
+        queries = frame.copy()
+        Xm = self._to_model(space.decode(Zq))
+        qpred, orig, target, low, high, groups = self._targets(Zq, Xm)
+        bounds = self.constraints_.bounds(Zq)
+        n = Zq.shape[0]
+
+        # queries that already have the desired outcome need no search
+        if self._task == "regression":
+            already = (qpred >= low) & (qpred <= high)
+        else:
+            already = target == orig
+        todo = np.flatnonzero(~already)
+        results = [np.zeros((0, space.n_features)) for _ in range(n)]
+        if len(todo):
+            n_jobs = self.n_jobs if self.n_jobs is not None else 1
+            from joblib import effective_n_jobs
+
+            n_chunks = max(effective_n_jobs(n_jobs), -(-len(todo) // _MAX_CHUNK))
+            chunks = [c for c in np.array_split(todo, n_chunks) if len(c)]
+
+            def sl(a, c):
+                return None if a is None else a[c]
+
+            out = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
+                delayed(self._search_chunk)(
+                    Zq[c], bounds.take(c), orig[c], target[c], sl(low, c),
+                    sl(high, c), [groups[i] for i in c],
+                )
+                for c in chunks
+            )
+            for c, res in zip(chunks, out):
+                for i, r in zip(c, res):
+                    results[i] = r
+        return self._build_explanations(
+            queries, Zq, results, bounds, qpred, orig, target, low, high,
+            already, groups,
+        )
+
+    def _build_explanations(self, queries, Zq, results, bounds, qpred, orig,
+                            target, low, high, already, groups):
+        space = self.feature_space_
+        n = Zq.shape[0]
+        d = space.n_features
+        Z = np.vstack([r for r in results]) if results else np.zeros((0, d))
+        owner = np.concatenate(
+            [np.full(len(r), i) for i, r in enumerate(results)]
+        ).astype(int) if results else np.zeros(0, dtype=int)
+        rank = np.concatenate(
+            [np.arange(len(r)) for r in results]
+        ).astype(int) if results else np.zeros(0, dtype=int)
+        m = len(Z)
+        if m:
+            frame = space.decode(Z)
+            Xm = self._to_model(frame)
+            pred = np.asarray(self.estimator_.predict(Xm))
+            if self._task == "regression":
+                pred = pred.astype(float).ravel()
+                valid = (pred >= low[owner]) & (pred <= high[owner])
+                proba = np.full(m, np.nan)
+            else:
+                pidx = np.searchsorted(self.classes_, pred)
+                t = target[owner]
+                valid = np.where(t >= 0, pidx == t, pidx != orig[owner])
+                oracle = Oracle(self.estimator_, space, self.constraints_,
+                                self._to_model, "classification", self.classes_)
+                S = oracle.scores(Xm)
+                proba = S[np.arange(m), pidx]
+            if self.constraints_.predicates:
+                pred_ok = self.constraints_.predicate_mask(
+                    frame, space.decode(Zq[owner])
+                )
+            else:
+                pred_ok = np.ones(m, dtype=bool)
+            cells = self.constraints_.cell_violations(Zq[owner], Z)
+            valid &= pred_ok & ~cells.any(axis=1)
+            plaus = self._plausibility(Z, owner, groups)
+        else:
+            pred = np.zeros(0, dtype=getattr(self, "classes_", np.zeros(0)).dtype)
+            valid = np.zeros(0, dtype=bool)
+            proba = np.zeros(0)
+            pred_ok = np.ones(0, dtype=bool)
+            cells = np.zeros((0, d), dtype=bool)
+            plaus = np.zeros(0)
+
+        has_valid = np.bincount(owner[valid], minlength=n) > 0
+        status = np.empty(n, dtype=object)
+        status[:] = STATUS["exhausted"]
+        status[~bounds.feasible] = STATUS["infeasible"]
+        status[has_valid] = STATUS["found"]
+        status[already] = STATUS["already"]
+        reason = np.where(
+            status == STATUS["infeasible"], bounds.reason, ""
+        ).astype(object)
+        missing = int(((status == STATUS["exhausted"]) |
+                       (status == STATUS["infeasible"])).sum())
+        if missing:
+            warnings.warn(
+                f"No valid counterfactual found for {missing} of {n} queries "
+                "(see the explanation's status).",
+                NoCounterfactualWarning,
+                stacklevel=3,
+            )
+        if self._task == "regression":
+            desired = np.empty(n, dtype=object)
+            for i in range(n):
+                desired[i] = (float(low[i]), float(high[i]))
+        else:
+            desired = np.array(
+                [
+                    self.classes_[t] if t >= 0 else f"not {self.classes_[o]}"
+                    for t, o in zip(target, orig)
+                ],
+                dtype=object,
+            )
+        return CounterfactualExplanations(
+            queries=queries,
+            space=space,
+            constraints=self.constraints_,
+            Zq=Zq,
+            Z=Z,
+            owner=owner,
+            rank=rank,
+            prediction=pred,
+            probability=proba,
+            valid=valid,
+            cell_violations=cells,
+            predicate_ok=pred_ok,
+            plausibility=plaus,
+            status=status,
+            reason=reason,
+            query_prediction=qpred,
+            desired=desired,
+            n_requested=self.n_counterfactuals,
+            task=self._task,
+            feature_names=space.names,
+            cost_weights=(self.proximity_weight, self.sparsity_weight),
+        )
+
+    def _plausibility(self, Z, owner, groups, chunk=2048):
+        """Distance of each row to the nearest training row of its query's
+        desired outcome (brute force, chunked)."""
+        space = self.feature_space_
+        out = np.full(len(Z), np.nan)
+        by_group = {}
+        for r, i in enumerate(owner):
+            by_group.setdefault(tuple(groups[i]), []).append(r)
+        for gs, rows in by_group.items():
+            rows = np.asarray(rows)
+            train = self._train_Z[np.isin(self._train_group, gs)]
+            if len(train) == 0:
+                continue
+            best = np.full(len(rows), np.inf)
+            for s in range(0, len(train), chunk):
+                block = train[s : s + chunk]
+                dist = space.distance(Z[rows][:, None, :], block[None, :, :])
+                best = np.minimum(best, dist.min(axis=1))
+            out[rows] = best
+        return out
+
+    def evaluate(self, X, counterfactuals):
+        """Check and score counterfactuals produced elsewhere (e.g. DiCE).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_queries, n_features)
+            The queries.
+        counterfactuals : DataFrame
+            Long frame with the feature columns and a ``query`` column
+            holding the query's index label in ``X`` (or its position for
+            arrays); an optional ``rank`` column orders them.
+
+        Returns
+        -------
+        explanations : CounterfactualExplanations
+            Same checks and metrics as :meth:`explain`: validity re-predicted
+            by the model, constraint violations counted cell by cell.
+        """
+        check_is_fitted(self)
+        frame, _ = self._check_X(X, reset=False)
+        space = self.feature_space_
+        Zq = space.encode(frame)
+        Xm = self._to_model(space.decode(Zq))
+        qpred, orig, target, low, high, groups = self._targets(Zq, Xm)
+        bounds = self.constraints_.bounds(Zq)
+        labels = list(frame.index) if hasattr(X, "columns") else list(range(len(frame)))
+        pos = {lab: i for i, lab in enumerate(labels)}
+        cf = counterfactuals
+        missing = [c for c in space.names + ["query"] if c not in cf.columns]
+        if missing:
+            raise ValueError(f"counterfactuals lacks columns {missing}.")
+        unknown = [q for q in cf["query"] if q not in pos]
+        if unknown:
+            raise ValueError(
+                f"counterfactuals['query'] holds labels not in X: {unknown[:5]}."
+            )
+        results = []
+        Zc = space.encode(cf[space.names].reset_index(drop=True))
+        owner = np.array([pos[q] for q in cf["query"]], dtype=int)
+        for i in range(len(frame)):
+            results.append(Zc[owner == i][: max(self.n_counterfactuals, 1) * 100])
+        if self._task == "regression":
+            already = np.zeros(len(frame), dtype=bool)
+        else:
+            already = np.zeros(len(frame), dtype=bool)
+        return self._build_explanations(
+            frame.copy(), Zq, results, bounds, qpred, orig, target, low, high,
+            already, groups,
+        )
+
+    # -------------------------------------------------- transform/score
+    def transform(self, X):
+        """Best valid counterfactual of each row (missing where none).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_cf : ndarray or DataFrame of shape (n_samples, n_features)
+            A DataFrame with X's columns and index when X is a DataFrame
+            (numeric columns become float where a row has no
+            counterfactual), else a float array with NaN rows.
+        """
+        expl = self.explain(X)
+        space = self.feature_space_
+        n = expl.n_queries
+        best = np.full(n, -1)
+        for r in np.flatnonzero(expl._valid)[::-1]:
+            best[expl._owner[r]] = r
+        # a query that already has the desired outcome is its own answer
+        if hasattr(X, "columns"):
+            # Mixed dtypes cannot live in one ndarray, so a DataFrame input
+            # gets a DataFrame back; set_output only re-labels it.
+            out = expl.queries.copy()
+            rows = np.flatnonzero(best >= 0)
+            cf = expl._frame.iloc[best[rows]]
+            none = np.flatnonzero((best < 0) & (expl.status != STATUS["already"]))
+            for j, name in enumerate(space.names):
+                col = out[name]
+                if len(none) and not isinstance(col.dtype, pd.CategoricalDtype):
+                    if space.is_categorical[j]:
+                        col = col.astype(object)
+                    else:
+                        col = col.astype(float)
+                values = col.to_numpy(copy=True)
+                if len(rows):
+                    values[rows] = cf[name].to_numpy()
+                if len(none):
+                    values[none] = np.nan
+                out[name] = pd.Series(values, index=out.index).astype(col.dtype)
+            return out
+        Zout = expl._Zq.copy().astype(float)
+        Zout[best >= 0] = expl._Z[best[best >= 0]]
+        none = (best < 0) & (expl.status != STATUS["already"])
+        frame = space.decode(Zout)
+        Xout = frame.to_numpy(dtype=float if not space.is_categorical.any()
+                              else object)
+        if none.any():
+            Xout = Xout.astype(object) if Xout.dtype == object else Xout
+            Xout[none] = np.nan
+        return Xout
+
+    def score(self, X, y=None):
+        """Validity traded against cost, higher is better.
+
+        ``validity - mean cost of the valid counterfactuals`` (see
+        :meth:`CounterfactualExplanations.score`), so that
+        :class:`~sklearn.model_selection.GridSearchCV` can tune the
+        explainer's hyperparameters.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoCounterfactualWarning)
+            return self.explain(X).score()

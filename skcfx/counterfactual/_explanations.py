@@ -1,0 +1,365 @@
+"""Result object of :meth:`CounterfactualExplainer.explain`."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CounterfactualExplanations", "STATUS"]
+
+STATUS = {
+    "found": "found",
+    "infeasible": "infeasible under constraints",
+    "exhausted": "search budget exhausted",
+    "already": "query already has the desired outcome",
+}
+
+
+class CounterfactualExplanations:
+    """Counterfactuals of a batch of queries, with their checks and metrics.
+
+    Returned by :meth:`CounterfactualExplainer.explain`; not built by hand.
+
+    Attributes
+    ----------
+    queries : DataFrame
+        The queries as given (a copy), index preserved.
+    counterfactuals : list of DataFrame
+        One per query, best first, in the caller's columns and dtypes
+        (empty when none was found).
+    status : ndarray of str, shape (n_queries,)
+        ``"found"``, ``"infeasible under constraints"``, ``"search budget
+        exhausted"`` or ``"query already has the desired outcome"``.
+    query_prediction : ndarray
+        The model's prediction for each query.
+    desired : ndarray
+        Desired class per query (``"opposite"`` resolved; for multi-class
+        "opposite" the string ``"not <class>"``), or the desired range.
+    n_requested : int
+        Counterfactuals requested per query (``n_counterfactuals``).
+    metrics : DataFrame
+        Per-query metrics (see :mod:`skcfx.metrics`).
+    summary : dict
+        Aggregate metrics.
+    """
+
+    def __init__(self, *, queries, space, constraints, Zq, Z, owner, rank,
+                 prediction, probability, valid, cell_violations,
+                 predicate_ok, plausibility, status, reason, query_prediction,
+                 desired, n_requested, task, feature_names, index_name=None,
+                 cost_weights=(1.0, 0.5)):
+        self.queries = queries
+        self.space = space
+        self.constraints = constraints
+        self._Zq = Zq
+        self._Z = Z
+        self._owner = owner
+        self._rank = rank
+        self._prediction = prediction
+        self._probability = probability
+        self._valid = valid
+        self._cell_violations = cell_violations
+        self._predicate_ok = predicate_ok
+        self._plausibility = plausibility
+        self.status = status
+        self.reason = reason
+        self.query_prediction = query_prediction
+        self.desired = desired
+        self.n_requested = n_requested
+        self.task = task
+        self.feature_names = list(feature_names)
+        self._cost_weights = cost_weights
+        self._frame = space.decode(Z) if len(Z) else space.decode(
+            np.zeros((0, space.n_features))
+        )
+
+    # ----------------------------------------------------------- accessors
+    @property
+    def n_queries(self):
+        return len(self.queries)
+
+    def __len__(self):
+        return self.n_queries
+
+    @property
+    def counterfactuals(self):
+        out = []
+        for i in range(self.n_queries):
+            rows = np.flatnonzero(self._owner == i)
+            cf = self._frame.iloc[rows].reset_index(drop=True)
+            out.append(cf)
+        return out
+
+    def __getitem__(self, i):
+        """Counterfactuals of query ``i`` (position) as a DataFrame."""
+        return self.counterfactuals[i]
+
+    def to_frame(self):
+        """Long DataFrame of every counterfactual in the raw feature space.
+
+        Returns
+        -------
+        frame : DataFrame
+            The caller's columns with their dtypes, plus ``query`` (the
+            query row's index label), ``rank`` (0 = best), ``prediction``,
+            ``probability`` (of the predicted class, classification only)
+            and ``valid``.
+        """
+        frame = self._frame.reset_index(drop=True).copy()
+        labels = np.asarray(self.queries.index, dtype=object)
+        frame.insert(0, "query", labels[self._owner] if len(self._owner) else [])
+        frame.insert(1, "rank", self._rank.astype(int))
+        frame["prediction"] = self._prediction
+        if self.task == "classification":
+            frame["probability"] = self._probability
+        frame["valid"] = self._valid.astype(bool)
+        return frame
+
+    # ------------------------------------------------------------- metrics
+    def _per_query_diversity(self):
+        out = np.full(self.n_queries, np.nan)
+        for i in range(self.n_queries):
+            rows = np.flatnonzero((self._owner == i) & self._valid)
+            r = len(rows)
+            if r < 2:
+                continue
+            Z = self._Z[rows]
+            d = self.space.distance(Z[:, None, :], Z[None, :, :])
+            out[i] = d[np.triu_indices(r, 1)].mean()
+        return out
+
+    @property
+    def metrics(self):
+        """Per-query metrics as a DataFrame indexed like the queries."""
+        n = self.n_queries
+        space = self.space
+        Zq = self._Zq[self._owner]
+        dist = space.distance(Zq, self._Z) if len(self._Z) else np.zeros(0)
+        nchg = space.changed(Zq, self._Z).sum(axis=1) if len(self._Z) else np.zeros(0)
+        viol = self._cell_violations.sum(axis=1) + (~self._predicate_ok)
+
+        def per_query(values, only_valid=True, agg=np.mean):
+            out = np.full(n, np.nan)
+            for i in range(n):
+                sel = self._owner == i
+                if only_valid:
+                    sel &= self._valid
+                if sel.any():
+                    out[i] = agg(values[sel])
+            return out
+
+        counts = np.bincount(self._owner[self._valid], minlength=n)
+        return pd.DataFrame(
+            {
+                "status": self.status,
+                "n_valid": counts,
+                "validity": counts / max(self.n_requested, 1),
+                "proximity": per_query(dist),
+                "sparsity": per_query(nchg.astype(float)),
+                "diversity": self._per_query_diversity(),
+                "plausibility": per_query(self._plausibility),
+                "constraint_violations": np.nan_to_num(
+                    per_query(viol.astype(float), only_valid=False, agg=np.sum)
+                ).astype(int),
+            },
+            index=self.queries.index,
+        )
+
+    @property
+    def summary(self):
+        """Aggregate metrics (see :mod:`skcfx.metrics`)."""
+        from skcfx import metrics as m
+
+        return {
+            "n_queries": self.n_queries,
+            "validity": m.validity(self),
+            "coverage": m.coverage(self),
+            "proximity": m.proximity(self),
+            "proximity_continuous": m.proximity_continuous(self),
+            "proximity_categorical": m.proximity_categorical(self),
+            "sparsity": m.sparsity(self),
+            "diversity": m.diversity(self),
+            "plausibility": m.plausibility(self),
+            "constraint_violations": m.constraint_violations(self),
+        }
+
+    def score(self):
+        """One number, higher is better: validity minus the mean cost.
+
+        ``validity - mean over valid counterfactuals of (proximity_weight *
+        dist(x, c) + sparsity_weight * n_changed / d)``, the trade-off the
+        search optimises; used by :meth:`CounterfactualExplainer.score`.
+        """
+        from skcfx.metrics import validity
+
+        pw, sw = self._cost_weights
+        v = self._valid
+        if not v.any():
+            return 0.0
+        Zq = self._Zq[self._owner[v]]
+        cost = pw * self.space.distance(Zq, self._Z[v]) + sw * self.space.changed(
+            Zq, self._Z[v]
+        ).sum(axis=1) / self.space.n_features
+        return float(validity(self) - cost.mean())
+
+    # ------------------------------------------------------------- display
+    def _changed_matrix(self, i):
+        rows = np.flatnonzero(self._owner == i)
+        return rows, self.space.changed(self._Zq[i][None, :], self._Z[rows])
+
+    def __str__(self):
+        lines = []
+        qframe = self.queries
+        for i in range(self.n_queries):
+            label = qframe.index[i]
+            lines.append(
+                f"Query {_fmt(label)}: predicted {_fmt(self.query_prediction[i])}, "
+                f"desired {_fmt(self.desired[i])} -> {self.status[i]}"
+                + (f" ({self.reason[i]})" if self.reason[i] else "")
+            )
+            rows, changed = self._changed_matrix(i)
+            table = {"": ["query"] + [f"cf {r}" for r in self._rank[rows]]}
+            for j, name in enumerate(self.feature_names):
+                col = [_fmt(qframe.iloc[i, j])]
+                for rr, row in enumerate(rows):
+                    col.append(
+                        _fmt(self._frame.iloc[row, j]) + " *"
+                        if changed[rr, j]
+                        else "-"
+                    )
+                table[name] = col
+            if len(rows):
+                table["prediction"] = [_fmt(self.query_prediction[i])] + [
+                    _fmt(p) for p in self._prediction[rows]
+                ]
+                table["valid"] = [""] + [str(bool(v)) for v in self._valid[rows]]
+            df = pd.DataFrame(table).set_index("")
+            lines.append(df.to_string())
+            lines.append("")
+        lines.append("(* changed value, - unchanged)")
+        s = self.summary
+        lines.append(
+            "validity {validity:.3f}, coverage {coverage:.3f}, proximity "
+            "{proximity:.3f}, sparsity {sparsity:.2f}, diversity {diversity:.3f}, "
+            "violations {constraint_violations}".format(**s)
+        )
+        return "\n".join(lines)
+
+    def __repr__(self):
+        found = int((self.status == STATUS["found"]).sum())
+        return (
+            f"<CounterfactualExplanations: {self.n_queries} queries, "
+            f"{found} with counterfactuals, {int(self._valid.sum())} valid "
+            f"counterfactuals>"
+        )
+
+    def to_json(self, path=None, **kwargs):
+        """Serialise queries, counterfactuals, statuses and metrics as JSON.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Write there when given.
+        **kwargs
+            Passed to :func:`json.dumps` (for example ``indent=2``).
+
+        Returns
+        -------
+        text : str
+        """
+
+        def records(df):
+            return json.loads(df.to_json(orient="records", date_format="iso"))
+
+        payload = {
+            "feature_names": self.feature_names,
+            "n_requested": self.n_requested,
+            "queries": [
+                {
+                    "index": _jsonable(self.queries.index[i]),
+                    "values": records(self.queries.iloc[[i]])[0],
+                    "prediction": _jsonable(self.query_prediction[i]),
+                    "desired": _jsonable(self.desired[i]),
+                    "status": str(self.status[i]),
+                    "counterfactuals": records(self.to_frame()[self._owner == i]),
+                }
+                for i in range(self.n_queries)
+            ],
+            "summary": {k: _jsonable(v) for k, v in self.summary.items()},
+        }
+        text = json.dumps(payload, **kwargs)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        return text
+
+    def plot(self, query=0, ax=None):
+        """Changed cells of one query's counterfactuals as a coloured table.
+
+        Cells are coloured by the signed change in MAD units (numeric) or
+        marked when the category changes, and annotated with the new value.
+
+        Parameters
+        ----------
+        query : int, default=0
+            Position of the query.
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        ax : matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+
+        rows, changed = self._changed_matrix(query)
+        d = self.space.n_features
+        if ax is None:
+            _, ax = plt.subplots(figsize=(1.1 * d + 2, 0.6 * (len(rows) + 1) + 1.2))
+        delta = np.zeros((len(rows) + 1, d))
+        if len(rows):
+            raw = (self._Z[rows] - self._Zq[query]) / self.space.mad
+            raw[:, self.space.categorical] = changed[:, self.space.categorical]
+            delta[1:] = np.clip(raw, -3, 3) * changed
+        ax.imshow(delta, cmap="coolwarm", vmin=-3, vmax=3, aspect="auto")
+        texts = [[_fmt(v) for v in self.queries.iloc[query]]]
+        for rr, row in enumerate(rows):
+            texts.append(
+                [
+                    _fmt(self._frame.iloc[row, j]) if changed[rr, j] else "-"
+                    for j in range(d)
+                ]
+            )
+        for r, line in enumerate(texts):
+            for j, t in enumerate(line):
+                ax.text(j, r, t[:12], ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(d), self.feature_names, rotation=45, ha="right")
+        ax.set_yticks(
+            range(len(rows) + 1), ["query"] + [f"cf {r}" for r in self._rank[rows]]
+        )
+        ax.set_title(
+            f"Query {_fmt(self.queries.index[query])}: "
+            f"{_fmt(self.query_prediction[query])} -> "
+            f"{_fmt(self.desired[query])} ({self.status[query]})"
+        )
+        return ax
+
+
+def _jsonable(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, tuple):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def _fmt(v):
+    """Short readable text of a cell value."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_fmt(x) for x in v) + ")"
+    return str(v)

@@ -1,0 +1,332 @@
+"""Coded representation of raw tabular features, shared by every search.
+
+A :class:`FeatureSpace` maps a raw pandas DataFrame (numeric and categorical
+columns in the caller's dtypes) to a float matrix ``Z`` in which a numeric
+column keeps its value and a categorical column holds the integer code of its
+category, and back. Every counterfactual search works on ``Z``; the model is
+always called on decoded raw rows, so it sees exactly what the user's
+Pipeline expects.
+"""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import (
+    is_bool_dtype,
+    is_numeric_dtype,
+    is_object_dtype,
+)
+from sklearn.compose import ColumnTransformer
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
+
+__all__ = ["FeatureSpace", "categorical_columns_from_estimator"]
+
+_MAX_DECIMALS = 6
+_CATEGORICAL_ENCODERS = (OneHotEncoder, OrdinalEncoder, TargetEncoder)
+
+
+def _unwrap(estimator):
+    """Return the model inside a FrozenEstimator (recursively)."""
+    while isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    return estimator
+
+
+def _routes_to_encoder(transformer):
+    """True when ``transformer`` is (or a Pipeline containing) a categorical
+    encoder."""
+    transformer = _unwrap(transformer)
+    if isinstance(transformer, _CATEGORICAL_ENCODERS):
+        return True
+    if isinstance(transformer, Pipeline):
+        return any(_routes_to_encoder(step) for _, step in transformer.steps)
+    return False
+
+
+def _column_names(columns, feature_names):
+    """Resolve a ColumnTransformer column selection to names."""
+    names = np.asarray(feature_names, dtype=object)
+    if callable(columns):
+        return []  # resolved only on the fitted transformer (transformers_)
+    if isinstance(columns, slice):
+        if isinstance(columns.start, str) or isinstance(columns.stop, str):
+            names_list = list(names)
+            start = names_list.index(columns.start) if columns.start else 0
+            stop = names_list.index(columns.stop) + 1 if columns.stop else None
+            return list(names[start:stop])
+        return list(names[columns])
+    if isinstance(columns, (str, numbers.Integral)):
+        columns = [columns]
+    columns = list(np.asarray(columns, dtype=object).ravel())
+    if len(columns) == 0:
+        return []
+    if all(isinstance(c, (bool, np.bool_)) for c in columns):
+        return list(names[np.asarray(columns, dtype=bool)])
+    if all(isinstance(c, numbers.Integral) for c in columns):
+        return list(names[np.asarray(columns, dtype=int)])
+    return [str(c) for c in columns]
+
+
+def categorical_columns_from_estimator(estimator, feature_names):
+    """Names of the raw columns that ``estimator`` one-hot or ordinal encodes.
+
+    Looks through :class:`~sklearn.frozen.FrozenEstimator` and
+    :class:`~sklearn.pipeline.Pipeline` for a
+    :class:`~sklearn.compose.ColumnTransformer` (fitted or not) and returns
+    the columns its :class:`~sklearn.preprocessing.OneHotEncoder`,
+    :class:`~sklearn.preprocessing.OrdinalEncoder` or
+    :class:`~sklearn.preprocessing.TargetEncoder` transformers receive.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The model to explain.
+    feature_names : sequence of str
+        The raw column names, used to resolve integer or boolean selections.
+
+    Returns
+    -------
+    columns : list of str
+        Possibly empty.
+    """
+    estimator = _unwrap(estimator)
+    found = []
+    if isinstance(estimator, Pipeline):
+        candidates = [step for _, step in estimator.steps]
+    else:
+        candidates = [estimator]
+    for step in candidates:
+        step = _unwrap(step)
+        if isinstance(step, ColumnTransformer):
+            transformers = getattr(step, "transformers_", step.transformers)
+            for _, transformer, columns in transformers:
+                if isinstance(transformer, str):  # "drop" / "passthrough"
+                    continue
+                if _routes_to_encoder(transformer):
+                    found.extend(_column_names(columns, feature_names))
+            break  # only the first ColumnTransformer sees raw columns
+        if isinstance(step, _CATEGORICAL_ENCODERS):
+            found.extend(str(c) for c in feature_names)
+            break
+    seen = set()
+    return [c for c in found if not (c in seen or seen.add(c))]
+
+
+def _decimals(values):
+    """Smallest number of decimals (<= 6) that represents every value exactly,
+    or None."""
+    for d in range(_MAX_DECIMALS + 1):
+        if np.allclose(np.round(values, d), values, rtol=0, atol=1e-9):
+            return d
+    return None
+
+
+class FeatureSpace:
+    """Raw tabular feature space learned from training data.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Training data in raw form.
+    categorical : sequence of str
+        Columns to treat as categorical in addition to those whose dtype is
+        object, string, category or bool.
+
+    Attributes
+    ----------
+    names : list of str
+    is_categorical : ndarray of bool, shape (n_features,)
+    categories : list
+        For categorical columns the ndarray of categories seen in ``X`` (in
+        the dtype's order for ordered categoricals, sorted otherwise); None
+        for numeric ones.
+    ordered : ndarray of bool
+        True for ordered categoricals (monotonic constraints allowed).
+    lower, upper : ndarray of float
+        Training minimum and maximum of numeric columns (0 and
+        ``n_categories - 1`` for categorical ones).
+    mad : ndarray of float
+        Median absolute deviation of numeric columns, with fall-backs (see
+        Notes); 1 for categorical ones.
+    decimals : list of int or None
+        Precision of numeric columns (0 for integer-valued columns).
+    dtypes : list
+        The caller's dtypes, restored on decode.
+
+    Notes
+    -----
+    When a numeric column's MAD is zero (for instance ``capital_gain``, zero
+    for most people), the mean absolute deviation from the median is used,
+    and 1 if that is zero too; DiCE uses 1 directly.
+    """
+
+    def __init__(self, X, categorical=()):
+        categorical = set(categorical)
+        self.names = [str(c) for c in X.columns]
+        d = len(self.names)
+        self.is_categorical = np.zeros(d, dtype=bool)
+        self.ordered = np.zeros(d, dtype=bool)
+        self.categories = [None] * d
+        self.lower = np.zeros(d)
+        self.upper = np.zeros(d)
+        self.mad = np.ones(d)
+        self.decimals = [None] * d
+        self.dtypes = list(X.dtypes)
+        for j, name in enumerate(self.names):
+            col = X.iloc[:, j]
+            dtype = col.dtype
+            cat = (
+                name in categorical
+                or isinstance(dtype, pd.CategoricalDtype)
+                or is_bool_dtype(dtype)
+                or not is_numeric_dtype(dtype)
+            )
+            if cat:
+                self.is_categorical[j] = True
+                present = pd.unique(col.to_numpy())
+                if isinstance(dtype, pd.CategoricalDtype):
+                    cats = [c for c in dtype.categories if c in set(present)]
+                    self.ordered[j] = bool(dtype.ordered)
+                else:
+                    try:
+                        cats = sorted(present)
+                    except TypeError:
+                        cats = sorted(present, key=str)
+                self.categories[j] = np.asarray(cats, dtype=object)
+                self.upper[j] = len(cats) - 1
+            else:
+                values = col.to_numpy(dtype=float)
+                self.lower[j] = values.min()
+                self.upper[j] = values.max()
+                median = np.median(values)
+                mad = np.median(np.abs(values - median))
+                if mad <= 0:
+                    mad = np.mean(np.abs(values - median))
+                self.mad[j] = mad if mad > 0 else 1.0
+                if np.issubdtype(dtype, np.integer):
+                    self.decimals[j] = 0
+                else:
+                    self.decimals[j] = _decimals(values)
+        self.numeric = np.flatnonzero(~self.is_categorical)
+        self.categorical = np.flatnonzero(self.is_categorical)
+        self.n_features = d
+        # weight of a feature in the mixed distance: 1/MAD for numeric
+        # columns; a categorical change costs 1.
+        self.scale = np.where(self.is_categorical, 1.0, 1.0 / self.mad)
+
+    # ------------------------------------------------------------------ codes
+    def encode(self, X):
+        """Raw DataFrame -> coded float matrix, with errors naming columns.
+
+        Raises
+        ------
+        ValueError
+            On missing or infinite values, or categories unseen at fit time.
+        """
+        n = X.shape[0]
+        Z = np.empty((n, self.n_features))
+        for j, name in enumerate(self.names):
+            col = X.iloc[:, j]
+            if self.is_categorical[j]:
+                values = col.to_numpy(dtype=object)
+                missing = pd.isna(values)
+                if missing.any():
+                    rows = list(X.index[missing][:5])
+                    raise ValueError(
+                        f"Input X contains NaN in categorical column {name!r} "
+                        f"(index labels {rows})."
+                    )
+                codes = pd.Categorical(
+                    values, categories=self.categories[j]
+                ).codes.astype(float)
+                if (codes < 0).any():
+                    unseen = sorted({str(v) for v in values[codes < 0]})[:5]
+                    raise ValueError(
+                        f"Column {name!r} holds categories unseen during fit: "
+                        f"{unseen}. Known categories: "
+                        f"{[str(c) for c in self.categories[j]]}."
+                    )
+                Z[:, j] = codes
+            else:
+                try:
+                    values = col.to_numpy(dtype=float, na_value=np.nan)
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(
+                        f"Column {name!r} must be numeric as during fit; got "
+                        f"values such as {col.iloc[0]!r}."
+                    ) from exc
+                bad = ~np.isfinite(values)
+                if bad.any():
+                    rows = list(X.index[bad][:5])
+                    what = "NaN" if np.isnan(values[bad]).any() else "infinity"
+                    raise ValueError(
+                        f"Input X contains {what} in column {name!r} "
+                        f"(index labels {rows})."
+                    )
+                Z[:, j] = values
+        return Z
+
+    def decode(self, Z, index=None):
+        """Coded matrix -> DataFrame in the caller's column dtypes."""
+        data = {}
+        for j, name in enumerate(self.names):
+            dtype = self.dtypes[j]
+            z = Z[:, j]
+            if self.is_categorical[j]:
+                values = self.categories[j][z.astype(np.intp)]
+                if isinstance(dtype, pd.CategoricalDtype):
+                    data[name] = pd.Categorical(values, dtype=dtype)
+                elif is_object_dtype(dtype):
+                    data[name] = values
+                else:
+                    data[name] = pd.array(values, dtype=dtype)
+            elif self.decimals[j] == 0 and np.issubdtype(dtype, np.integer):
+                data[name] = np.rint(z).astype(dtype)
+            else:
+                data[name] = z.astype(dtype)
+        return pd.DataFrame(data, index=index, columns=self.names)
+
+    def round(self, Z):
+        """Round numeric columns to their precision, in place; returns Z."""
+        for j in self.numeric:
+            dec = self.decimals[j]
+            if dec is not None:
+                Z[..., j] = np.round(Z[..., j], dec)
+        return Z
+
+    # -------------------------------------------------------------- distances
+    def changed(self, Zq, Zc):
+        """Boolean matrix of changed cells (numeric tolerance 1e-9 x MAD)."""
+        tol = np.where(self.is_categorical, 0.5, 1e-9 * self.mad)
+        return np.abs(Zc - Zq) > tol
+
+    def distance(self, Za, Zb):
+        """Mixed distance between aligned rows (broadcasting).
+
+        ``(1/d) * (sum_numeric |a_j - b_j| / MAD_j + sum_categorical
+        [a_j != b_j])``.
+        """
+        diff = np.abs(Za - Zb)
+        diff[..., self.categorical] = diff[..., self.categorical] > 0.5
+        return (diff * self.scale).sum(axis=-1) / self.n_features
+
+    def embed(self, Z, columns=None):
+        """L1 embedding: numeric/MAD, categorical one-hot/2, so that the
+        Manhattan distance in the embedding is ``d`` times :meth:`distance`."""
+        if columns is None:
+            columns = np.arange(self.n_features)
+        parts = []
+        for j in columns:
+            if self.is_categorical[j]:
+                k = len(self.categories[j])
+                onehot = np.zeros((Z.shape[0], k))
+                onehot[np.arange(Z.shape[0]), Z[:, j].astype(np.intp)] = 0.5
+                parts.append(onehot)
+            else:
+                parts.append((Z[:, j] / self.mad[j])[:, None])
+        if not parts:
+            return np.zeros((Z.shape[0], 1))
+        return np.hstack(parts)

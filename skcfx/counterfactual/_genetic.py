@@ -1,0 +1,141 @@
+"""Genetic search (DiCE's ``"genetic"`` method, vectorised over queries)."""
+
+import numpy as np
+
+from skcfx.counterfactual._search import _INVALID_PENALTY, draw, project, sample
+
+__all__ = ["genetic_search"]
+
+
+def genetic_search(problem, *, n_candidates=100, max_iter=40, seeds=None,
+                   patience=8, **_):
+    """Evolve a population of candidates per query, all queries at once.
+
+    Population of ``n_candidates`` rows per query, initialised with random
+    sparse perturbations of the query and, when ``seeds`` is given, the
+    nearest training rows of the desired class projected into the
+    admissible region (as DiCE's genetic method does). Fitness (lower is
+    better) is ``cost + invalid * (10 + hinge loss)``, with ``cost`` the
+    proximity and sparsity terms of :meth:`Problem.cost`. Each generation
+    makes ``n_candidates`` children per query by binary tournament, uniform
+    crossover, reset of genes to the query's value (probability 0.1, which
+    favours sparse changes) and mutation (probability ``1/n_vary`` per gene:
+    a Gaussian step of one MAD or a uniform redraw for numeric genes, a
+    uniform redraw among the allowed categories for categorical ones),
+    repairs them into the admissible region, scores them with one model call
+    for the whole batch, and keeps the best ``n_candidates`` of parents and
+    children. A query stops after ``patience`` generations without
+    improvement once it has ``k`` valid candidates.
+
+    Returns
+    -------
+    pools : list of ndarray, every distinct valid candidate seen per query.
+    """
+    space = problem.space
+    bounds = problem.bounds
+    n, d = problem.Zq.shape
+    P = n_candidates
+    qidx = np.flatnonzero(bounds.feasible)
+    pools = [[] for _ in range(n)]
+    if len(qidx) == 0:
+        return [np.zeros((0, d)) for _ in range(n)]
+
+    # ---- initial population
+    U = draw(problem.rngs, qidx, (P, 2 * d + 1))
+    pop = sample(problem, qidx, P, U[..., :d], U[..., d : 2 * d], U[..., 2 * d],
+                 max_change=3)
+    if seeds is not None:
+        s = seeds[qidx]  # (q, S, d) projected training rows
+        take = min(s.shape[1], P // 2)
+        if take:
+            pop[:, P - take :, :] = s[:, :take, :]
+    fit, valid = _fitness(problem, pop, qidx)
+    _archive(pools, pop, valid, qidx)
+
+    best = np.full(n, np.inf)
+    best[qidx] = fit.min(axis=1)
+    stale = np.zeros(n, dtype=int)
+    active = np.ones(len(qidx), dtype=bool)
+    varying = bounds.varying[qidx]
+    p_mut = 1.0 / np.maximum(varying.sum(axis=1), 1)
+    scale = space.mad
+    for _ in range(max_iter):
+        if not active.any():
+            break
+        a = np.flatnonzero(active)
+        qa = qidx[a]
+        q = len(a)
+        U = draw(problem.rngs, qa, (P, 4 + 5 * d))
+        N = draw(problem.rngs, qa, (P, d), kind="normal")
+        popa, fita = pop[a], fit[a]
+        # binary tournaments
+        i1 = (U[..., 0] * P).astype(int)
+        i2 = (U[..., 1] * P).astype(int)
+        i3 = (U[..., 2] * P).astype(int)
+        i4 = (U[..., 3] * P).astype(int)
+        rows = np.arange(q)[:, None]
+        pa = np.where(fita[rows, i1] <= fita[rows, i2], i1, i2)
+        pb = np.where(fita[rows, i3] <= fita[rows, i4], i3, i4)
+        A, B = popa[rows, pa], popa[rows, pb]
+        cols = 4
+        u_cross = U[..., cols : cols + d]
+        u_reset = U[..., cols + d : cols + 2 * d]
+        u_mut = U[..., cols + 2 * d : cols + 3 * d]
+        u_kind = U[..., cols + 3 * d : cols + 4 * d]
+        u_val = U[..., cols + 4 * d : cols + 5 * d]
+        child = np.where(u_cross < 0.5, A, B)
+        Zq = problem.Zq[qa][:, None, :]
+        child = np.where(u_reset < 0.1, Zq, child)
+        mutate = (u_mut < p_mut[a][:, None, None]) & varying[a][:, None, :]
+        lo, hi = bounds.lo[qa][:, None, :], bounds.hi[qa][:, None, :]
+        gauss = child + N * scale
+        redraw = lo + u_val * (hi - lo)
+        new = np.where(u_kind < 0.7, gauss, redraw)
+        for j in space.categorical:
+            allowed = bounds.allowed[j][qa]
+            counts = allowed.sum(axis=1, keepdims=True)
+            cum = np.cumsum(allowed, axis=1) / np.maximum(counts, 1)
+            new[..., j] = np.minimum(
+                (u_val[..., j][..., None] >= cum[:, None, :]).sum(-1),
+                allowed.shape[1] - 1,
+            )
+        child = np.where(mutate, new, child)
+        child = project(child, bounds, space, qa, u_val)
+        cfit, cvalid = _fitness(problem, child, qa)
+        _archive(pools, child, cvalid, qa)
+        # (mu + lambda) replacement
+        allz = np.concatenate([popa, child], axis=1)
+        allf = np.concatenate([fita, cfit], axis=1)
+        keep = np.argsort(allf, axis=1, kind="stable")[:, :P]
+        pop[a] = np.take_along_axis(allz, keep[..., None], axis=1)
+        fit[a] = np.take_along_axis(allf, keep, axis=1)
+        newbest = fit[a].min(axis=1)
+        improved = newbest < best[qa] - 1e-9
+        stale[qa] = np.where(improved, 0, stale[qa] + 1)
+        best[qa] = np.minimum(best[qa], newbest)
+        n_valid = np.array([sum(len(x) for x in pools[i]) for i in qa])
+        done = (stale[qa] >= patience) & (n_valid >= problem.k)
+        active[a[done]] = False
+    return [_unique(p, d) for p in pools]
+
+
+def _fitness(problem, Z, qidx):
+    q, m, d = Z.shape
+    owner = np.repeat(qidx, m)
+    flat = Z.reshape(-1, d)
+    valid, loss = problem.evaluate(flat, owner)
+    cost = problem.cost(flat, owner)
+    fit = cost + (~valid) * (_INVALID_PENALTY + loss)
+    return fit.reshape(q, m), valid.reshape(q, m)
+
+
+def _archive(pools, Z, valid, qidx):
+    for row, i in enumerate(qidx):
+        if valid[row].any():
+            pools[i].append(Z[row][valid[row]])
+
+
+def _unique(parts, d):
+    if not parts:
+        return np.zeros((0, d))
+    return np.unique(np.vstack(parts), axis=0)

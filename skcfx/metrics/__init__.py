@@ -1,0 +1,34 @@
+"""Metrics of explanation quality, and scorers for model selection.
+
+Counterfactual criteria take a :class:`~skcfx.CounterfactualExplanations`;
+:func:`make_counterfactual_scorer` turns any of them into a scorer for
+:class:`~sklearn.model_selection.GridSearchCV` or
+:func:`~sklearn.model_selection.cross_validate`.
+"""
+
+from skcfx.metrics._counterfactual import (
+    constraint_violations,
+    coverage,
+    diversity,
+    plausibility,
+    proximity,
+    proximity_categorical,
+    proximity_continuous,
+    sparsity,
+    validity,
+)
+from skcfx.metrics._scorer import COUNTERFACTUAL_SCORERS, make_counterfactual_scorer
+
+__all__ = [
+    "COUNTERFACTUAL_SCORERS",
+    "constraint_violations",
+    "coverage",
+    "diversity",
+    "make_counterfactual_scorer",
+    "plausibility",
+    "proximity",
+    "proximity_categorical",
+    "proximity_continuous",
+    "sparsity",
+    "validity",
+]

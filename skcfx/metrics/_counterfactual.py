@@ -1,0 +1,165 @@
+"""Quality criteria of counterfactual explanations.
+
+Every function takes a :class:`~skcfx.CounterfactualExplanations` (returned
+by :meth:`CounterfactualExplainer.explain` or
+:meth:`CounterfactualExplainer.evaluate`) and returns a float. Notation: a
+query ``x`` has counterfactuals ``c_1 .. c_r`` (``r <= k``, the number
+requested); ``d`` features of which ``N`` are numeric and ``C``
+categorical; ``MAD_j`` is the median absolute deviation of numeric feature
+``j`` on the training data. The mixed distance used throughout is
+
+.. math::
+
+    \\mathrm{dist}(x, c) = \\frac{1}{d}\\Big(\\sum_{j \\in N}
+    \\frac{|x_j - c_j|}{\\mathrm{MAD}_j} + \\sum_{j \\in C} [x_j \\ne c_j]\\Big).
+"""
+
+import numpy as np
+
+__all__ = [
+    "constraint_violations",
+    "coverage",
+    "diversity",
+    "plausibility",
+    "proximity",
+    "proximity_categorical",
+    "proximity_continuous",
+    "sparsity",
+    "validity",
+]
+
+
+def _valid_rows(expl):
+    return np.flatnonzero(expl._valid)
+
+
+def validity(explanations):
+    """Fraction of requested counterfactuals that are distinct and valid.
+
+    ``validity = (number of distinct valid counterfactuals) / (n_queries *
+    k)``, where valid means the model, re-run on the final (rounded) row,
+    predicts the desired class (or a value in the desired range). Missing
+    counterfactuals count as invalid, as in the DiCE paper.
+
+    Parameters
+    ----------
+    explanations : CounterfactualExplanations
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    n = explanations.n_queries * explanations.n_requested
+    if n == 0:
+        return 0.0
+    valid = explanations._valid
+    Z = explanations._Z[valid]
+    owner = explanations._owner[valid]
+    if len(Z) == 0:
+        return 0.0
+    keyed = np.column_stack([owner, np.round(Z, 9)])
+    return float(len(np.unique(keyed, axis=0)) / n)
+
+
+def coverage(explanations):
+    """Fraction of queries with at least one valid counterfactual.
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    if explanations.n_queries == 0:
+        return 0.0
+    has = np.zeros(explanations.n_queries, dtype=bool)
+    has[explanations._owner[explanations._valid]] = True
+    return float(has.mean())
+
+
+def _mean_over_valid(explanations, values):
+    rows = _valid_rows(explanations)
+    if len(rows) == 0:
+        return float("nan")
+    return float(np.mean(values[rows]))
+
+
+def proximity(explanations):
+    """Mean mixed distance ``dist(x, c)`` of valid counterfactuals to their
+    query (lower is closer).
+
+    Returns
+    -------
+    float, NaN when there is no valid counterfactual.
+    """
+    e = explanations
+    d = e.space.distance(e._Zq[e._owner], e._Z)
+    return _mean_over_valid(e, d)
+
+
+def proximity_continuous(explanations):
+    """Mean over valid counterfactuals of ``(1/N) sum_{j in N} |x_j - c_j| /
+    MAD_j`` (DiCE's continuous proximity, as a distance)."""
+    e = explanations
+    num = e.space.numeric
+    if len(num) == 0:
+        return 0.0
+    diff = np.abs(e._Zq[e._owner][:, num] - e._Z[:, num]) / e.space.mad[num]
+    return _mean_over_valid(e, diff.mean(axis=1))
+
+
+def proximity_categorical(explanations):
+    """Mean over valid counterfactuals of the fraction of categorical
+    features changed, ``(1/C) sum_{j in C} [x_j != c_j]``."""
+    e = explanations
+    cat = e.space.categorical
+    if len(cat) == 0:
+        return 0.0
+    diff = np.abs(e._Zq[e._owner][:, cat] - e._Z[:, cat]) > 0.5
+    return _mean_over_valid(e, diff.mean(axis=1))
+
+
+def sparsity(explanations):
+    """Mean number of features changed by a valid counterfactual (lower is
+    sparser)."""
+    e = explanations
+    n_changed = e.space.changed(e._Zq[e._owner], e._Z).sum(axis=1)
+    return _mean_over_valid(e, n_changed.astype(float))
+
+
+def diversity(explanations):
+    """Mean pairwise distance between the valid counterfactuals of a query,
+    averaged over the queries that have at least two.
+
+    ``diversity = mean_q [ 2 / (r (r-1)) sum_{a < b} dist(c_a, c_b) ]``.
+
+    Returns
+    -------
+    float, NaN when no query has two valid counterfactuals.
+    """
+    e = explanations
+    per_query = e._per_query_diversity()
+    per_query = per_query[~np.isnan(per_query)]
+    return float(per_query.mean()) if len(per_query) else float("nan")
+
+
+def plausibility(explanations):
+    """Mean distance of valid counterfactuals to the nearest training row
+    that the model predicts as the desired outcome (closeness to the data
+    manifold; lower is more plausible)."""
+    e = explanations
+    return _mean_over_valid(e, e._plausibility)
+
+
+def constraint_violations(explanations):
+    """Number of constraint violations among all returned counterfactuals.
+
+    Counts cells that break a constraint (a frozen feature changed, a value
+    outside its permitted range or category set, a one-direction feature
+    moved the wrong way, a value off its integer or decimal grid) plus rows
+    that fail a user predicate. Valid or not, every returned row counts.
+
+    Returns
+    -------
+    int
+    """
+    e = explanations
+    return int(e._cell_violations.sum() + (~e._predicate_ok).sum())

@@ -1,0 +1,81 @@
+"""Scorers built from counterfactual metrics."""
+
+import math
+
+from skcfx.metrics import _counterfactual as _m
+
+__all__ = ["COUNTERFACTUAL_SCORERS", "make_counterfactual_scorer"]
+
+_GREATER_IS_BETTER = {
+    "validity": True,
+    "coverage": True,
+    "diversity": True,
+    "proximity": False,
+    "proximity_continuous": False,
+    "proximity_categorical": False,
+    "sparsity": False,
+    "plausibility": False,
+    "constraint_violations": False,
+}
+
+
+class _CounterfactualScorer:
+    """Callable ``scorer(explainer, X, y=None) -> float`` (picklable)."""
+
+    def __init__(self, metric, greater_is_better, missing):
+        self.metric = metric
+        self.greater_is_better = greater_is_better
+        self.missing = missing
+
+    def __call__(self, explainer, X, y=None):
+        value = getattr(_m, self.metric)(explainer.explain(X))
+        if math.isnan(value):
+            value = self.missing
+        return value if self.greater_is_better else -value
+
+    def __repr__(self):
+        sign = "" if self.greater_is_better else "neg_"
+        return f"make_counterfactual_scorer({sign}{self.metric!r})"
+
+
+def make_counterfactual_scorer(metric, *, missing=None):
+    """Scorer that explains ``X`` and returns one metric, higher is better.
+
+    Parameters
+    ----------
+    metric : str
+        One of ``"validity"``, ``"coverage"``, ``"diversity"``,
+        ``"proximity"``, ``"proximity_continuous"``,
+        ``"proximity_categorical"``, ``"sparsity"``, ``"plausibility"``,
+        ``"constraint_violations"``. Cost-like metrics are negated, as
+        scikit-learn's ``neg_*`` scorers are.
+    missing : float, default=None
+        Value used when the metric is undefined (no valid counterfactual):
+        0 for higher-is-better metrics, a large cost (1e3) otherwise.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(explainer, X, y=None)``.
+
+    Examples
+    --------
+    >>> from skcfx.metrics import make_counterfactual_scorer
+    >>> make_counterfactual_scorer("proximity")
+    make_counterfactual_scorer(neg_'proximity')
+    """
+    if metric not in _GREATER_IS_BETTER:
+        raise ValueError(
+            f"metric={metric!r} is not a counterfactual metric; choose from "
+            f"{sorted(_GREATER_IS_BETTER)}."
+        )
+    gib = _GREATER_IS_BETTER[metric]
+    if missing is None:
+        missing = 0.0 if gib else 1e3
+    return _CounterfactualScorer(metric, gib, missing)
+
+
+COUNTERFACTUAL_SCORERS = {
+    ("" if gib else "neg_") + name: make_counterfactual_scorer(name)
+    for name, gib in _GREATER_IS_BETTER.items()
+}

@@ -1,0 +1,1 @@
+"""Hypothesis strategies and assertions to property-test explainers."""

@@ -1,0 +1,49 @@
+"""Docstring fragments shared by several estimators.
+
+Each fragment is substituted into a docstring with :func:`substitute`, in the
+manner of imbalanced-learn's ``Substitution`` decorator, so that the text of
+common parameters is written once.
+"""
+
+_random_state_docstring = """random_state : int, RandomState instance or None, default=None
+        Controls every random draw of the estimator. Pass an int for
+        reproducible output across calls: the same int gives identical
+        fitted attributes and explanations."""
+
+_n_jobs_docstring = """n_jobs : int, default=None
+        Number of jobs over which queries are spread with joblib.
+        ``None`` means 1 unless in a :obj:`joblib.parallel_backend` context;
+        ``-1`` means all processors. Results do not depend on ``n_jobs``."""
+
+_DOCS = {
+    "random_state": _random_state_docstring,
+    "n_jobs": _n_jobs_docstring,
+}
+
+
+def substitute(**kwargs):
+    """Decorator filling ``{name}`` placeholders of a docstring.
+
+    Parameters
+    ----------
+    **kwargs : str
+        Extra fragments in addition to the shared ones.
+
+    Returns
+    -------
+    decorator : callable
+        Returns the decorated object with its ``__doc__`` formatted.
+    """
+    params = {**_DOCS, **kwargs}
+
+    def decorator(obj):
+        doc = obj.__doc__
+        if doc:
+            # Plain replacement rather than str.format: docstrings hold dict
+            # literals whose braces must stay untouched.
+            for key, value in params.items():
+                doc = doc.replace("{" + key + "}", value)
+            obj.__doc__ = doc
+        return obj
+
+    return decorator
