@@ -119,7 +119,7 @@ class CounterfactualExplainer(
         Candidates per query per iteration: samples per round (random,
         default 500), population size (genetic, default 100), neighbours in
         the first stage (kdtree, default 100).
-    max_iter : int, default=None
+    max_rounds : int, default=None
         Rounds (random, default 10), generations (genetic, default 40) or
         widening stages (kdtree, default 3).
     posthoc_sparsity : bool, default=True
@@ -212,7 +212,8 @@ class CounterfactualExplainer(
         "estimator": [HasMethods(["fit", "predict"])],
         "method": [StrOptions({"genetic", "random", "kdtree"})],
         "n_counterfactuals": [Interval(numbers.Integral, 1, None, closed="left")],
-        "desired_class": [StrOptions({"opposite"}), numbers.Integral, str, bool],
+        # valid labels are known only once the model is fitted: checked in fit
+        "desired_class": "no_validation",
         "desired_range": [tuple, list, None],
         "features_to_vary": [StrOptions({"all"}), list, tuple],
         "permitted_range": [dict, None],
@@ -223,7 +224,7 @@ class CounterfactualExplainer(
         "sparsity_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "diversity_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "n_candidates": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "max_rounds": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "posthoc_sparsity": ["boolean"],
         "random_state": ["random_state"],
         "n_jobs": [numbers.Integral, None],
@@ -247,7 +248,7 @@ class CounterfactualExplainer(
         sparsity_weight=0.5,
         diversity_weight=1.0,
         n_candidates=None,
-        max_iter=None,
+        max_rounds=None,
         posthoc_sparsity=True,
         random_state=None,
         n_jobs=None,
@@ -267,7 +268,7 @@ class CounterfactualExplainer(
         self.sparsity_weight = sparsity_weight
         self.diversity_weight = diversity_weight
         self.n_candidates = n_candidates
-        self.max_iter = max_iter
+        self.max_rounds = max_rounds
         self.posthoc_sparsity = posthoc_sparsity
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -295,7 +296,11 @@ class CounterfactualExplainer(
                     "minimum of 1 is required."
                 )
             frame = X
-            if not reset and list(map(str, X.columns)) != self._names:
+            if (
+                not reset
+                and hasattr(self, "feature_names_in_")
+                and list(map(str, X.columns)) != self._names
+            ):
                 raise ValueError(
                     f"X has columns {list(X.columns)}; expected {self._names}."
                 )
@@ -359,7 +364,7 @@ class CounterfactualExplainer(
                 )
             self.estimator_.fit(X, y)
         else:
-            self.estimator_.fit(X)
+            self.estimator_.fit(X, None)
         model = self.estimator_
 
         # ---- feature space
@@ -507,7 +512,7 @@ class CounterfactualExplainer(
         )
         n_cand, max_iter = _DEFAULTS[self.method]
         n_cand = self.n_candidates or n_cand
-        max_iter = self.max_iter or max_iter
+        max_iter = self.max_rounds or max_iter
         if self.method == "random":
             pools = random_search(problem, n_candidates=n_cand, max_iter=max_iter)
         elif self.method == "kdtree":
@@ -764,9 +769,11 @@ class CounterfactualExplainer(
         Returns
         -------
         X_cf : ndarray or DataFrame of shape (n_samples, n_features)
-            A DataFrame with X's columns and index when X is a DataFrame
-            (numeric columns become float where a row has no
-            counterfactual), else a float array with NaN rows.
+            A DataFrame with X's columns and index when fitted on a DataFrame
+            (numeric columns as float64, categorical columns in their dtype;
+            missing values where a row has no counterfactual), else an
+            array with NaN rows. A row that already has the desired outcome
+            is returned unchanged.
         """
         expl = self.explain(X)
         space = self.feature_space_
@@ -775,26 +782,26 @@ class CounterfactualExplainer(
         for r in np.flatnonzero(expl._valid)[::-1]:
             best[expl._owner[r]] = r
         # a query that already has the desired outcome is its own answer
-        if hasattr(X, "columns"):
-            # Mixed dtypes cannot live in one ndarray, so a DataFrame input
-            # gets a DataFrame back; set_output only re-labels it.
+        if self._input_kind == "frame":
+            # Mixed dtypes cannot live in one ndarray, so an explainer fitted
+            # on a DataFrame returns a DataFrame; set_output only re-labels
+            # it (columns from get_feature_names_out).
             out = expl.queries.copy()
             rows = np.flatnonzero(best >= 0)
             cf = expl._frame.iloc[best[rows]]
             none = np.flatnonzero((best < 0) & (expl.status != STATUS["already"]))
-            for j, name in enumerate(space.names):
-                col = out[name]
-                if len(none) and not isinstance(col.dtype, pd.CategoricalDtype):
-                    if space.is_categorical[j]:
-                        col = col.astype(object)
-                    else:
-                        col = col.astype(float)
+            for j in range(space.n_features):
+                col = out.iloc[:, j]
+                if not space.is_categorical[j]:
+                    col = col.astype(float)  # as the array path: float64
+                elif len(none) and not isinstance(col.dtype, pd.CategoricalDtype):
+                    col = col.astype(object)
                 values = col.to_numpy(copy=True)
                 if len(rows):
-                    values[rows] = cf[name].to_numpy()
+                    values[rows] = cf.iloc[:, j].to_numpy()
                 if len(none):
                     values[none] = np.nan
-                out[name] = pd.Series(values, index=out.index).astype(col.dtype)
+                out.isetitem(j, pd.Series(values, index=out.index).astype(col.dtype))
             return out
         Zout = expl._Zq.copy().astype(float)
         Zout[best >= 0] = expl._Z[best[best >= 0]]

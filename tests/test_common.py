@@ -1,0 +1,96 @@
+"""scikit-learn's common checks on every public skcfx estimator."""
+
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    check_get_feature_names_out_error,
+    check_param_validation,
+    check_set_output_transform,
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    parametrize_with_checks,
+)
+
+from skcfx.utils import all_estimators
+
+# Fast settings per estimator class: tiny searches, fixed seeds.
+INIT_PARAMS = {
+    "CounterfactualExplainer": dict(
+        estimator=LogisticRegression(),
+        method="random",
+        n_counterfactuals=1,
+        n_candidates=50,
+        max_rounds=3,
+        random_state=0,
+    ),
+}
+
+EXPECTED_FAILED_CHECKS = {
+    "CounterfactualExplainer": {},
+}
+
+
+def _instances():
+    for name, cls in all_estimators():
+        if name not in INIT_PARAMS:
+            raise AssertionError(
+                f"{name} is a public estimator without INIT_PARAMS in "
+                "tests/test_common.py; add fast settings for it."
+            )
+        yield cls(**INIT_PARAMS[name])
+
+
+ESTIMATORS = list(_instances())
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def _ids(est):
+    return type(est).__name__
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+def test_param_validation(estimator):
+    check_param_validation(type(estimator).__name__, estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+def test_dataframe_column_names_consistency(estimator):
+    pytest.importorskip("pandas")
+    check_dataframe_column_names_consistency(type(estimator).__name__, estimator)
+
+
+TRANSFORMERS = [e for e in ESTIMATORS if hasattr(e, "transform")]
+
+
+@pytest.mark.parametrize("estimator", TRANSFORMERS, ids=_ids)
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_transformer_get_feature_names_out,
+        check_transformer_get_feature_names_out_pandas,
+        check_get_feature_names_out_error,
+        check_set_output_transform,
+        check_set_output_transform_pandas,
+    ],
+    ids=lambda c: c.__name__,
+)
+def test_transformer_feature_names_and_set_output(estimator, check):
+    check(type(estimator).__name__, estimator)
+
+
+def test_polars_set_output():
+    pl = pytest.importorskip("polars")  # noqa: F841
+    from sklearn.utils.estimator_checks import check_set_output_transform_polars
+
+    for est in TRANSFORMERS:
+        check_set_output_transform_polars(type(est).__name__, est)
