@@ -30,6 +30,7 @@ from skcfx.counterfactual._explanations import STATUS, CounterfactualExplanation
 from skcfx.counterfactual._feature_space import (
     FeatureSpace,
     categorical_columns_from_estimator,
+    encoder_categories,
 )
 from skcfx.counterfactual._genetic import genetic_search
 from skcfx.counterfactual._kdtree import (
@@ -378,7 +379,9 @@ class CounterfactualExplainer(
                     f"categorical_features names unknown columns {unknown}; "
                     f"known columns: {self._names}."
                 )
-        self.feature_space_ = space = FeatureSpace(frame, categorical)
+        self.feature_space_ = space = FeatureSpace(
+            frame, categorical, extra_categories=encoder_categories(model, self._names)
+        )
         self.categorical_features_ = [space.names[j] for j in space.categorical]
         self.integer_features_ = [
             space.names[j] for j in space.numeric if space.decimals[j] == 0
@@ -807,8 +810,10 @@ class CounterfactualExplainer(
         Zout[best >= 0] = expl._Z[best[best >= 0]]
         none = (best < 0) & (expl.status != STATUS["already"])
         frame = space.decode(Zout)
-        Xout = frame.to_numpy(dtype=float if not space.is_categorical.any()
-                              else object)
+        Xout = np.array(
+            frame.to_numpy(dtype=float if not space.is_categorical.any() else object),
+            copy=True,
+        )
         if none.any():
             Xout = Xout.astype(object) if Xout.dtype == object else Xout
             Xout[none] = np.nan

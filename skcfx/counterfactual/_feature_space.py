@@ -22,7 +22,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
-__all__ = ["FeatureSpace", "categorical_columns_from_estimator"]
+__all__ = ["FeatureSpace", "categorical_columns_from_estimator", "encoder_categories"]
 
 _MAX_DECIMALS = 6
 _CATEGORICAL_ENCODERS = (OneHotEncoder, OrdinalEncoder, TargetEncoder)
@@ -115,6 +115,51 @@ def categorical_columns_from_estimator(estimator, feature_names):
     return [c for c in found if not (c in seen or seen.add(c))]
 
 
+def encoder_categories(estimator, feature_names):
+    """Categories that the fitted model's encoders know, per raw column.
+
+    Reads ``categories_`` of the OneHotEncoder / OrdinalEncoder transformers
+    of a fitted ColumnTransformer in front of the model (through
+    FrozenEstimator and Pipeline), so that a category seen by the model but
+    absent from the explainer's own training rows (a cross-validation fold,
+    say) is still a known category.
+
+    Returns
+    -------
+    categories : dict of str -> list
+    """
+    estimator = _unwrap(estimator)
+    steps = (
+        [s for _, s in estimator.steps] if isinstance(estimator, Pipeline) else []
+    )
+    out = {}
+    for step in steps:
+        step = _unwrap(step)
+        if not isinstance(step, ColumnTransformer):
+            continue
+        for _, transformer, columns in getattr(step, "transformers_", []):
+            transformer = _unwrap(transformer)
+            if isinstance(transformer, Pipeline):
+                encoders = [
+                    _unwrap(t)
+                    for _, t in transformer.steps
+                    if isinstance(_unwrap(t), (OneHotEncoder, OrdinalEncoder))
+                ]
+                if not encoders or transformer.steps[0][1] is not encoders[0]:
+                    continue  # categories are those of a transformed column
+                transformer = encoders[0]
+            if not isinstance(transformer, (OneHotEncoder, OrdinalEncoder)):
+                continue
+            cats = getattr(transformer, "categories_", None)
+            if cats is None:
+                continue
+            names = _column_names(columns, feature_names)
+            for name, c in zip(names, cats):
+                out[name] = [v for v in c if not pd.isna(v)]
+        break
+    return out
+
+
 def _decimals(values):
     """Smallest number of decimals (<= 6) that represents every value exactly,
     or None."""
@@ -134,6 +179,9 @@ class FeatureSpace:
     categorical : sequence of str
         Columns to treat as categorical in addition to those whose dtype is
         object, string, category or bool.
+    extra_categories : dict, default=None
+        Further known categories per column (from the model's encoders);
+        they are added to those seen in ``X``.
 
     Attributes
     ----------
@@ -163,8 +211,9 @@ class FeatureSpace:
     and 1 if that is zero too; DiCE uses 1 directly.
     """
 
-    def __init__(self, X, categorical=()):
+    def __init__(self, X, categorical=(), extra_categories=None):
         categorical = set(categorical)
+        extra_categories = extra_categories or {}
         self.names = [str(c) for c in X.columns]
         d = len(self.names)
         self.is_categorical = np.zeros(d, dtype=bool)
@@ -187,14 +236,19 @@ class FeatureSpace:
             if cat:
                 self.is_categorical[j] = True
                 present = pd.unique(col.to_numpy())
+                extra = extra_categories.get(name, [])
                 if isinstance(dtype, pd.CategoricalDtype):
-                    cats = [c for c in dtype.categories if c in set(present)]
+                    known = set(present) | set(extra)
+                    cats = [c for c in dtype.categories if c in known]
                     self.ordered[j] = bool(dtype.ordered)
                 else:
+                    merged = list(present) + [
+                        v for v in extra if v not in set(present)
+                    ]
                     try:
-                        cats = sorted(present)
+                        cats = sorted(merged)
                     except TypeError:
-                        cats = sorted(present, key=str)
+                        cats = sorted(merged, key=str)
                 self.categories[j] = np.asarray(cats, dtype=object)
                 self.upper[j] = len(cats) - 1
             else:
@@ -239,9 +293,9 @@ class FeatureSpace:
                         f"Input X contains NaN in categorical column {name!r} "
                         f"(index labels {rows})."
                     )
-                codes = pd.Categorical(
-                    values, categories=self.categories[j]
-                ).codes.astype(float)
+                codes = pd.Index(self.categories[j], dtype=object).get_indexer(
+                    values
+                ).astype(float)
                 if (codes < 0).any():
                     unseen = sorted({str(v) for v in values[codes < 0]})[:5]
                     raise ValueError(
@@ -280,14 +334,18 @@ class FeatureSpace:
                 if isinstance(dtype, pd.CategoricalDtype):
                     data[name] = pd.Categorical(values, dtype=dtype)
                 elif is_object_dtype(dtype):
-                    data[name] = values
+                    # explicit object dtype: pandas 3 would infer "str"
+                    data[name] = pd.Series(values, dtype=object, copy=False)
                 else:
                     data[name] = pd.array(values, dtype=dtype)
             elif self.decimals[j] == 0 and np.issubdtype(dtype, np.integer):
                 data[name] = np.rint(z).astype(dtype)
             else:
                 data[name] = z.astype(dtype)
-        return pd.DataFrame(data, index=index, columns=self.names)
+        frame = pd.DataFrame(data, columns=self.names)
+        if index is not None:
+            frame.index = index
+        return frame
 
     def round(self, Z):
         """Round numeric columns to their precision, in place; returns Z."""

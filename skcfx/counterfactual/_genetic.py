@@ -8,7 +8,7 @@ __all__ = ["genetic_search"]
 
 
 def genetic_search(problem, *, n_candidates=100, max_iter=40, seeds=None,
-                   patience=8, **_):
+                   patience=8, queries=None, **_):
     """Evolve a population of candidates per query, all queries at once.
 
     Population of ``n_candidates`` rows per query, initialised with random
@@ -27,6 +27,9 @@ def genetic_search(problem, *, n_candidates=100, max_iter=40, seeds=None,
     children. A query stops after ``patience`` generations without
     improvement once it has ``k`` valid candidates.
 
+    ``queries`` restricts the search to those query indices (default: every
+    feasible query); ``seeds`` is then aligned with ``queries``.
+
     Returns
     -------
     pools : list of ndarray, every distinct valid candidate seen per query.
@@ -35,7 +38,12 @@ def genetic_search(problem, *, n_candidates=100, max_iter=40, seeds=None,
     bounds = problem.bounds
     n, d = problem.Zq.shape
     P = n_candidates
-    qidx = np.flatnonzero(bounds.feasible)
+    if queries is None:
+        qidx = np.flatnonzero(bounds.feasible)
+        if seeds is not None:
+            seeds = seeds[qidx]
+    else:
+        qidx = np.asarray(queries, dtype=int)
     pools = [[] for _ in range(n)]
     if len(qidx) == 0:
         return [np.zeros((0, d)) for _ in range(n)]
@@ -45,7 +53,7 @@ def genetic_search(problem, *, n_candidates=100, max_iter=40, seeds=None,
     pop = sample(problem, qidx, P, U[..., :d], U[..., d : 2 * d], U[..., 2 * d],
                  max_change=3)
     if seeds is not None:
-        s = seeds[qidx]  # (q, S, d) projected training rows
+        s = seeds  # (q, S, d) projected training rows, aligned with qidx
         take = min(s.shape[1], P // 2)
         if take:
             pop[:, P - take :, :] = s[:, :take, :]

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.neighbors import KDTree
 
+from skcfx.counterfactual._genetic import genetic_search
 from skcfx.counterfactual._search import draw, project
 
 __all__ = ["TrainingIndex", "kdtree_search"]
@@ -116,7 +117,9 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
     candidates. Projection keeps every constraint exact; it can also make a
     neighbour invalid, which is why later stages widen the net (DiCE's
     kd-tree method, which does not widen it, misses many queries under
-    constraints).
+    constraints). Queries for which no projected neighbour is valid fall
+    back to a short genetic search seeded with their projected neighbours,
+    so that the kd-tree's misses do not become missing explanations.
 
     Returns
     -------
@@ -145,4 +148,14 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
         if m >= min(total, 4096):
             break
         size *= 8
+    empty = np.array(
+        [i for i in range(n) if problem.bounds.feasible[i] and len(pools[i]) == 0],
+        dtype=int,
+    )
+    if len(empty):
+        seeds, _ = projected_neighbors(problem, index, empty, groups, 50)
+        extra = genetic_search(problem, n_candidates=100, max_iter=30,
+                               seeds=seeds, queries=empty)
+        for i in empty:
+            pools[i] = extra[i]
     return pools

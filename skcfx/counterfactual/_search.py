@@ -241,12 +241,15 @@ def project(Z, bounds, space, qidx, U):
     return Z
 
 
-def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None):
+def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None, base=None):
     """Random candidates around each query: a few features resampled.
 
     Each candidate changes ``1 + floor(u * n_vary)`` of the query's varying
     features (at most ``max_change``), chosen uniformly, to values drawn
     uniformly from the admissible box (numeric) or set (categorical).
+
+    ``base`` (q, m, d), when given, replaces the query as the row that is
+    perturbed (used to explore around valid candidates).
 
     Returns an array of shape (q, m, d).
     """
@@ -265,8 +268,44 @@ def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None):
         nv = np.minimum(nv, max_change)
     n_change = 1 + np.floor(U_num * nv).astype(int)
     change = rank < n_change[..., None]
-    Z = np.where(change, new, Zq[:, None, :])
+    if base is None:
+        base = np.broadcast_to(Zq[:, None, :], new.shape)
+    Z = np.where(change, new, base)
     return project(Z, bounds, space, qidx, U_val)
+
+
+def expand(problem, pools, target, rounds=6, m=64):
+    """Explore around the valid candidates of queries that have too few.
+
+    For each query holding at least one but fewer than ``target`` distinct
+    valid candidates, each round perturbs ``m`` randomly chosen valid ones
+    (one or two varying features redrawn in the admissible region) and keeps
+    the valid results; one model call per round for all such queries.
+    """
+    d = problem.Zq.shape[1]
+    pools = [_unique_rows(p) for p in pools]
+    for _ in range(rounds):
+        qidx = np.array(
+            [i for i, p in enumerate(pools) if 0 < len(p) < target], dtype=int
+        )
+        if len(qidx) == 0:
+            break
+        U = draw(problem.rngs, qidx, (m, 2 * d + 2))
+        base = np.stack(
+            [
+                pools[i][(U[r, :, -1] * len(pools[i])).astype(int)]
+                for r, i in enumerate(qidx)
+            ]
+        )
+        Z = sample(problem, qidx, m, U[..., :d], U[..., d : 2 * d],
+                   U[..., 2 * d], max_change=2, base=base)
+        owner = np.repeat(qidx, m)
+        valid, _ = problem.evaluate(Z.reshape(-1, d), owner)
+        valid = valid.reshape(len(qidx), m)
+        for r, i in enumerate(qidx):
+            if valid[r].any():
+                pools[i] = _unique_rows(np.vstack([pools[i], Z[r][valid[r]]]))
+    return pools
 
 
 def _admissible(problem, owner, j, values):
@@ -404,6 +443,7 @@ def finalize(problem, pools, posthoc_sparsity=True, max_pool=200):
     """
     k = problem.k
     space = problem.space
+    pools = expand(problem, pools, target=3 * k)
     pre, owners = [], []
     for i, pool in enumerate(pools):
         pool = _unique_rows(pool)
@@ -421,9 +461,11 @@ def finalize(problem, pools, posthoc_sparsity=True, max_pool=200):
     if posthoc_sparsity and owners:
         Zall = np.vstack([p for p in pre if p.shape[0]])
         owner = np.concatenate(owners)
-        Zall = sparsify(problem, Zall, owner)
+        Zsp = sparsify(problem, Zall, owner)
         for i in range(problem.n):
-            pre[i] = Zall[owner == i]
+            # sparsified rows first; the originals stay as fall-backs so that
+            # k distinct counterfactuals remain when several collapse into one
+            pre[i] = np.vstack([Zsp[owner == i], Zall[owner == i]])
     results = []
     for i, pool in enumerate(pre):
         pool = _unique_rows(pool)

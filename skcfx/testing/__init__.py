@@ -1,1 +1,29 @@
-"""Hypothesis strategies and assertions to property-test explainers."""
+"""Hypothesis strategies and assertions to property-test explainers.
+
+Use them to check, on your own model and data, that counterfactuals respect
+the constraints you declare::
+
+    from hypothesis import given
+    from skcfx.testing import assert_constraints_hold, constraint_sets
+
+    @given(constraints=constraint_sets(X_train))
+    def test_my_model(constraints):
+        explainer = CounterfactualExplainer(FrozenEstimator(model),
+                                            **constraints).fit(X_train)
+        assert_constraints_hold(explainer, explainer.explain(X_query))
+
+Requires hypothesis (``pip install skcfx[test]``).
+"""
+
+from skcfx.testing._assertions import (
+    assert_constraints_hold,
+    assert_counterfactuals_valid,
+)
+from skcfx.testing._strategies import constraint_sets, mixed_frames
+
+__all__ = [
+    "assert_constraints_hold",
+    "assert_counterfactuals_valid",
+    "constraint_sets",
+    "mixed_frames",
+]

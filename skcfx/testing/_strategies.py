@@ -1,0 +1,96 @@
+"""Hypothesis strategies for constraint sets and small mixed data."""
+
+import numpy as np
+import pandas as pd
+from hypothesis import strategies as st
+from pandas.api.types import is_numeric_dtype
+
+__all__ = ["constraint_sets", "mixed_frames"]
+
+
+def _is_categorical(col):
+    return isinstance(col.dtype, pd.CategoricalDtype) or not is_numeric_dtype(
+        col.dtype
+    ) or col.dtype == bool
+
+
+@st.composite
+def constraint_sets(draw, X, *, categorical=(), max_predicates=0):
+    """Random constraint sets valid for the columns of ``X``.
+
+    Draws a non-empty ``features_to_vary``, closed ``permitted_range``
+    intervals inside the training range for some numeric columns (and
+    non-empty category subsets for some categorical ones), and
+    ``monotonic`` directions for some numeric columns.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Training data.
+    categorical : sequence of str
+        Extra columns to treat as categorical.
+
+    Returns
+    -------
+    strategy of dict
+        Keyword arguments for :class:`~skcfx.CounterfactualExplainer`.
+    """
+    names = [str(c) for c in X.columns]
+    vary = draw(
+        st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True)
+    )
+    permitted = {}
+    monotonic = {}
+    for name in vary:
+        col = X[name]
+        cat = name in categorical or _is_categorical(col)
+        if cat:
+            values = list(pd.unique(col.to_numpy()))
+            if draw(st.booleans()):
+                subset = draw(
+                    st.lists(st.sampled_from(values), min_size=1,
+                             max_size=len(values), unique=True)
+                )
+                permitted[name] = subset
+        else:
+            lo, hi = float(col.min()), float(col.max())
+            if draw(st.booleans()) and hi > lo:
+                a = draw(st.floats(lo, hi, allow_nan=False))
+                b = draw(st.floats(lo, hi, allow_nan=False))
+                low, high = min(a, b), max(a, b)
+                if np.issubdtype(col.dtype, np.integer):
+                    low, high = np.floor(low), np.ceil(high)
+                permitted[name] = (low, high)
+            if draw(st.booleans()):
+                monotonic[name] = draw(st.sampled_from(["increasing", "decreasing"]))
+    return {
+        "features_to_vary": vary,
+        "permitted_range": permitted or None,
+        "monotonic": monotonic or None,
+    }
+
+
+@st.composite
+def mixed_frames(draw, min_rows=40, max_rows=120):
+    """Small DataFrames with a float, an integer and a string column, plus a
+    binary target that depends on all three.
+
+    Returns
+    -------
+    strategy of (DataFrame, ndarray)
+    """
+    n = draw(st.integers(min_rows, max_rows))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "x_float": rng.normal(size=n).round(3),
+            "x_int": rng.integers(0, 20, size=n),
+            "x_cat": rng.choice(["a", "b", "c"], size=n).astype(object),
+        }
+    )
+    logit = X["x_float"] + 0.2 * (X["x_int"] - 10) + (X["x_cat"] == "b") * 1.5
+    y = (logit + rng.normal(scale=0.3, size=n) > 0.5).astype(int).to_numpy()
+    if y.min() == y.max():
+        y[0] = 1 - y[0]
+    return X, y
