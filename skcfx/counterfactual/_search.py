@@ -381,6 +381,10 @@ def sparsify(problem, Z, owner, n_bisect=6):
                         np.ceil(np.round(mid[sel] * 10.0**dd, 9)) / 10.0**dd,
                         np.floor(np.round(mid[sel] * 10.0**dd, 9)) / 10.0**dd,
                     )
+            # stay in the admissible box (the query itself may lie outside a
+            # strict permitted range)
+            ow = owner[r]
+            mid = np.clip(mid, problem.bounds.lo[ow, j], problem.bounds.hi[ow, j])
             moving = np.abs(mid - good) > 1e-12
             if not moving.any():
                 break
