@@ -241,10 +241,11 @@ def project(Z, bounds, space, qidx, U):
     return Z
 
 
-def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None, base=None):
+def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None, base=None,
+           power=2):
     """Random candidates around each query: a few features resampled.
 
-    Each candidate changes ``1 + floor(u * n_vary)`` of the query's varying
+    Each candidate changes ``1 + floor(u**power * n_vary)`` of the query's varying
     features (at most ``max_change``), chosen uniformly, to values drawn
     uniformly from the admissible box (numeric) or set (categorical).
 
@@ -266,7 +267,8 @@ def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None, base=None):
     nv = varying.sum(axis=1)[:, None]
     if max_change is not None:
         nv = np.minimum(nv, max_change)
-    n_change = 1 + np.floor(U_num * nv).astype(int)
+    # skewed toward few changes (power > 1): P(n_change <= t) ~ (t/nv)**(1/power)
+    n_change = 1 + np.floor(U_num**power * nv).astype(int)
     change = rank < n_change[..., None]
     if base is None:
         base = np.broadcast_to(Zq[:, None, :], new.shape)
@@ -320,83 +322,120 @@ def _admissible(problem, owner, j, values):
     return ok
 
 
-def sparsify(problem, Z, owner, n_bisect=6):
+def sparsify(problem, Z, owner, grid=8):
     """Post-hoc sparsity: revert changes the outcome does not need.
 
-    For every counterfactual (all queries in one batch), changed features
-    are visited from the smallest scaled change to the largest and reset to
-    the query's value when the candidate stays valid; then each remaining
-    numeric change is shrunk toward the query by bisection (``n_bisect``
-    halvings on the column's grid) while it stays valid. Each step is one
-    model call for the whole batch. Only admissible values are tried, so
-    constraints keep holding.
+    All counterfactuals of all queries are processed together:
+
+    1. *Reverts.* One model call tries, for every counterfactual, resetting
+       each changed feature alone to the query's value; a second call resets
+       all the individually revertible features together, which is kept
+       where it stays valid. Where it does not, the revertible features are
+       reset one at a time, smallest scaled change first.
+    2. *Shrinking.* Each remaining numeric change is moved toward the query:
+       one call evaluates ``grid`` evenly spaced values between the query's
+       value and the current one (on the column's grid, inside the
+       admissible box) and keeps the valid value nearest to the query; a
+       second call refines between it and the next grid point.
+
+    Only admissible values are tried, so constraints keep holding.
     """
     space = problem.space
     Z = Z.copy()
-    m = Z.shape[0]
+    m, d = Z.shape
     if m == 0:
         return Z
     Zq = problem.Zq[owner]
-    rows = np.arange(m)
-    scaled = np.abs(Z - Zq) * space.scale
+    # ---- 1. reverts
     changed = space.changed(Zq, Z)
-    order = np.argsort(np.where(changed, scaled, np.inf), axis=1, kind="stable")
-    n_changed = changed.sum(axis=1)
-    for t in range(int(n_changed.max(initial=0))):
-        act = n_changed > t
-        if not act.any():
-            break
-        r = rows[act]
-        j = order[r, t]
-        qv = Zq[r, j]
-        ok = _admissible(problem, owner[r], j, qv)
-        trial = Z[r].copy()
-        trial[np.arange(len(r)), j] = qv
-        r, trial, j = r[ok], trial[ok], j[ok]
-        if len(r) == 0:
-            continue
-        valid, _ = problem.evaluate(trial, owner[r])
-        Z[r[valid]] = trial[valid]
-    # bisection on remaining numeric changes
+    rr, jj = np.nonzero(changed)
+    if len(rr):
+        qv = Zq[rr, jj]
+        ok = _admissible(problem, owner[rr], jj, qv)
+        rr, jj, qv = rr[ok], jj[ok], qv[ok]
+        trial = Z[rr].copy()
+        trial[np.arange(len(rr)), jj] = qv
+        valid, _ = problem.evaluate(trial, owner[rr])
+        rr, jj = rr[valid], jj[valid]
+        revertible = np.zeros((m, d), dtype=bool)
+        revertible[rr, jj] = True
+        rows = np.flatnonzero(revertible.any(axis=1))
+        if len(rows):
+            trial = np.where(revertible[rows], Zq[rows], Z[rows])
+            valid, _ = problem.evaluate(trial, owner[rows])
+            Z[rows[valid]] = trial[valid]
+            # greedy, one feature at a time, for the rest
+            rest = rows[~valid]
+            scaled = np.abs(Z - Zq) * space.scale
+            order = np.argsort(
+                np.where(revertible, scaled, np.inf), axis=1, kind="stable"
+            )
+            n_rev = revertible.sum(axis=1)
+            for t in range(int(n_rev[rest].max(initial=0))):
+                r = rest[n_rev[rest] > t]
+                if len(r) == 0:
+                    break
+                j = order[r, t]
+                trial = Z[r].copy()
+                trial[np.arange(len(r)), j] = Zq[r, j]
+                valid, _ = problem.evaluate(trial, owner[r])
+                Z[r[valid]] = trial[valid]
+    # ---- 2. shrink numeric changes toward the query
     changed = space.changed(Zq, Z)
     num_changed = changed & ~space.is_categorical
     order = np.argsort(~num_changed, axis=1, kind="stable")
     n_num = num_changed.sum(axis=1)
+    fractions = np.linspace(0.0, 1.0, grid + 1)[:-1]  # 0 = query value
     for t in range(int(n_num.max(initial=0))):
-        r = rows[n_num > t]
+        r = np.flatnonzero(n_num > t)
         if len(r) == 0:
             break
         j = order[r, t]
-        good = Z[r, j].copy()
-        bad = Zq[r, j].copy()
-        dec = np.array([space.decimals[jj] for jj in j], dtype=object)
-        for _ in range(n_bisect):
-            mid = (good + bad) / 2
-            for dd in set(dec.tolist()):
-                if dd is not None:
-                    sel = dec == dd
-                    # round toward the counterfactual side so progress is kept
-                    mid[sel] = np.where(
-                        good[sel] > bad[sel],
-                        np.ceil(np.round(mid[sel] * 10.0**dd, 9)) / 10.0**dd,
-                        np.floor(np.round(mid[sel] * 10.0**dd, 9)) / 10.0**dd,
-                    )
-            # stay in the admissible box (the query itself may lie outside a
-            # strict permitted range)
-            ow = owner[r]
-            mid = np.clip(mid, problem.bounds.lo[ow, j], problem.bounds.hi[ow, j])
-            moving = np.abs(mid - good) > 1e-12
-            if not moving.any():
-                break
-            trial = Z[r].copy()
-            trial[np.arange(len(r)), j] = np.where(moving, mid, good)
-            valid, _ = problem.evaluate(trial[moving], owner[r][moving])
-            v = np.zeros(len(r), dtype=bool)
-            v[moving] = valid
-            good = np.where(v, mid, good)
-            bad = np.where(moving & ~v, mid, bad)
-        Z[r, j] = good
+        lo = Zq[r, j]
+        hi = Z[r, j]
+        for _refine in range(2):
+            cand = lo[:, None] + fractions[None, :] * (hi - lo)[:, None]
+            cand = _to_grid(problem, owner[r], j, cand, toward=hi)
+            g = cand.shape[1]
+            trial = np.repeat(Z[r], g, axis=0)
+            trial[np.arange(len(r) * g), np.repeat(j, g)] = cand.ravel()
+            moving = np.abs(cand - hi[:, None]).ravel() > 1e-12
+            valid = np.zeros(len(trial), dtype=bool)
+            if moving.any():
+                valid[moving], _ = problem.evaluate(
+                    trial[moving], np.repeat(owner[r], g)[moving]
+                )
+            valid = valid.reshape(len(r), g)
+            first = np.where(valid.any(axis=1), valid.argmax(axis=1), g)
+            has = first < g
+            best = np.where(has, cand[np.arange(len(r)), np.minimum(first, g - 1)], hi)
+            # refine between the previous grid point (invalid) and the best
+            prev = np.where(
+                has & (first > 0), cand[np.arange(len(r)), np.maximum(first - 1, 0)], lo
+            )
+            new_lo = np.where(has, prev, lo)
+            Z[r, j] = best
+            lo, hi = new_lo, best
     return Z
+
+
+def _to_grid(problem, owner, j, values, toward):
+    """Round candidate values of features ``j`` (one per row) to their
+    column's grid (toward ``toward`` so no move overshoots the query) and
+    clip them into each query's box."""
+    space = problem.space
+    out = values.copy()
+    for jj in np.unique(j):
+        sel = j == jj
+        dec = space.decimals[jj]
+        if dec is not None:
+            f = 10.0**dec
+            v = np.round(out[sel] * f, 9)
+            up = (toward[sel] > values[sel][:, 0])[:, None]
+            out[sel] = np.where(up, np.ceil(v), np.floor(v)) / f
+    lo = problem.bounds.lo[owner, j][:, None]
+    hi = problem.bounds.hi[owner, j][:, None]
+    return np.clip(out, lo, hi)
 
 
 def select_diverse(Z, cost, k, distance, diversity_weight):
