@@ -38,8 +38,16 @@ from skcfx import CounterfactualExplainer
 from skcfx.datasets import load_adult
 from skcfx.exceptions import NoCounterfactualWarning
 
-COLUMNS = ["age", "workclass", "education", "marital_status", "occupation",
-           "race", "gender", "hours_per_week"]
+COLUMNS = [
+    "age",
+    "workclass",
+    "education",
+    "marital_status",
+    "occupation",
+    "race",
+    "gender",
+    "hours_per_week",
+]
 NUMERIC = ["age", "hours_per_week"]
 CATEGORICAL = [c for c in COLUMNS if c not in NUMERIC]
 CONSTRAINTS = dict(
@@ -58,10 +66,12 @@ def make_data():
 
 
 def make_model(kind):
-    pre = ColumnTransformer([
-        ("num", StandardScaler(), NUMERIC),
-        ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-    ])
+    pre = ColumnTransformer(
+        [
+            ("num", StandardScaler(), NUMERIC),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+        ]
+    )
     if kind == "RandomForest":
         clf = RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1)
     else:
@@ -72,8 +82,12 @@ def make_model(kind):
 def run_skcfx(model, X_train, queries, method, constrained):
     kw = CONSTRAINTS if constrained else {}
     cfx = CounterfactualExplainer(
-        FrozenEstimator(model), method=method, n_counterfactuals=4,
-        random_state=0, n_jobs=1, **kw,
+        FrozenEstimator(model),
+        method=method,
+        n_counterfactuals=4,
+        random_state=0,
+        n_jobs=1,
+        **kw,
     ).fit(X_train)
     cfx.explain(queries.iloc[:2])  # warm-up (imports, caches)
     with warnings.catch_warnings():
@@ -90,14 +104,17 @@ def run_dice(model, X_train, y_train, queries, method, constrained):
 
     train = X_train.copy()
     train["income"] = y_train
-    data = dice_ml.Data(dataframe=train, continuous_features=NUMERIC,
-                        outcome_name="income")
+    data = dice_ml.Data(
+        dataframe=train, continuous_features=NUMERIC, outcome_name="income"
+    )
     m = dice_ml.Model(model=model, backend="sklearn")
     exp = dice_ml.Dice(data, m, method=METHODS[method])
     kw = {}
     if constrained:
-        kw = dict(features_to_vary=CONSTRAINTS["features_to_vary"],
-                  permitted_range={"age": [20, 60]})
+        kw = dict(
+            features_to_vary=CONSTRAINTS["features_to_vary"],
+            permitted_range={"age": [20, 60]},
+        )
     rows, times = [], []
     for label in queries.index:
         q = queries.loc[[label]]
@@ -117,8 +134,10 @@ def run_dice(model, X_train, y_train, queries, method, constrained):
             cfs = cfs[COLUMNS].copy()
             cfs.insert(0, "query", label)
             rows.append(cfs)
-    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["query"] + COLUMNS
+    frame = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["query"] + COLUMNS)
     )
     for c in NUMERIC:
         frame[c] = pd.to_numeric(frame[c])
@@ -134,8 +153,10 @@ def evaluate(cfx, queries, frame):
         q[c] = q[c].astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return cfx.evaluate(queries, frame.astype({c: queries[c].dtype
-                                                   for c in NUMERIC}, errors="ignore"))
+        return cfx.evaluate(
+            queries,
+            frame.astype({c: queries[c].dtype for c in NUMERIC}, errors="ignore"),
+        )
 
 
 def summarise(name, expl, times):
@@ -170,18 +191,28 @@ def main():
         print(f"{kind}: test accuracy {acc:.3f}, {len(queries)} rejected applicants")
         for constrained in (False, True):
             for method in args.methods.split(","):
-                cfx, expl, t_sk = run_skcfx(model, X_train, queries, method,
-                                            constrained)
-                dice_frame, t_dice = run_dice(model, X_train, y_train, queries,
-                                              method, constrained)
+                cfx, expl, t_sk = run_skcfx(
+                    model, X_train, queries, method, constrained
+                )
+                dice_frame, t_dice = run_dice(
+                    model, X_train, y_train, queries, method, constrained
+                )
                 ev = cfx.evaluate(queries, dice_frame)
                 for lib, e, t in (("skcfx", expl, t_sk), ("dice-ml 0.12", ev, t_dice)):
-                    row = {"model": kind, "constraints": constrained,
-                           "method": method, **summarise(lib, e, t)}
+                    row = {
+                        "model": kind,
+                        "constraints": constrained,
+                        "method": method,
+                        **summarise(lib, e, t),
+                    }
                     results.append(row)
-                    print("  " + ", ".join(
-                        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                        for k, v in row.items()))
+                    print(
+                        "  "
+                        + ", ".join(
+                            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                            for k, v in row.items()
+                        )
+                    )
                 sk = results[-2]["s/query median"]
                 dc = results[-1]["s/query median"]
                 print(f"  -> speed-up (median s/query): {dc / sk:.1f}x")

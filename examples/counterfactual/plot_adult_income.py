@@ -75,6 +75,7 @@ explanations = explainer.explain(rejected)
 print(f"{time.perf_counter() - start:.2f} s for {len(rejected)} queries")
 print(explanations)
 
+
 # %%
 # With constraints
 # ----------------

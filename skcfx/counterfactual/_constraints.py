@@ -14,7 +14,6 @@ import numbers
 
 import numpy as np
 
-
 from skcfx.exceptions import InfeasibleConstraintsError
 
 __all__ = ["Constraints", "QueryBounds"]
@@ -89,8 +88,14 @@ class Constraints:
         mask, one entry per candidate row.
     """
 
-    def __init__(self, space, features_to_vary="all", permitted_range=None,
-                 monotonic=None, predicates=None):
+    def __init__(
+        self,
+        space,
+        features_to_vary="all",
+        permitted_range=None,
+        monotonic=None,
+        predicates=None,
+    ):
         self.space = space
         names = space.names
         d = space.n_features
@@ -99,8 +104,7 @@ class Constraints:
         def _lookup(param, name):
             if name not in index:
                 raise ValueError(
-                    f"{param} names unknown column {name!r}; known columns: "
-                    f"{names}."
+                    f"{param} names unknown column {name!r}; known columns: {names}."
                 )
             return index[name]
 
@@ -124,8 +128,7 @@ class Constraints:
         self.upper = space.upper.astype(float).copy()
         self.strict = np.zeros(d, dtype=bool)
         self.allowed_global = {
-            j: np.ones(len(space.categories[j]), dtype=bool)
-            for j in space.categorical
+            j: np.ones(len(space.categories[j]), dtype=bool) for j in space.categorical
         }
         for name, rng in (permitted_range or {}).items():
             j = _lookup("permitted_range", str(name))
@@ -173,12 +176,8 @@ class Constraints:
                         f"no value with {dec} decimals."
                     )
                 # open sides fall back to the training range
-                self.lower[j] = low if np.isfinite(low) else min(
-                    space.lower[j], high
-                )
-                self.upper[j] = high if np.isfinite(high) else max(
-                    space.upper[j], low
-                )
+                self.lower[j] = low if np.isfinite(low) else min(space.lower[j], high)
+                self.upper[j] = high if np.isfinite(high) else max(space.upper[j], low)
 
         # -- monotonic
         self.direction = np.zeros(d, dtype=int)
@@ -209,9 +208,7 @@ class Constraints:
         self._pred_arity = []
         for f in self.predicates:
             if not callable(f):
-                raise TypeError(
-                    f"predicates must hold callables; got {f!r}."
-                )
+                raise TypeError(f"predicates must hold callables; got {f!r}.")
             self._pred_arity.append(_n_positional(f))
 
     # ------------------------------------------------------------ per query
@@ -334,5 +331,3 @@ def _n_positional(f):
     if any(p.kind == p.VAR_POSITIONAL for p in params):
         return 2
     return len(params)
-
-

@@ -307,9 +307,7 @@ class CounterfactualExplainer(
                     f"X has columns {list(X.columns)}; expected {self._names}."
                 )
             return frame, "frame"
-        arr = validate_data(
-            self, X, reset=reset, dtype=None, ensure_all_finite=True
-        )
+        arr = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=True)
         if arr.dtype.kind not in "biufO":
             arr = arr.astype(object)
         names = (
@@ -431,8 +429,14 @@ class CounterfactualExplainer(
                 )
             self.classes_ = np.asarray(model.classes_)
             self._desired_index()  # validates desired_class
-            oracle = Oracle(model, space, self.constraints_, self._to_model,
-                            "classification", self.classes_)
+            oracle = Oracle(
+                model,
+                space,
+                self.constraints_,
+                self._to_model,
+                "classification",
+                self.classes_,
+            )
             scores = oracle.scores(Xm)
             pred = np.searchsorted(self.classes_, np.asarray(model.predict(Xm)))
             self._use_predict = bool((scores.argmax(axis=1) != pred).any())
@@ -442,8 +446,9 @@ class CounterfactualExplainer(
         self._train_group = group
         # distinct training rows per outcome, for the plausibility metric
         self._plausibility_index = {
-            int(g): KDTree(space.embed(np.unique(Z[group == g], axis=0)),
-                           metric="manhattan")
+            int(g): KDTree(
+                space.embed(np.unique(Z[group == g], axis=0)), metric="manhattan"
+            )
             for g in np.unique(group)
         }
         varying = np.flatnonzero(self.constraints_.vary)
@@ -509,13 +514,26 @@ class CounterfactualExplainer(
         """Run the configured search on a chunk of queries (picklable)."""
         space = self.feature_space_
         oracle = Oracle(
-            self.estimator_, space, self.constraints_, self._to_model,
-            self._task, getattr(self, "classes_", None), self._use_predict,
+            self.estimator_,
+            space,
+            self.constraints_,
+            self._to_model,
+            self._task,
+            getattr(self, "classes_", None),
+            self._use_predict,
             self._y_scale,
         )
         problem = Problem(
-            Zq, bounds, space, oracle, target=target, orig=orig, low=low,
-            high=high, base_seed=self._seed, k=self.n_counterfactuals,
+            Zq,
+            bounds,
+            space,
+            oracle,
+            target=target,
+            orig=orig,
+            low=low,
+            high=high,
+            base_seed=self._seed,
+            k=self.n_counterfactuals,
             proximity_weight=self.proximity_weight,
             sparsity_weight=self.sparsity_weight,
             diversity_weight=self.diversity_weight,
@@ -526,19 +544,28 @@ class CounterfactualExplainer(
         if self.method == "random":
             pools = random_search(problem, n_candidates=n_cand, max_iter=max_iter)
         elif self.method == "kdtree":
-            pools = kdtree_search(problem, index=self._index, groups=groups,
-                                  n_candidates=n_cand, max_iter=max_iter)
+            pools = kdtree_search(
+                problem,
+                index=self._index,
+                groups=groups,
+                n_candidates=n_cand,
+                max_iter=max_iter,
+            )
         else:
             seeds = None
             feas = np.flatnonzero(bounds.feasible)
             if len(feas):
                 s, _ = projected_neighbors(
-                    problem, self._index, np.arange(problem.n), groups,
+                    problem,
+                    self._index,
+                    np.arange(problem.n),
+                    groups,
                     max(1, n_cand // 2),
                 )
                 seeds = s
-            pools = genetic_search(problem, n_candidates=n_cand,
-                                   max_iter=max_iter, seeds=seeds)
+            pools = genetic_search(
+                problem, n_candidates=n_cand, max_iter=max_iter, seeds=seeds
+            )
         return finalize(problem, pools, posthoc_sparsity=self.posthoc_sparsity)
 
     def explain(self, X):
@@ -584,8 +611,13 @@ class CounterfactualExplainer(
 
             out = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
                 delayed(self._search_chunk)(
-                    Zq[c], bounds.take(c), orig[c], target[c], sl(low, c),
-                    sl(high, c), [groups[i] for i in c],
+                    Zq[c],
+                    bounds.take(c),
+                    orig[c],
+                    target[c],
+                    sl(low, c),
+                    sl(high, c),
+                    [groups[i] for i in c],
                 )
                 for c in chunks
             )
@@ -593,38 +625,77 @@ class CounterfactualExplainer(
                 for i, r in zip(c, res):
                     results[i] = r
         return self._build_explanations(
-            queries, Zq, results, bounds, qpred, orig, target, low, high,
-            already, groups,
+            queries,
+            Zq,
+            results,
+            bounds,
+            qpred,
+            orig,
+            target,
+            low,
+            high,
+            already,
+            groups,
         )
 
-    def _build_explanations(self, queries, Zq, results, bounds, qpred, orig,
-                            target, low, high, already, groups):
+    def _build_explanations(
+        self,
+        queries,
+        Zq,
+        results,
+        bounds,
+        qpred,
+        orig,
+        target,
+        low,
+        high,
+        already,
+        groups,
+    ):
         space = self.feature_space_
         n = Zq.shape[0]
         d = space.n_features
         Z = np.vstack([r for r in results]) if results else np.zeros((0, d))
-        owner = np.concatenate(
-            [np.full(len(r), i) for i, r in enumerate(results)]
-        ).astype(int) if results else np.zeros(0, dtype=int)
-        rank = np.concatenate(
-            [np.arange(len(r)) for r in results]
-        ).astype(int) if results else np.zeros(0, dtype=int)
+        owner = (
+            np.concatenate([np.full(len(r), i) for i, r in enumerate(results)]).astype(
+                int
+            )
+            if results
+            else np.zeros(0, dtype=int)
+        )
+        rank = (
+            np.concatenate([np.arange(len(r)) for r in results]).astype(int)
+            if results
+            else np.zeros(0, dtype=int)
+        )
         m = len(Z)
         if m:
             frame = space.decode(Z)
             Xm = self._to_model(frame)
-            pred = np.asarray(self.estimator_.predict(Xm))
             if self._task == "regression":
-                pred = pred.astype(float).ravel()
+                pred = np.asarray(self.estimator_.predict(Xm)).astype(float).ravel()
                 valid = (pred >= low[owner]) & (pred <= high[owner])
                 proba = np.full(m, np.nan)
             else:
-                pidx = np.searchsorted(self.classes_, pred)
+                oracle = Oracle(
+                    self.estimator_,
+                    space,
+                    self.constraints_,
+                    self._to_model,
+                    "classification",
+                    self.classes_,
+                )
+                S = oracle.scores(Xm)
+                if self._use_predict:
+                    pred = np.asarray(self.estimator_.predict(Xm))
+                    pidx = np.searchsorted(self.classes_, pred)
+                else:
+                    # predict is the arg-max of the scores for this model
+                    # (checked on the training rows in fit): one call saved
+                    pidx = S.argmax(axis=1)
+                    pred = self.classes_[pidx]
                 t = target[owner]
                 valid = np.where(t >= 0, pidx == t, pidx != orig[owner])
-                oracle = Oracle(self.estimator_, space, self.constraints_,
-                                self._to_model, "classification", self.classes_)
-                S = oracle.scores(Xm)
                 proba = S[np.arange(m), pidx]
             if self.constraints_.predicates:
                 pred_ok = self.constraints_.predicate_mask(
@@ -649,11 +720,12 @@ class CounterfactualExplainer(
         status[~bounds.feasible] = STATUS["infeasible"]
         status[has_valid] = STATUS["found"]
         status[already] = STATUS["already"]
-        reason = np.where(
-            status == STATUS["infeasible"], bounds.reason, ""
-        ).astype(object)
-        missing = int(((status == STATUS["exhausted"]) |
-                       (status == STATUS["infeasible"])).sum())
+        reason = np.where(status == STATUS["infeasible"], bounds.reason, "").astype(
+            object
+        )
+        missing = int(
+            ((status == STATUS["exhausted"]) | (status == STATUS["infeasible"])).sum()
+        )
         if missing:
             warnings.warn(
                 f"No valid counterfactual found for {missing} of {n} queries "
@@ -762,8 +834,17 @@ class CounterfactualExplainer(
         else:
             already = np.zeros(len(frame), dtype=bool)
         return self._build_explanations(
-            frame.copy(), Zq, results, bounds, qpred, orig, target, low, high,
-            already, groups,
+            frame.copy(),
+            Zq,
+            results,
+            bounds,
+            qpred,
+            orig,
+            target,
+            low,
+            high,
+            already,
+            groups,
         )
 
     # -------------------------------------------------- transform/score

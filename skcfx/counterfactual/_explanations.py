@@ -43,11 +43,32 @@ class CounterfactualExplanations:
         Aggregate metrics.
     """
 
-    def __init__(self, *, queries, space, constraints, Zq, Z, owner, rank,
-                 prediction, probability, valid, cell_violations,
-                 predicate_ok, plausibility, status, reason, query_prediction,
-                 desired, n_requested, task, feature_names, index_name=None,
-                 cost_weights=(1.0, 0.5)):
+    def __init__(
+        self,
+        *,
+        queries,
+        space,
+        constraints,
+        Zq,
+        Z,
+        owner,
+        rank,
+        prediction,
+        probability,
+        valid,
+        cell_violations,
+        predicate_ok,
+        plausibility,
+        status,
+        reason,
+        query_prediction,
+        desired,
+        n_requested,
+        task,
+        feature_names,
+        index_name=None,
+        cost_weights=(1.0, 0.5),
+    ):
         self.queries = queries
         self.space = space
         self.constraints = constraints
@@ -69,8 +90,8 @@ class CounterfactualExplanations:
         self.task = task
         self.feature_names = list(feature_names)
         self._cost_weights = cost_weights
-        self._frame = space.decode(Z) if len(Z) else space.decode(
-            np.zeros((0, space.n_features))
+        self._frame = (
+            space.decode(Z) if len(Z) else space.decode(np.zeros((0, space.n_features)))
         )
 
     # ----------------------------------------------------------- accessors
@@ -197,9 +218,12 @@ class CounterfactualExplanations:
         if not v.any():
             return 0.0
         Zq = self._Zq[self._owner[v]]
-        cost = pw * self.space.distance(Zq, self._Z[v]) + sw * self.space.changed(
-            Zq, self._Z[v]
-        ).sum(axis=1) / self.space.n_features
+        cost = (
+            pw * self.space.distance(Zq, self._Z[v])
+            + sw
+            * self.space.changed(Zq, self._Z[v]).sum(axis=1)
+            / self.space.n_features
+        )
         return float(validity(self) - cost.mean())
 
     # ------------------------------------------------------------- display
@@ -223,9 +247,7 @@ class CounterfactualExplanations:
                 col = [_fmt(qframe.iloc[i, j])]
                 for rr, row in enumerate(rows):
                     col.append(
-                        _fmt(self._frame.iloc[row, j]) + " *"
-                        if changed[rr, j]
-                        else "-"
+                        _fmt(self._frame.iloc[row, j]) + " *" if changed[rr, j] else "-"
                     )
                 table[name] = col
             if len(rows):

@@ -129,9 +129,7 @@ def encoder_categories(estimator, feature_names):
     categories : dict of str -> list
     """
     estimator = _unwrap(estimator)
-    steps = (
-        [s for _, s in estimator.steps] if isinstance(estimator, Pipeline) else []
-    )
+    steps = [s for _, s in estimator.steps] if isinstance(estimator, Pipeline) else []
     out = {}
     for step in steps:
         step = _unwrap(step)
@@ -242,9 +240,7 @@ class FeatureSpace:
                     cats = [c for c in dtype.categories if c in known]
                     self.ordered[j] = bool(dtype.ordered)
                 else:
-                    merged = list(present) + [
-                        v for v in extra if v not in set(present)
-                    ]
+                    merged = list(present) + [v for v in extra if v not in set(present)]
                     try:
                         cats = sorted(merged)
                     except TypeError:
@@ -293,9 +289,11 @@ class FeatureSpace:
                         f"Input X contains NaN in categorical column {name!r} "
                         f"(index labels {rows})."
                     )
-                codes = pd.Index(self.categories[j], dtype=object).get_indexer(
-                    values
-                ).astype(float)
+                codes = (
+                    pd.Index(self.categories[j], dtype=object)
+                    .get_indexer(values)
+                    .astype(float)
+                )
                 if (codes < 0).any():
                     unseen = sorted({str(v) for v in values[codes < 0]})[:5]
                     raise ValueError(

@@ -7,8 +7,9 @@ from skcfx.counterfactual._search import _INVALID_PENALTY, draw, project, sample
 __all__ = ["genetic_search"]
 
 
-def genetic_search(problem, *, n_candidates=100, max_iter=40, seeds=None,
-                   patience=8, queries=None, **_):
+def genetic_search(
+    problem, *, n_candidates=100, max_iter=40, seeds=None, patience=8, queries=None, **_
+):
     """Evolve a population of candidates per query, all queries at once.
 
     Population of ``n_candidates`` rows per query, initialised with random
@@ -50,8 +51,16 @@ def genetic_search(problem, *, n_candidates=100, max_iter=40, seeds=None,
 
     # ---- initial population
     U = draw(problem.rngs, qidx, (P, 2 * d + 1))
-    pop = sample(problem, qidx, P, U[..., :d], U[..., d : 2 * d], U[..., 2 * d],
-                 max_change=3, power=1)
+    pop = sample(
+        problem,
+        qidx,
+        P,
+        U[..., :d],
+        U[..., d : 2 * d],
+        U[..., 2 * d],
+        max_change=3,
+        power=1,
+    )
     if seeds is not None:
         s = seeds  # (q, S, d) projected training rows, aligned with qidx
         take = min(s.shape[1], P // 2)

@@ -154,8 +154,9 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
     )
     if len(empty):
         seeds, _ = projected_neighbors(problem, index, empty, groups, 50)
-        extra = genetic_search(problem, n_candidates=100, max_iter=30,
-                               seeds=seeds, queries=empty)
+        extra = genetic_search(
+            problem, n_candidates=100, max_iter=30, seeds=seeds, queries=empty
+        )
         for i in empty:
             pools[i] = extra[i]
     return pools

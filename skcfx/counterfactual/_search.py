@@ -50,8 +50,17 @@ class Oracle:
         tuned decision threshold).
     """
 
-    def __init__(self, model, space, constraints, to_model, task, classes=None,
-                 use_predict=False, y_scale=1.0):
+    def __init__(
+        self,
+        model,
+        space,
+        constraints,
+        to_model,
+        task,
+        classes=None,
+        use_predict=False,
+        y_scale=1.0,
+    ):
         self.model = model
         self.space = space
         self.constraints = constraints
@@ -160,9 +169,23 @@ class Problem:
     rngs : list of numpy Generators, one per query.
     """
 
-    def __init__(self, Zq, bounds, space, oracle, *, target=None, orig=None,
-                 low=None, high=None, base_seed=0, k=4, proximity_weight=1.0,
-                 sparsity_weight=0.5, diversity_weight=1.0):
+    def __init__(
+        self,
+        Zq,
+        bounds,
+        space,
+        oracle,
+        *,
+        target=None,
+        orig=None,
+        low=None,
+        high=None,
+        base_seed=0,
+        k=4,
+        proximity_weight=1.0,
+        sparsity_weight=0.5,
+        diversity_weight=1.0,
+    ):
         self.Zq = Zq
         self.bounds = bounds
         self.space = space
@@ -241,8 +264,7 @@ def project(Z, bounds, space, qidx, U):
     return Z
 
 
-def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None, base=None,
-           power=2):
+def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None, base=None, power=2):
     """Random candidates around each query: a few features resampled.
 
     Each candidate changes ``1 + floor(u**power * n_vary)`` of the query's varying
@@ -299,8 +321,16 @@ def expand(problem, pools, target, rounds=6, m=64):
                 for r, i in enumerate(qidx)
             ]
         )
-        Z = sample(problem, qidx, m, U[..., :d], U[..., d : 2 * d],
-                   U[..., 2 * d], max_change=2, base=base)
+        Z = sample(
+            problem,
+            qidx,
+            m,
+            U[..., :d],
+            U[..., d : 2 * d],
+            U[..., 2 * d],
+            max_change=2,
+            base=base,
+        )
         owner = np.repeat(qidx, m)
         valid, _ = problem.evaluate(Z.reshape(-1, d), owner)
         valid = valid.reshape(len(qidx), m)

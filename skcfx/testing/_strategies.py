@@ -9,9 +9,11 @@ __all__ = ["constraint_sets", "mixed_frames"]
 
 
 def _is_categorical(col):
-    return isinstance(col.dtype, pd.CategoricalDtype) or not is_numeric_dtype(
-        col.dtype
-    ) or col.dtype == bool
+    return (
+        isinstance(col.dtype, pd.CategoricalDtype)
+        or not is_numeric_dtype(col.dtype)
+        or col.dtype == bool
+    )
 
 
 @st.composite
@@ -48,8 +50,12 @@ def constraint_sets(draw, X, *, categorical=(), max_predicates=0):
             values = list(pd.unique(col.to_numpy()))
             if draw(st.booleans()):
                 subset = draw(
-                    st.lists(st.sampled_from(values), min_size=1,
-                             max_size=len(values), unique=True)
+                    st.lists(
+                        st.sampled_from(values),
+                        min_size=1,
+                        max_size=len(values),
+                        unique=True,
+                    )
                 )
                 permitted[name] = subset
         else:

@@ -5,10 +5,12 @@ manner of imbalanced-learn's ``Substitution`` decorator, so that the text of
 common parameters is written once.
 """
 
-_random_state_docstring = """random_state : int, RandomState instance or None, default=None
-        Controls every random draw of the estimator. Pass an int for
-        reproducible output across calls: the same int gives identical
-        fitted attributes and explanations."""
+_random_state_docstring = (
+    "random_state : int, RandomState instance or None, default=None\n"
+    "        Controls every random draw of the estimator. Pass an int for\n"
+    "        reproducible output across calls: the same int gives identical\n"
+    "        fitted attributes and explanations."
+)
 
 _n_jobs_docstring = """n_jobs : int, default=None
         Number of jobs over which queries are spread with joblib.

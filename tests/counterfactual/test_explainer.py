@@ -30,8 +30,9 @@ def _explainer(model, **kw):
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("constrained", [False, True])
-def test_counterfactuals_flip_prediction(adult, adult_model, rejected, method,
-                                         constrained):
+def test_counterfactuals_flip_prediction(
+    adult, adult_model, rejected, method, constrained
+):
     X, _ = adult
     kw = CONSTRAINTS if constrained else {}
     cfx = _explainer(adult_model, method=method, **kw).fit(X)
@@ -48,7 +49,7 @@ def test_counterfactuals_flip_prediction(adult, adult_model, rejected, method,
     assert_counterfactuals_valid(cfx, expl)
     assert_constraints_hold(cfx, expl)
     # k distinct counterfactuals per query, ranks 0..k-1
-    for label, group in frame.groupby("query", sort=False):
+    for _, group in frame.groupby("query", sort=False):
         assert len(group) == 4
         assert list(group["rank"]) == [0, 1, 2, 3]
         assert not group[list(X.columns)].duplicated().any()
@@ -58,7 +59,12 @@ def test_categorical_columns_read_from_pipeline(adult, adult_model):
     X, _ = adult
     cfx = _explainer(adult_model).fit(X)
     assert set(cfx.categorical_features_) == {
-        "workclass", "education", "marital_status", "occupation", "race", "gender"
+        "workclass",
+        "education",
+        "marital_status",
+        "occupation",
+        "race",
+        "gender",
     }
     assert cfx.integer_features_ == ["age", "hours_per_week"]
     assert cfx.feature_ranges_["age"] == (X["age"].min(), X["age"].max())
@@ -125,19 +131,39 @@ def test_monotonic_and_predicate(adult, adult_model, rejected):
     frame = expl.to_frame()
     q = rejected.loc[frame["query"]].reset_index(drop=True)
     assert (frame["age"].to_numpy() >= q["age"].to_numpy()).all()
-    assert (frame["education"].cat.codes.to_numpy()
-            >= q["education"].cat.codes.to_numpy()).all()
+    assert (
+        frame["education"].cat.codes.to_numpy() >= q["education"].cat.codes.to_numpy()
+    ).all()
 
 
 def test_categorical_permitted_set(adult, adult_model, rejected):
     X, _ = adult
-    allowed = ["Bachelors", "Masters", "Doctorate", "HS-grad", "Some-college",
-               "11th", "Assoc-voc", "Assoc-acdm", "10th", "7th-8th", "9th",
-               "Prof-school", "12th", "5th-6th", "1st-4th", "Preschool"]
+    allowed = [
+        "Bachelors",
+        "Masters",
+        "Doctorate",
+        "HS-grad",
+        "Some-college",
+        "11th",
+        "Assoc-voc",
+        "Assoc-acdm",
+        "10th",
+        "7th-8th",
+        "9th",
+        "Prof-school",
+        "12th",
+        "5th-6th",
+        "1st-4th",
+        "Preschool",
+    ]
     cfx = _explainer(
-        adult_model, method="random", features_to_vary=["education", "occupation"],
-        permitted_range={"occupation": ["Exec-managerial", "Prof-specialty"],
-                         "education": allowed},
+        adult_model,
+        method="random",
+        features_to_vary=["education", "occupation"],
+        permitted_range={
+            "occupation": ["Exec-managerial", "Prof-specialty"],
+            "education": allowed,
+        },
     ).fit(X)
     # some applicants cannot be accepted by changing these two columns alone
     # (all 32 combinations fail): they must get an explicit status
@@ -152,8 +178,11 @@ def test_categorical_permitted_set(adult, adult_model, rejected):
 def test_infeasible_query_status(adult, adult_model):
     X, _ = adult
     cfx = _explainer(
-        adult_model, method="genetic", features_to_vary=["age"],
-        permitted_range={"age": (20, 60)}, monotonic={"age": "increasing"},
+        adult_model,
+        method="genetic",
+        features_to_vary=["age"],
+        permitted_range={"age": (20, 60)},
+        monotonic={"age": "increasing"},
     ).fit(X)
     old = X[(X["age"] > 60)].iloc[:2]
     with pytest.warns(NoCounterfactualWarning, match="2 of 2"):
@@ -173,7 +202,10 @@ def test_nothing_may_vary_raises(adult, adult_model):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(features_to_vary=["agee"]), "features_to_vary names unknown column 'agee'"),
+        (
+            dict(features_to_vary=["agee"]),
+            "features_to_vary names unknown column 'agee'",
+        ),
         (dict(permitted_range={"height": (1, 2)}), "permitted_range names unknown"),
         (dict(permitted_range={"age": (50, 40)}), "is empty"),
         (dict(permitted_range={"age": "young"}), r"permitted_range\['age'\]"),
@@ -226,8 +258,9 @@ def test_same_seed_same_result_and_pickle(adult, adult_model, rejected):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_n_jobs_and_batch_composition_do_not_change_results(adult, adult_model,
-                                                            rejected, method):
+def test_n_jobs_and_batch_composition_do_not_change_results(
+    adult, adult_model, rejected, method
+):
     X, _ = adult
     one = _explainer(adult_model, method=method, n_jobs=1).fit(X)
     two = _explainer(adult_model, method=method, n_jobs=2).fit(X)
@@ -244,15 +277,22 @@ def test_n_jobs_and_batch_composition_do_not_change_results(adult, adult_model,
 
 
 def test_multiclass_desired_label_and_opposite():
-    X, y = make_classification(n_samples=300, n_features=5, n_informative=4,
-                               n_redundant=0, n_classes=3, random_state=0)
+    X, y = make_classification(
+        n_samples=300,
+        n_features=5,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=3,
+        random_state=0,
+    )
     labels = np.array(["cat", "dog", "owl"])[y]
     model = LogisticRegression(max_iter=1000).fit(X, labels)
     cfx = _explainer(model, desired_class="owl", method="genetic").fit(X)
     q = X[model.predict(X) != "owl"][:5]
     expl = cfx.explain(q)
-    assert (model.predict(expl.to_frame()[[f"x{i}" for i in range(5)]].to_numpy())
-            == "owl").all()
+    assert (
+        model.predict(expl.to_frame()[[f"x{i}" for i in range(5)]].to_numpy()) == "owl"
+    ).all()
     assert list(expl.desired) == ["owl"] * 5
     opp = _explainer(model, method="random").fit(X)
     expl = opp.explain(X[:5])
@@ -277,7 +317,9 @@ def test_regression_desired_range():
     X, y = make_regression(n_samples=300, n_features=4, noise=1.0, random_state=0)
     model = LinearRegression().fit(X, y)
     cfx = CounterfactualExplainer(
-        LinearRegression(), desired_range=(100, 150), method="genetic",
+        LinearRegression(),
+        desired_range=(100, 150),
+        method="genetic",
         random_state=0,
     ).fit(X, y)
     q = X[(model.predict(X) < 50)][:5]
@@ -327,8 +369,13 @@ def test_no_counterfactual_found_is_explicit():
     model = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
     # only a feature the tree never uses may vary
     unused = int(np.flatnonzero(model.feature_importances_ == 0)[0])
-    cfx = _explainer(model, method="random", features_to_vary=[f"x{unused}"],
-                     n_candidates=20, max_rounds=2)
+    cfx = _explainer(
+        model,
+        method="random",
+        features_to_vary=[f"x{unused}"],
+        n_candidates=20,
+        max_rounds=2,
+    )
     cfx.fit(X)
     with pytest.warns(NoCounterfactualWarning):
         expl = cfx.explain(X[:3])

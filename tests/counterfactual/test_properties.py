@@ -27,8 +27,9 @@ from skcfx.testing import (
 MODELS = {
     "logistic": lambda: LogisticRegression(max_iter=300),
     "tree": lambda: DecisionTreeClassifier(max_depth=4, random_state=0),
-    "forest": lambda: RandomForestClassifier(n_estimators=10, max_depth=4,
-                                             random_state=0),
+    "forest": lambda: RandomForestClassifier(
+        n_estimators=10, max_depth=4, random_state=0
+    ),
 }
 
 
@@ -45,8 +46,9 @@ def scenarios(draw):
     constraints = draw(constraint_sets(X))
     method = draw(st.sampled_from(["random", "genetic", "kdtree"]))
     model = draw(st.sampled_from(sorted(MODELS)))
-    rows = draw(st.lists(st.integers(0, len(X) - 1), min_size=1, max_size=4,
-                         unique=True))
+    rows = draw(
+        st.lists(st.integers(0, len(X) - 1), min_size=1, max_size=4, unique=True)
+    )
     seed = draw(st.integers(0, 1000))
     return X, y, constraints, method, model, rows, seed
 
@@ -58,8 +60,13 @@ def test_constraints_always_hold(scenario):
     model = _fit_model(kind, X, y)
     try:
         cfx = CounterfactualExplainer(
-            FrozenEstimator(model), method=method, n_counterfactuals=3,
-            n_candidates=40, max_rounds=4, random_state=seed, **constraints,
+            FrozenEstimator(model),
+            method=method,
+            n_counterfactuals=3,
+            n_candidates=40,
+            max_rounds=4,
+            random_state=seed,
+            **constraints,
         ).fit(X)
     except InfeasibleConstraintsError:
         return  # contradictory constraints are refused at fit, by design
@@ -77,7 +84,9 @@ def test_constraints_always_hold(scenario):
     assert frame["valid"].all()
     assert (frame["x_int"] == frame["x_int"].round()).all()
     assert set(expl.status) <= {
-        "found", "infeasible under constraints", "search budget exhausted",
+        "found",
+        "infeasible under constraints",
+        "search budget exhausted",
         "query already has the desired outcome",
     }
     # distances are never negative, metrics per query line up with queries
@@ -87,14 +96,17 @@ def test_constraints_always_hold(scenario):
 
 
 @settings(deadline=None)
-@given(X_y=mixed_frames(), seed=st.integers(0, 100),
-       perm_seed=st.integers(0, 100))
+@given(X_y=mixed_frames(), seed=st.integers(0, 100), perm_seed=st.integers(0, 100))
 def test_row_permutation_equivariance(X_y, seed, perm_seed):
     X, y = X_y
     model = _fit_model("logistic", X, y)
     cfx = CounterfactualExplainer(
-        FrozenEstimator(model), method="random", n_counterfactuals=2,
-        n_candidates=30, max_rounds=3, random_state=seed,
+        FrozenEstimator(model),
+        method="random",
+        n_counterfactuals=2,
+        n_candidates=30,
+        max_rounds=3,
+        random_state=seed,
     ).fit(X)
     q = X.iloc[:5]
     perm = np.random.RandomState(perm_seed).permutation(5)
@@ -115,17 +127,22 @@ def test_frozen_features_never_change_exhaustive_seeds(method):
     rng = np.random.RandomState(0)
     import pandas as pd
 
-    X = pd.DataFrame({
-        "x_float": rng.normal(size=200).round(2),
-        "x_int": rng.randint(0, 20, 200),
-        "x_cat": rng.choice(["a", "b", "c"], 200).astype(object),
-    })
+    X = pd.DataFrame(
+        {
+            "x_float": rng.normal(size=200).round(2),
+            "x_int": rng.randint(0, 20, 200),
+            "x_cat": rng.choice(["a", "b", "c"], 200).astype(object),
+        }
+    )
     y = ((X["x_float"] + (X["x_cat"] == "b")) > 0.3).astype(int)
     model = _fit_model("forest", X, y)
     for seed in range(3):
         cfx = CounterfactualExplainer(
-            FrozenEstimator(model), method=method, features_to_vary=["x_float"],
-            permitted_range={"x_float": (-1.0, 1.5)}, random_state=seed,
+            FrozenEstimator(model),
+            method=method,
+            features_to_vary=["x_float"],
+            permitted_range={"x_float": (-1.0, 1.5)},
+            random_state=seed,
         ).fit(X)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NoCounterfactualWarning)

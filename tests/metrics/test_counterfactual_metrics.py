@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.frozen import FrozenEstimator
 from sklearn.compose import make_column_transformer
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
@@ -16,20 +16,18 @@ from skcfx import metrics as M
 @pytest.fixture(scope="module")
 def setup():
     # x0 numeric with MAD 1 (values -2..2 spread), x1 categorical
-    X = pd.DataFrame({
-        "x0": np.array([-2.0, -1.0, 0.0, 1.0, 2.0] * 8),
-        "x1": np.array(["a", "b"] * 20, dtype=object),
-    })
+    X = pd.DataFrame(
+        {
+            "x0": np.array([-2.0, -1.0, 0.0, 1.0, 2.0] * 8),
+            "x1": np.array(["a", "b"] * 20, dtype=object),
+        }
+    )
     y = (X["x0"] > 0).astype(int).to_numpy()
     model = make_pipeline(
-        make_column_transformer(
-            (OneHotEncoder(), ["x1"]), remainder="passthrough"
-        ),
+        make_column_transformer((OneHotEncoder(), ["x1"]), remainder="passthrough"),
         LogisticRegression(),
     ).fit(X, y)
-    cfx = CounterfactualExplainer(
-        FrozenEstimator(model), n_counterfactuals=2
-    ).fit(X)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), n_counterfactuals=2).fit(X)
     return X, cfx
 
 
@@ -37,11 +35,13 @@ def test_metric_formulas(setup):
     X, cfx = setup
     assert cfx.mad_["x0"] == pytest.approx(1.0)
     queries = X.iloc[[0]]  # x0=-2, x1=a, predicted 0
-    cfs = pd.DataFrame({
-        "query": [0, 0],
-        "x0": [1.0, 2.0],     # both predicted 1 (valid)
-        "x1": ["a", "b"],
-    })
+    cfs = pd.DataFrame(
+        {
+            "query": [0, 0],
+            "x0": [1.0, 2.0],  # both predicted 1 (valid)
+            "x1": ["a", "b"],
+        }
+    )
     ev = cfx.evaluate(queries, cfs)
     # distances: (|1-(-2)|/1 + 0)/2 = 1.5 ; (4/1 + 1)/2 = 2.5
     assert M.proximity(ev) == pytest.approx(2.0)
@@ -60,11 +60,13 @@ def test_metric_formulas(setup):
 def test_validity_counts_missing_and_duplicates(setup):
     X, cfx = setup
     queries = X.iloc[[0, 2]]
-    cfs = pd.DataFrame({
-        "query": [0, 0, 2],
-        "x0": [1.0, 1.0, -2.0],   # a duplicate; query 2's cf stays class 0
-        "x1": ["a", "a", "a"],
-    })
+    cfs = pd.DataFrame(
+        {
+            "query": [0, 0, 2],
+            "x0": [1.0, 1.0, -2.0],  # a duplicate; query 2's cf stays class 0
+            "x1": ["a", "a", "a"],
+        }
+    )
     ev = cfx.evaluate(queries, cfs)
     # one distinct valid of 2 queries x 2 requested
     assert M.validity(ev) == pytest.approx(0.25)
