@@ -47,7 +47,7 @@ from skcfx.utils._docstrings import substitute
 __all__ = ["CounterfactualExplainer"]
 
 _DEFAULTS = {  # (n_candidates, max_iter) per method
-    "random": (500, 10),
+    "random": (100, 25),
     "genetic": (100, 40),
     "kdtree": (100, 3),
 }
@@ -119,10 +119,10 @@ class CounterfactualExplainer(
         picking the ``n_counterfactuals`` (see Notes).
     n_candidates : int, default=None
         Candidates per query per iteration: samples per round (random,
-        default 500), population size (genetic, default 100), neighbours in
+        default 100), population size (genetic, default 100), neighbours in
         the first stage (kdtree, default 100).
     max_rounds : int, default=None
-        Rounds (random, default 10), generations (genetic, default 40) or
+        Rounds (random, default 25), generations (genetic, default 40) or
         widening stages (kdtree, default 3).
     posthoc_sparsity : bool, default=True
         Revert changes that the outcome does not need, then shrink numeric

@@ -2,7 +2,13 @@
 
 import numpy as np
 
-from skcfx.counterfactual._search import _INVALID_PENALTY, draw, project, sample
+from skcfx.counterfactual._search import (
+    _INVALID_PENALTY,
+    draw,
+    project,
+    sample,
+    single_changes,
+)
 
 __all__ = ["genetic_search"]
 
@@ -15,7 +21,8 @@ def genetic_search(
     Population of ``n_candidates`` rows per query, initialised with random
     sparse perturbations of the query and, when ``seeds`` is given, the
     nearest training rows of the desired class projected into the
-    admissible region (as DiCE's genetic method does). Fitness (lower is
+    admissible region (as DiCE's genetic method does), and every one-feature
+    change of the query on a grid. Fitness (lower is
     better) is ``cost + invalid * (10 + hinge loss)``, with ``cost`` the
     proximity and sparsity terms of :meth:`Problem.cost`. Each generation
     makes ``n_candidates`` children per query by binary tournament, uniform
@@ -66,8 +73,14 @@ def genetic_search(
         take = min(s.shape[1], P // 2)
         if take:
             pop[:, P - take :, :] = s[:, :take, :]
+    # with every one-feature change (the sparsest candidates); the best
+    # ``n_candidates`` of both form the first population
+    pop = np.concatenate([pop, single_changes(problem, qidx)], axis=1)
     fit, valid = _fitness(problem, pop, qidx)
     _archive(pools, pop, valid, qidx)
+    keep = np.argsort(fit, axis=1, kind="stable")[:, :P]
+    pop = np.take_along_axis(pop, keep[..., None], axis=1)
+    fit = np.take_along_axis(fit, keep, axis=1)
 
     best = np.full(n, np.inf)
     best[qidx] = fit.min(axis=1)

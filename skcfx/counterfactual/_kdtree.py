@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.neighbors import KDTree
 
 from skcfx.counterfactual._genetic import genetic_search
-from skcfx.counterfactual._search import draw, project
+from skcfx.counterfactual._search import draw, project, single_changes
 
 __all__ = ["TrainingIndex", "kdtree_search"]
 
@@ -114,7 +114,8 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
     nearest training rows predicted as the desired outcome (on the varying
     features), projects them into the query's admissible region and scores
     them with one model call for all queries still short of ``k`` valid
-    candidates. Projection keeps every constraint exact; it can also make a
+    candidates; the first stage also scores every one-feature change of the
+    query on a grid. Projection keeps every constraint exact; it can also make a
     neighbour invalid, which is why later stages widen the net (DiCE's
     kd-tree method, which does not widen it, misses many queries under
     constraints). Queries for which no projected neighbour is valid fall
@@ -130,18 +131,20 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
     active = problem.bounds.feasible.copy()
     size = n_candidates
     total = len(index.Z)
-    for _ in range(max_iter):
+    for stage in range(max_iter):
         qidx = np.flatnonzero(active)
         if len(qidx) == 0:
             break
         m = min(size, total, 4096)
         Zc, _ = projected_neighbors(problem, index, qidx, groups, m)
+        if stage == 0:  # with every one-feature change, the sparsest candidates
+            Zc = np.concatenate([single_changes(problem, qidx), Zc], axis=1)
         m = Zc.shape[1]
         owner = np.repeat(qidx, m)
         valid, _ = problem.evaluate(Zc.reshape(-1, d), owner)
         valid = valid.reshape(len(qidx), m)
         for row, i in enumerate(qidx):
-            found = np.unique(Zc[row][valid[row]], axis=0)
+            found = np.unique(np.vstack([pools[i], Zc[row][valid[row]]]), axis=0)
             pools[i] = found
             if len(found) >= problem.k:
                 active[i] = False

@@ -298,6 +298,99 @@ def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None, base=None, po
     return project(Z, bounds, space, qidx, U_val)
 
 
+def single_changes(problem, qidx, n_grid=10):
+    """Every one-feature change of each query, on a grid.
+
+    For each varying feature: ``n_grid`` evenly spaced admissible values
+    (numeric, on the column's grid) or every allowed category
+    (categorical), all other features at the query's value. These are the
+    sparsest possible counterfactuals; every method scores them in its
+    first batch.
+
+    Returns
+    -------
+    Z : ndarray of shape (q, M, d)
+        Padded with copies of the query (never valid, so harmless).
+    """
+    space = problem.space
+    b = problem.bounds
+    Zq = problem.Zq[qidx]
+    q, d = Zq.shape
+    blocks = []
+    fr = np.linspace(0.0, 1.0, n_grid)
+    for j in range(d):
+        var = b.varying[qidx, j]
+        if not var.any():
+            continue
+        if space.is_categorical[j]:
+            K = len(space.categories[j])
+            vals = np.broadcast_to(np.arange(K, dtype=float), (q, K)).copy()
+            allowed = b.allowed[j][qidx]
+            vals = np.where(allowed, vals, Zq[:, j : j + 1])
+        else:
+            lo, hi = b.lo[qidx, j], b.hi[qidx, j]
+            vals = lo[:, None] + fr[None, :] * (hi - lo)[:, None]
+        vals = np.where(var[:, None], vals, Zq[:, j : j + 1])
+        block = np.repeat(Zq[:, None, :], vals.shape[1], axis=1)
+        block[..., j] = vals
+        blocks.append(block)
+    if not blocks:
+        return Zq[:, None, :].copy()
+    Z = np.concatenate(blocks, axis=1)
+    U = np.zeros(Z.shape)
+    return project(Z, b, space, qidx, U)
+
+
+def pair_changes(problem, qidx, singles, loss, top=12):
+    """Two-feature changes built from the most promising one-feature ones.
+
+    For each query, the ``top`` one-feature changes with the lowest loss
+    (closest to the desired outcome, at most one value per feature... per
+    feature the best value) are combined pairwise (different features), a
+    beam search one level deep: sparse candidates for queries that no
+    single change flips.
+
+    Parameters
+    ----------
+    singles : ndarray (q, M, d)
+        Output of :func:`single_changes` for ``qidx``.
+    loss : ndarray (q, M)
+        Their loss from :meth:`Oracle.__call__`.
+
+    Returns
+    -------
+    Z : ndarray (q, top * (top - 1) / 2, d)
+    """
+    Zq = problem.Zq[qidx]
+    q, M, d = singles.shape
+    changed = problem.space.changed(Zq[:, None, :], singles)
+    feat = np.where(changed.any(axis=-1), changed.argmax(axis=-1), -1)
+    order = np.argsort(np.where(feat >= 0, loss, np.inf), axis=1, kind="stable")
+    pairs = []
+    for r in range(q):
+        picked, used = [], set()
+        for idx in order[r]:
+            f = feat[r, idx]
+            if f < 0 or f in used or not np.isfinite(loss[r, idx]):
+                continue
+            used.add(f)
+            picked.append(idx)
+            if len(picked) == top:
+                break
+        rows = []
+        for a in range(len(picked)):
+            for b in range(a + 1, len(picked)):
+                z = singles[r, picked[a]].copy()
+                fb = feat[r, picked[b]]
+                z[fb] = singles[r, picked[b], fb]
+                rows.append(z)
+        n_pairs = top * (top - 1) // 2
+        while len(rows) < n_pairs:
+            rows.append(Zq[r].copy())
+        pairs.append(np.stack(rows[:n_pairs]) if rows else Zq[r][None, :])
+    return np.stack(pairs)
+
+
 def expand(problem, pools, target, rounds=6, m=64):
     """Explore around the valid candidates of queries that have too few.
 
@@ -355,18 +448,21 @@ def _admissible(problem, owner, j, values):
 def sparsify(problem, Z, owner, grid=8):
     """Post-hoc sparsity: revert changes the outcome does not need.
 
-    All counterfactuals of all queries are processed together:
+    All counterfactuals of all queries are processed together, in four
+    model calls:
 
-    1. *Reverts.* One model call tries, for every counterfactual, resetting
-       each changed feature alone to the query's value; a second call resets
-       all the individually revertible features together, which is kept
-       where it stays valid. Where it does not, the revertible features are
-       reset one at a time, smallest scaled change first.
-    2. *Shrinking.* Each remaining numeric change is moved toward the query:
-       one call evaluates ``grid`` evenly spaced values between the query's
-       value and the current one (on the column's grid, inside the
-       admissible box) and keeps the valid value nearest to the query; a
-       second call refines between it and the next grid point.
+    1. One call tries, for every counterfactual, resetting each changed
+       feature alone to the query's value.
+    2. One call tries resetting all the individually revertible features
+       together and, alongside, all of them but one (each choice of the one);
+       the valid variant that resets most is kept (failing all, the single
+       reset that saves most, known valid from call 1).
+    3. One call evaluates, for each remaining numeric change, ``grid`` evenly
+       spaced values between the query's value and the current one (on the
+       column's grid, inside the admissible box), each alone; per feature the
+       valid value nearest to the query is retained.
+    4. One call checks those shrunk values together; where the combination
+       fails, only the single largest saving is applied.
 
     Only admissible values are tried, so constraints keep holding.
     """
@@ -376,9 +472,11 @@ def sparsify(problem, Z, owner, grid=8):
     if m == 0:
         return Z
     Zq = problem.Zq[owner]
-    # ---- 1. reverts
+    scale = space.scale
+    # ---- 1. single reverts
     changed = space.changed(Zq, Z)
     rr, jj = np.nonzero(changed)
+    revertible = np.zeros((m, d), dtype=bool)
     if len(rr):
         qv = Zq[rr, jj]
         ok = _admissible(problem, owner[rr], jj, qv)
@@ -386,66 +484,78 @@ def sparsify(problem, Z, owner, grid=8):
         trial = Z[rr].copy()
         trial[np.arange(len(rr)), jj] = qv
         valid, _ = problem.evaluate(trial, owner[rr])
-        rr, jj = rr[valid], jj[valid]
-        revertible = np.zeros((m, d), dtype=bool)
-        revertible[rr, jj] = True
-        rows = np.flatnonzero(revertible.any(axis=1))
-        if len(rows):
-            trial = np.where(revertible[rows], Zq[rows], Z[rows])
-            valid, _ = problem.evaluate(trial, owner[rows])
-            Z[rows[valid]] = trial[valid]
-            # greedy, one feature at a time, for the rest
-            rest = rows[~valid]
-            scaled = np.abs(Z - Zq) * space.scale
-            order = np.argsort(
-                np.where(revertible, scaled, np.inf), axis=1, kind="stable"
+        revertible[rr[valid], jj[valid]] = True
+    rows = np.flatnonzero(revertible.any(axis=1))
+    if len(rows):
+        # ---- 2. all revertible together, and all but one
+        n_rev = revertible[rows].sum(axis=1)
+        variants = [np.where(revertible[rows], Zq[rows], Z[rows])]
+        vrow = [rows]
+        vsaved = [n_rev.astype(float)]
+        multi = rows[n_rev > 1]
+        if len(multi):
+            mr, mj = np.nonzero(revertible[multi])
+            mr = multi[mr]
+            keep = revertible[mr].copy()
+            keep[np.arange(len(mr)), mj] = False
+            variants.append(np.where(keep, Zq[mr], Z[mr]))
+            vrow.append(mr)
+            vsaved.append(
+                keep.sum(axis=1)
+                - 1e-3 * (np.abs(Z[mr] - Zq[mr]) * scale)[np.arange(len(mr)), mj]
             )
-            n_rev = revertible.sum(axis=1)
-            for t in range(int(n_rev[rest].max(initial=0))):
-                r = rest[n_rev[rest] > t]
-                if len(r) == 0:
-                    break
-                j = order[r, t]
-                trial = Z[r].copy()
-                trial[np.arange(len(r)), j] = Zq[r, j]
-                valid, _ = problem.evaluate(trial, owner[r])
-                Z[r[valid]] = trial[valid]
-    # ---- 2. shrink numeric changes toward the query
+        trial = np.vstack(variants)
+        vrow = np.concatenate(vrow)
+        vsaved = np.concatenate(vsaved)
+        valid, _ = problem.evaluate(trial, owner[vrow])
+        vsaved[~valid] = -np.inf
+        best = np.full(m, -1)
+        best_saved = np.full(m, -np.inf)
+        for t in np.argsort(-vsaved, kind="stable"):
+            r = vrow[t]
+            if best[r] < 0 and np.isfinite(vsaved[t]):
+                best[r], best_saved[r] = t, vsaved[t]
+        for r in rows:
+            if best[r] >= 0:
+                Z[r] = trial[best[r]]
+            else:
+                single = np.where(revertible[r], np.abs(Z[r] - Zq[r]) * scale, -1.0)
+                j = int(np.argmax(single))
+                Z[r, j] = Zq[r, j]
+    # ---- 3. shrink numeric changes toward the query, each alone
     changed = space.changed(Zq, Z)
-    num_changed = changed & ~space.is_categorical
-    order = np.argsort(~num_changed, axis=1, kind="stable")
-    n_num = num_changed.sum(axis=1)
-    fractions = np.linspace(0.0, 1.0, grid + 1)[:-1]  # 0 = query value
-    for t in range(int(n_num.max(initial=0))):
-        r = np.flatnonzero(n_num > t)
-        if len(r) == 0:
-            break
-        j = order[r, t]
-        lo = Zq[r, j]
-        hi = Z[r, j]
-        for _refine in range(2):
-            cand = lo[:, None] + fractions[None, :] * (hi - lo)[:, None]
-            cand = _to_grid(problem, owner[r], j, cand, toward=hi)
-            g = cand.shape[1]
-            trial = np.repeat(Z[r], g, axis=0)
-            trial[np.arange(len(r) * g), np.repeat(j, g)] = cand.ravel()
-            moving = np.abs(cand - hi[:, None]).ravel() > 1e-12
-            valid = np.zeros(len(trial), dtype=bool)
-            if moving.any():
-                valid[moving], _ = problem.evaluate(
-                    trial[moving], np.repeat(owner[r], g)[moving]
-                )
-            valid = valid.reshape(len(r), g)
-            first = np.where(valid.any(axis=1), valid.argmax(axis=1), g)
-            has = first < g
-            best = np.where(has, cand[np.arange(len(r)), np.minimum(first, g - 1)], hi)
-            # refine between the previous grid point (invalid) and the best
-            prev = np.where(
-                has & (first > 0), cand[np.arange(len(r)), np.maximum(first - 1, 0)], lo
+    num = changed & ~space.is_categorical
+    rr, jj = np.nonzero(num)
+    if len(rr):
+        fr = np.linspace(0.0, 1.0, grid + 1)[:-1]  # 0 = the query's value
+        lo, hi = Zq[rr, jj], Z[rr, jj]
+        cand = lo[:, None] + fr[None, :] * (hi - lo)[:, None]
+        cand = _to_grid(problem, owner[rr], jj, cand, toward=hi)
+        g = cand.shape[1]
+        trial = np.repeat(Z[rr], g, axis=0)
+        trial[np.arange(len(rr) * g), np.repeat(jj, g)] = cand.ravel()
+        moving = np.abs(cand - hi[:, None]).ravel() > 1e-12
+        valid = np.zeros(len(trial), dtype=bool)
+        if moving.any():
+            valid[moving], _ = problem.evaluate(
+                trial[moving], np.repeat(owner[rr], g)[moving]
             )
-            new_lo = np.where(has, prev, lo)
-            Z[r, j] = best
-            lo, hi = new_lo, best
+        valid = valid.reshape(len(rr), g)
+        has = valid.any(axis=1)
+        first = valid.argmax(axis=1)
+        new = np.where(has, cand[np.arange(len(rr)), first], hi)
+        saving = np.abs(hi - new) * scale[jj]
+        # ---- 4. all shrunk values together
+        shrunk = Z.copy()
+        shrunk[rr, jj] = new
+        touched = np.unique(rr[has])
+        if len(touched):
+            valid, _ = problem.evaluate(shrunk[touched], owner[touched])
+            Z[touched[valid]] = shrunk[touched[valid]]
+            for r in touched[~valid]:
+                mine = np.flatnonzero(rr == r)
+                t = mine[np.argmax(saving[mine])]
+                Z[r, jj[t]] = new[t]
     return Z
 
 
@@ -516,7 +626,7 @@ def finalize(problem, pools, posthoc_sparsity=True, max_pool=200):
     """
     k = problem.k
     space = problem.space
-    pools = expand(problem, pools, target=3 * k)
+    pools = expand(problem, pools, target=2 * k)
     pre, owners = [], []
     for i, pool in enumerate(pools):
         pool = _unique_rows(pool)
@@ -528,7 +638,7 @@ def finalize(problem, pools, posthoc_sparsity=True, max_pool=200):
         keep = np.argsort(cost, kind="stable")[:max_pool]
         pool, cost = pool[keep], cost[keep]
         dist = _pair_distance(space, problem.Zq[i])
-        sel = select_diverse(pool, cost, 3 * k, dist, problem.diversity_weight)
+        sel = select_diverse(pool, cost, 2 * k, dist, problem.diversity_weight)
         pre.append(pool[sel])
         owners.append(np.full(len(sel), i))
     if posthoc_sparsity and owners:
