@@ -47,7 +47,7 @@ from skcfx.utils._docstrings import substitute
 __all__ = ["CounterfactualExplainer"]
 
 _DEFAULTS = {  # (n_candidates, max_iter) per method
-    "random": (100, 25),
+    "random": (60, 25),
     "genetic": (100, 40),
     "kdtree": (100, 3),
 }
@@ -112,14 +112,14 @@ class CounterfactualExplainer(
         routes to a OneHotEncoder, OrdinalEncoder or TargetEncoder.
     proximity_weight : float, default=1.0
         Weight of the distance to the query in the cost.
-    sparsity_weight : float, default=0.5
+    sparsity_weight : float, default=1.0
         Weight of the fraction of changed features in the cost.
     diversity_weight : float, default=1.0
         Weight of the distance to already selected counterfactuals when
         picking the ``n_counterfactuals`` (see Notes).
     n_candidates : int, default=None
         Candidates per query per iteration: samples per round (random,
-        default 100), population size (genetic, default 100), neighbours in
+        default 60), population size (genetic, default 100), neighbours in
         the first stage (kdtree, default 100).
     max_rounds : int, default=None
         Rounds (random, default 25), generations (genetic, default 40) or
@@ -247,7 +247,7 @@ class CounterfactualExplainer(
         predicates=None,
         categorical_features="auto",
         proximity_weight=1.0,
-        sparsity_weight=0.5,
+        sparsity_weight=1.0,
         diversity_weight=1.0,
         n_candidates=None,
         max_rounds=None,

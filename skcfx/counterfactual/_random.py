@@ -21,13 +21,13 @@ def random_search(problem, *, n_candidates=200, max_iter=10, **_):
     (:func:`~skcfx.counterfactual._search.pair_changes`): sparse candidates
     that blind sampling rarely draws.
 
-    Round ``r`` draws ``n_candidates * 2**min(max(r - 1, 0), 3)`` candidates
+    Round ``r`` draws ``n_candidates * 4**min(max(r - 1, 0), 2)`` candidates
     per active query (a random
     subset of the varying features resampled inside the admissible region,
     see :func:`~skcfx.counterfactual._search.sample`) and scores the whole
     batch, all queries together, with one model call. From the second round
     on, a query stops once it holds ``k`` distinct valid candidates, or at
-    least one after three rounds (the shared exploration step then adds
+    least one after two rounds (the shared exploration step then adds
     neighbours of them); the search stops after ``max_iter`` rounds.
 
     Returns
@@ -45,7 +45,7 @@ def random_search(problem, *, n_candidates=200, max_iter=10, **_):
         if len(qidx) == 0:
             break
         # queries still searching after two rounds are the hard ones: widen
-        m = n_candidates * 2 ** min(max(it - 1, 0), 3)
+        m = n_candidates * 4 ** min(max(it - 1, 0), 2)
         U = draw(problem.rngs, qidx, (m, 2 * d + 1))
         Z = sample(problem, qidx, m, U[..., :d], U[..., d : 2 * d], U[..., 2 * d])
         n_single = 0
@@ -74,7 +74,7 @@ def random_search(problem, *, n_candidates=200, max_iter=10, **_):
         # (perturbing valid ones) is a better use of the budget than more
         # blind samples
         done = (it >= 1) & (
-            (counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 3))
+            (counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 2))
         )
         active[qidx[done]] = False
     return [np.vstack(p) if p else np.zeros((0, d)) for p in pools]
