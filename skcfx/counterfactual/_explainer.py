@@ -155,7 +155,7 @@ class CounterfactualExplainer(
 
     See Also
     --------
-    skcfx.metrics : validity, proximity, sparsity, diversity, plausibility.
+    skcfx.metrics : Validity, proximity, sparsity, diversity, plausibility.
 
     Notes
     -----

@@ -210,6 +210,10 @@ class CounterfactualExplanations:
         ``validity - mean over valid counterfactuals of (proximity_weight *
         dist(x, c) + sparsity_weight * n_changed / d)``, the trade-off the
         search optimises; used by :meth:`CounterfactualExplainer.score`.
+
+        Returns
+        -------
+        score : float
         """
         from skcfx.metrics import validity
 
@@ -326,6 +330,7 @@ class CounterfactualExplanations:
         query : int, default=0
             Position of the query.
         ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure is made when None.
 
         Returns
         -------

@@ -44,6 +44,8 @@ def validity(explanations):
     Parameters
     ----------
     explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
 
     Returns
     -------
@@ -63,6 +65,12 @@ def validity(explanations):
 
 def coverage(explanations):
     """Fraction of queries with at least one valid counterfactual.
+
+    Parameters
+    ----------
+    explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
 
     Returns
     -------
@@ -86,6 +94,12 @@ def proximity(explanations):
     """Mean mixed distance ``dist(x, c)`` of valid counterfactuals to their
     query (lower is closer).
 
+    Parameters
+    ----------
+    explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+
     Returns
     -------
     float, NaN when there is no valid counterfactual.
@@ -97,7 +111,18 @@ def proximity(explanations):
 
 def proximity_continuous(explanations):
     """Mean over valid counterfactuals of ``(1/N) sum_{j in N} |x_j - c_j| /
-    MAD_j`` (DiCE's continuous proximity, as a distance)."""
+    MAD_j`` (DiCE's continuous proximity, as a distance).
+
+    Parameters
+    ----------
+    explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+
+    Returns
+    -------
+    float, NaN when there is no valid counterfactual.
+    """
     e = explanations
     num = e.space.numeric
     if len(num) == 0:
@@ -108,7 +133,18 @@ def proximity_continuous(explanations):
 
 def proximity_categorical(explanations):
     """Mean over valid counterfactuals of the fraction of categorical
-    features changed, ``(1/C) sum_{j in C} [x_j != c_j]``."""
+    features changed, ``(1/C) sum_{j in C} [x_j != c_j]``.
+
+    Parameters
+    ----------
+    explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+
+    Returns
+    -------
+    float in [0, 1], NaN when there is no valid counterfactual.
+    """
     e = explanations
     cat = e.space.categorical
     if len(cat) == 0:
@@ -119,7 +155,18 @@ def proximity_categorical(explanations):
 
 def sparsity(explanations):
     """Mean number of features changed by a valid counterfactual (lower is
-    sparser)."""
+    sparser).
+
+    Parameters
+    ----------
+    explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+
+    Returns
+    -------
+    float, NaN when there is no valid counterfactual.
+    """
     e = explanations
     n_changed = e.space.changed(e._Zq[e._owner], e._Z).sum(axis=1)
     return _mean_over_valid(e, n_changed.astype(float))
@@ -130,6 +177,12 @@ def diversity(explanations):
     averaged over the queries that have at least two.
 
     ``diversity = mean_q [ 2 / (r (r-1)) sum_{a < b} dist(c_a, c_b) ]``.
+
+    Parameters
+    ----------
+    explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
 
     Returns
     -------
@@ -144,7 +197,18 @@ def diversity(explanations):
 def plausibility(explanations):
     """Mean distance of valid counterfactuals to the nearest training row
     that the model predicts as the desired outcome (closeness to the data
-    manifold; lower is more plausible)."""
+    manifold; lower is more plausible).
+
+    Parameters
+    ----------
+    explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+
+    Returns
+    -------
+    float, NaN when there is no valid counterfactual.
+    """
     e = explanations
     return _mean_over_valid(e, e._plausibility)
 
@@ -156,6 +220,12 @@ def constraint_violations(explanations):
     outside its permitted range or category set, a one-direction feature
     moved the wrong way, a value off its integer or decimal grid) plus rows
     that fail a user predicate. Valid or not, every returned row counts.
+
+    Parameters
+    ----------
+    explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
 
     Returns
     -------

@@ -32,7 +32,9 @@ def assert_counterfactuals_valid(explainer, explanations):
     Parameters
     ----------
     explainer : fitted CounterfactualExplainer
+        The explainer whose model and targets are checked.
     explanations : CounterfactualExplanations
+        Its output.
 
     Raises
     ------
@@ -79,8 +81,11 @@ def assert_constraints_hold(explainer, explanations, *, check_predicates=True):
     Parameters
     ----------
     explainer : fitted CounterfactualExplainer
+        The explainer whose constraint parameters are checked.
     explanations : CounterfactualExplanations
+        Its output.
     check_predicates : bool, default=True
+        Also re-run the user predicates on the returned rows.
 
     Raises
     ------

@@ -17,7 +17,7 @@ def _is_categorical(col):
 
 
 @st.composite
-def constraint_sets(draw, X, *, categorical=(), max_predicates=0):
+def constraint_sets(draw, X, *, categorical=()):
     """Random constraint sets valid for the columns of ``X``.
 
     Draws a non-empty ``features_to_vary``, closed ``permitted_range``
@@ -80,6 +80,11 @@ def constraint_sets(draw, X, *, categorical=(), max_predicates=0):
 def mixed_frames(draw, min_rows=40, max_rows=120):
     """Small DataFrames with a float, an integer and a string column, plus a
     binary target that depends on all three.
+
+    Parameters
+    ----------
+    min_rows, max_rows : int
+        Bounds on the number of rows.
 
     Returns
     -------
