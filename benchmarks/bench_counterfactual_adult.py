@@ -35,19 +35,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skcfx import CounterfactualExplainer
-from skcfx.datasets import load_adult
+from skcfx.datasets import DICE_COLUMNS, load_adult
 from skcfx.exceptions import NoCounterfactualWarning
 
-COLUMNS = [
-    "age",
-    "workclass",
-    "education",
-    "marital_status",
-    "occupation",
-    "race",
-    "gender",
-    "hours_per_week",
-]
+COLUMNS = DICE_COLUMNS
 NUMERIC = ["age", "hours_per_week"]
 CATEGORICAL = [c for c in COLUMNS if c not in NUMERIC]
 CONSTRAINTS = dict(
@@ -248,7 +239,11 @@ def main():
     if args.out:
         with open(args.out, "w") as fh:
             fh.write(text + "\n")
-        df.to_csv(os.path.splitext(args.out)[0] + ".csv", index=False)
+        stem = os.path.splitext(args.out)[0]
+        df.to_csv(stem + ".csv", index=False)
+        with open(stem + ".rst", "w") as fh:  # included by doc/benchmarks.rst
+            fh.write(df.to_markdown(index=False, floatfmt=".3g", tablefmt="rst"))
+            fh.write("\n")
 
 
 if __name__ == "__main__":

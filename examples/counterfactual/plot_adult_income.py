@@ -28,22 +28,11 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skcfx import CounterfactualExplainer
 from skcfx.datasets import load_adult
 
-COLUMNS = [
-    "age",
-    "workclass",
-    "education",
-    "marital_status",
-    "occupation",
-    "race",
-    "gender",
-    "hours_per_week",
-]
-X, y = load_adult(return_X_y=True)
-X = X[COLUMNS]
+X, y = load_adult(subset="dice", return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.2, random_state=0, stratify=y
 )
-categorical = [c for c in COLUMNS if c not in ("age", "hours_per_week")]
+categorical = [c for c in X.columns if c not in ("age", "hours_per_week")]
 model = Pipeline(
     [
         (

@@ -114,7 +114,7 @@ class CounterfactualExplainer(
         Weight of the distance to the query in the cost.
     sparsity_weight : float, default=1.0
         Weight of the fraction of changed features in the cost.
-    diversity_weight : float, default=1.0
+    diversity_weight : float, default=0.5
         Weight of the distance to already selected counterfactuals when
         picking the ``n_counterfactuals`` (see Notes).
     n_candidates : int, default=None
@@ -171,7 +171,10 @@ class CounterfactualExplainer(
     desired class and projects them into the admissible region. Every
     method scores a whole batch of candidates, all queries together, with
     one model call, and draws and repairs candidates inside the admissible
-    region so that constraints hold by construction.
+    region so that constraints hold by construction. A query for which the
+    chosen method finds nothing is handed to a second search (random
+    sampling after ``"genetic"`` or ``"kdtree"``, a genetic search after
+    ``"random"``) before it is reported as not found.
 
     *Diversity.* From the valid candidates the ``k`` counterfactuals are
     picked greedily: the cheapest first, then each time the candidate
@@ -248,7 +251,7 @@ class CounterfactualExplainer(
         categorical_features="auto",
         proximity_weight=1.0,
         sparsity_weight=1.0,
-        diversity_weight=1.0,
+        diversity_weight=0.5,
         n_candidates=None,
         max_rounds=None,
         posthoc_sparsity=True,
@@ -566,6 +569,20 @@ class CounterfactualExplainer(
             pools = genetic_search(
                 problem, n_candidates=n_cand, max_iter=max_iter, seeds=seeds
             )
+        # a query the method found nothing for gets the other search: random
+        # sampling after genetic or kdtree, a genetic search after random
+        empty = np.array(
+            [i for i in range(problem.n) if bounds.feasible[i] and len(pools[i]) == 0],
+            dtype=int,
+        )
+        if len(empty):
+            if self.method == "random":
+                seeds, _ = projected_neighbors(problem, self._index, empty, groups, 50)
+                extra = genetic_search(problem, seeds=seeds, queries=empty)
+            else:
+                extra = random_search(problem, queries=empty)
+            for i in empty:
+                pools[i] = extra[i]
         return finalize(problem, pools, posthoc_sparsity=self.posthoc_sparsity)
 
     def explain(self, X):

@@ -12,7 +12,7 @@ from skcfx.counterfactual._search import (
 __all__ = ["random_search"]
 
 
-def random_search(problem, *, n_candidates=200, max_iter=10, **_):
+def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
     """Sample candidates around each query until enough valid ones are found.
 
     The first round also scores every one-feature change of the query on a
@@ -25,10 +25,14 @@ def random_search(problem, *, n_candidates=200, max_iter=10, **_):
     per active query (a random
     subset of the varying features resampled inside the admissible region,
     see :func:`~skcfx.counterfactual._search.sample`) and scores the whole
-    batch, all queries together, with one model call. From the second round
-    on, a query stops once it holds ``k`` distinct valid candidates, or at
+    batch, all queries together, with one model call. A query with ``k``
+    valid one-feature changes stops after the first round; from the second
+    round on, a query stops once it holds ``k`` distinct valid candidates, or at
     least one after two rounds (the shared exploration step then adds
     neighbours of them); the search stops after ``max_iter`` rounds.
+
+    ``queries`` restricts the search to those query indices (default: every
+    feasible query).
 
     Returns
     -------
@@ -40,6 +44,10 @@ def random_search(problem, *, n_candidates=200, max_iter=10, **_):
     rounds = np.zeros(n, dtype=int)
     single_loss = first_qidx = singles = None
     active = problem.bounds.feasible.copy()
+    if queries is not None:
+        only = np.zeros(n, dtype=bool)
+        only[np.asarray(queries, dtype=int)] = True
+        active &= only
     for it in range(max_iter):
         qidx = np.flatnonzero(active)
         if len(qidx) == 0:
@@ -61,9 +69,11 @@ def random_search(problem, *, n_candidates=200, max_iter=10, **_):
         owner = np.repeat(qidx, m)
         valid, loss = problem.evaluate(Z.reshape(-1, d), owner)
         valid = valid.reshape(len(qidx), m)
+        n_single_valid = np.zeros(len(qidx), dtype=int)
         if it == 0:
             first_qidx = qidx
             single_loss = loss.reshape(len(qidx), m)[:, :n_single]
+            n_single_valid = valid[:, :n_single].sum(axis=1)
         for row, i in enumerate(qidx):
             if valid[row].any():
                 found = Z[row][valid[row]]
@@ -73,8 +83,11 @@ def random_search(problem, *, n_candidates=200, max_iter=10, **_):
         # enough valid candidates, or some found and the exploration step
         # (perturbing valid ones) is a better use of the budget than more
         # blind samples
-        done = (it >= 1) & (
-            (counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 2))
+        # (a query with k valid one-feature changes already holds the
+        # sparsest possible answers and skips the pair round)
+        done = (n_single_valid >= problem.k) | (
+            (it >= 1)
+            & ((counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 2)))
         )
         active[qidx[done]] = False
     return [np.vstack(p) if p else np.zeros((0, d)) for p in pools]

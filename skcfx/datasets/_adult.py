@@ -37,6 +37,18 @@ _CATEGORICAL = [
     "gender",
     "native_country",
 ]
+# The eight columns of DiCE's Adult tutorial.
+DICE_COLUMNS = [
+    "age",
+    "workclass",
+    "education",
+    "marital_status",
+    "occupation",
+    "race",
+    "gender",
+    "hours_per_week",
+]
+
 _INTEGER = [
     "age",
     "fnlwgt",
@@ -52,10 +64,11 @@ _INTEGER = [
         "as_frame": ["boolean"],
         "return_X_y": ["boolean"],
         "missing": [StrOptions({"drop", "keep"})],
+        "subset": [StrOptions({"all", "dice"})],
     },
     prefer_skip_nested_validation=True,
 )
-def load_adult(*, as_frame=True, return_X_y=False, missing="drop"):
+def load_adult(*, as_frame=True, return_X_y=False, missing="drop", subset="all"):
     """Load the UCI Adult (census income) data set bundled with skcfx.
 
     The raw columns are returned (categorical columns as strings, with
@@ -81,6 +94,10 @@ def load_adult(*, as_frame=True, return_X_y=False, missing="drop"):
         The original file marks unknown ``workclass``, ``occupation`` and
         ``native_country`` with ``"?"``. ``"drop"`` removes those 2,399
         rows; ``"keep"`` keeps them with missing values (``NaN``).
+    subset : {"all", "dice"}, default="all"
+        ``"dice"`` keeps the eight columns of DiCE's Adult tutorial: age,
+        workclass, education, marital_status, occupation, race, gender and
+        hours_per_week.
 
     Returns
     -------
@@ -100,6 +117,8 @@ def load_adult(*, as_frame=True, return_X_y=False, missing="drop"):
     0.249
     >>> str(X["education"].dtype)
     'category'
+    >>> load_adult(subset="dice", return_X_y=True)[0].shape
+    (30162, 8)
     """
     path = resources.files("skcfx.datasets") / "data" / "adult.csv.gz"
     with resources.as_file(path) as fname:
@@ -118,6 +137,8 @@ def load_adult(*, as_frame=True, return_X_y=False, missing="drop"):
         frame["education"], categories=EDUCATION_LEVELS, ordered=True
     )
     frame["income"] = (frame["income"] == ">50K").astype("int64")
+    if subset == "dice":
+        frame = frame[DICE_COLUMNS + ["income"]]
     feature_names = [c for c in frame.columns if c != "income"]
     data = frame[feature_names]
     target = frame["income"]
@@ -135,6 +156,8 @@ def load_adult(*, as_frame=True, return_X_y=False, missing="drop"):
         frame=frame if as_frame else None,
         feature_names=feature_names,
         target_names=["<=50K", ">50K"],
-        categorical_features=_CATEGORICAL + ["education"],
+        categorical_features=[
+            c for c in _CATEGORICAL + ["education"] if c in feature_names
+        ],
         DESCR=descr,
     )

@@ -5,18 +5,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skcfx.datasets import load_adult
+from skcfx.datasets import DICE_COLUMNS, load_adult
 
-COLUMNS = [
-    "age",
-    "workclass",
-    "education",
-    "marital_status",
-    "occupation",
-    "race",
-    "gender",
-    "hours_per_week",
-]
+COLUMNS = DICE_COLUMNS
 CATEGORICAL = [c for c in COLUMNS if c not in ("age", "hours_per_week")]
 
 
