@@ -28,7 +28,7 @@ def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
     batch, all queries together, with one model call. A query with ``k``
     valid one-feature changes stops after the first round; from the second
     round on, a query stops once it holds ``k`` distinct valid candidates, or at
-    least one after two rounds (the shared exploration step then adds
+    least one after four rounds (the shared exploration step then adds
     neighbours of them); the search stops after ``max_iter`` rounds.
 
     ``queries`` restricts the search to those query indices (default: every
@@ -55,7 +55,17 @@ def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
         # queries still searching after two rounds are the hard ones: widen
         m = n_candidates * 4 ** min(max(it - 1, 0), 2)
         U = draw(problem.rngs, qidx, (m, 2 * d + 1))
-        Z = sample(problem, qidx, m, U[..., :d], U[..., d : 2 * d], U[..., 2 * d])
+        # one and two changes are covered by the scans of rounds 0 and 1:
+        # later rounds favour more changes (power < 1)
+        Z = sample(
+            problem,
+            qidx,
+            m,
+            U[..., :d],
+            U[..., d : 2 * d],
+            U[..., 2 * d],
+            power=2.0 if it < 2 else 0.5,
+        )
         n_single = 0
         if it == 0:  # the sparsest candidates first: every one-feature change
             singles = single_changes(problem, qidx)
@@ -87,7 +97,7 @@ def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
         # sparsest possible answers and skips the pair round)
         done = (n_single_valid >= problem.k) | (
             (it >= 1)
-            & ((counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 2)))
+            & ((counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 4)))
         )
         active[qidx[done]] = False
     return [np.vstack(p) if p else np.zeros((0, d)) for p in pools]

@@ -107,16 +107,19 @@ class Oracle:
         m = Z.shape[0]
         if m == 0:
             return np.zeros(0, dtype=bool), np.zeros(0)
-        frame = self.space.decode(Z)
-        X = self.to_model(frame)
+        # the model sees each distinct row once (candidates of different
+        # queries, or of different moves, often coincide)
+        uniq, inv = np.unique(Z, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        X = self.to_model(self.space.decode(uniq))
         if self.task == "regression":
-            y = np.asarray(self.model.predict(X), dtype=float).ravel()
+            y = np.asarray(self.model.predict(X), dtype=float).ravel()[inv]
             low = problem.low[owner]
             high = problem.high[owner]
             valid = (y >= low) & (y <= high)
             loss = np.maximum(np.maximum(low - y, y - high), 0.0) / self.y_scale
         else:
-            S = self.scores(X)
+            S = self.scores(X)[inv]
             rows = np.arange(m)
             target = problem.target[owner]
             orig = problem.orig[owner]
@@ -133,13 +136,14 @@ class Oracle:
             )
             if self.use_predict:
                 pred = np.searchsorted(self.classes, np.asarray(self.model.predict(X)))
+                pred = pred[inv]
             else:
                 pred = S.argmax(axis=1)
             valid = np.where(specific, pred == t, pred != orig)
             loss = np.where(valid, 0.0, np.maximum(-margin, 0.0) + 1e-3)
         if self.constraints.predicates:
             queries = self.space.decode(problem.Zq[owner])
-            ok = self.constraints.predicate_mask(frame, queries)
+            ok = self.constraints.predicate_mask(self.space.decode(Z), queries)
             loss = loss + (~ok)
             valid &= ok
         return valid, loss
@@ -391,13 +395,15 @@ def pair_changes(problem, qidx, singles, loss, top=12):
     return np.stack(pairs)
 
 
-def expand(problem, pools, target, rounds=6, m=64):
+def expand(problem, pools, target, rounds=3, m=96):
     """Explore around the valid candidates of queries that have too few.
 
     For each query holding at least one but fewer than ``target`` distinct
     valid candidates, each round perturbs ``m`` randomly chosen valid ones
-    (one or two varying features redrawn in the admissible region) and keeps
-    the valid results; one model call per round for all such queries.
+    (half with one or two varying features redrawn in the admissible region,
+    half with their changed numeric features nudged by a quarter of a MAD)
+    and keeps the valid results; one model call per round for all such
+    queries.
     """
     d = problem.Zq.shape[1]
     pools = [_unique_rows(p) for p in pools]
@@ -423,6 +429,21 @@ def expand(problem, pools, target, rounds=6, m=64):
             U[..., 2 * d],
             max_change=2,
             base=base,
+        )
+        # half of them are small steps instead: every changed numeric
+        # feature nudged by a quarter of its MAD, which mostly stays valid
+        half = m // 2
+        N = draw(problem.rngs, qidx, (half, d), kind="normal")
+        space = problem.space
+        moved = problem.space.changed(problem.Zq[qidx][:, None, :], base[:, :half])
+        num_moved = moved & ~space.is_categorical
+        step = np.where(num_moved, N * 0.25 * space.mad, 0.0)
+        nudged = project(
+            base[:, :half] + step, problem.bounds, space, qidx, U[:, :half, :d]
+        )
+        # a base without a numeric change keeps its redrawn variant
+        Z[:, :half] = np.where(
+            num_moved.any(axis=-1, keepdims=True), nudged, Z[:, :half]
         )
         owner = np.repeat(qidx, m)
         valid, _ = problem.evaluate(Z.reshape(-1, d), owner)
@@ -626,7 +647,7 @@ def finalize(problem, pools, posthoc_sparsity=True, max_pool=200):
     """
     k = problem.k
     space = problem.space
-    pools = expand(problem, pools, target=2 * k)
+    pools = expand(problem, pools, target=k + 1)
     pre, owners = [], []
     for i, pool in enumerate(pools):
         pool = _unique_rows(pool)
