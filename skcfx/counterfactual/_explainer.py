@@ -114,7 +114,7 @@ class CounterfactualExplainer(
         Weight of the distance to the query in the cost.
     sparsity_weight : float, default=1.0
         Weight of the fraction of changed features in the cost.
-    diversity_weight : float, default=0.5
+    diversity_weight : float, default=0.25
         Weight of the distance to already selected counterfactuals when
         picking the ``n_counterfactuals`` (see Notes).
     n_candidates : int, default=None
@@ -251,7 +251,7 @@ class CounterfactualExplainer(
         categorical_features="auto",
         proximity_weight=1.0,
         sparsity_weight=1.0,
-        diversity_weight=0.5,
+        diversity_weight=0.25,
         n_candidates=None,
         max_rounds=None,
         posthoc_sparsity=True,

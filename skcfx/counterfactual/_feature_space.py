@@ -369,20 +369,25 @@ class FeatureSpace:
         diff[..., self.categorical] = diff[..., self.categorical] > 0.5
         return (diff * self.scale).sum(axis=-1) / self.n_features
 
-    def embed(self, Z, columns=None):
+    def embed(self, Z, columns=None, weights=None):
         """L1 embedding: numeric/MAD, categorical one-hot/2, so that the
-        Manhattan distance in the embedding is ``d`` times :meth:`distance`."""
+        Manhattan distance in the embedding is ``d`` times :meth:`distance`
+        (each feature's block multiplied by ``weights[j]`` when given)."""
         if columns is None:
             columns = np.arange(self.n_features)
+        if weights is None:
+            weights = np.ones(self.n_features)
         parts = []
         for j in columns:
             if self.is_categorical[j]:
                 k = len(self.categories[j])
                 onehot = np.zeros((Z.shape[0], k))
-                onehot[np.arange(Z.shape[0]), Z[:, j].astype(np.intp)] = 0.5
+                onehot[np.arange(Z.shape[0]), Z[:, j].astype(np.intp)] = (
+                    0.5 * weights[j]
+                )
                 parts.append(onehot)
             else:
-                parts.append((Z[:, j] / self.mad[j])[:, None])
+                parts.append((Z[:, j] * (weights[j] / self.mad[j]))[:, None])
         if not parts:
             return np.zeros((Z.shape[0], 1))
         return np.hstack(parts)

@@ -12,9 +12,12 @@ __all__ = ["TrainingIndex", "kdtree_search"]
 class TrainingIndex:
     """KD-trees over the training rows, one per predicted outcome.
 
-    Rows are embedded on the features that may vary (numeric / MAD,
-    categorical one-hot / 2), so the Manhattan distance in the tree equals
-    the explainer's mixed distance restricted to those features.
+    Rows are embedded with numeric / MAD and categorical one-hot / 2, so
+    the Manhattan distance in the tree is the explainer's mixed distance,
+    with the features that may not vary weighted ``frozen_weight`` times:
+    the nearest rows then share the query's frozen values where possible,
+    so that moving them into the admissible region changes them least and
+    they tend to stay real, valid training rows.
 
     Parameters
     ----------
@@ -27,20 +30,25 @@ class TrainingIndex:
     columns : ndarray of int
         Features that may vary.
     leaf_size : int
+    frozen_weight : float
     """
 
-    def __init__(self, Z, group, space, columns, leaf_size=40):
+    def __init__(self, Z, group, space, columns, leaf_size=40, frozen_weight=10.0):
         self.Z = Z
         self.group = group
         self.space = space
-        self.columns = columns
+        self.columns = np.arange(space.n_features)
+        self.weights = np.full(space.n_features, float(frozen_weight))
+        self.weights[np.asarray(columns, dtype=int)] = 1.0
         self.trees = {}
         self.rows = {}
         for g in np.unique(group):
             rows = np.flatnonzero(group == g)
             self.rows[int(g)] = rows
             self.trees[int(g)] = KDTree(
-                space.embed(Z[rows], columns), leaf_size=leaf_size, metric="manhattan"
+                space.embed(Z[rows], self.columns, self.weights),
+                leaf_size=leaf_size,
+                metric="manhattan",
             )
 
     def neighbors(self, Zq, groups, n):
@@ -61,7 +69,7 @@ class TrainingIndex:
         count : ndarray (q,) number of distinct rows returned.
         """
         q = Zq.shape[0]
-        emb = self.space.embed(Zq, self.columns)
+        emb = self.space.embed(Zq, self.columns, self.weights)
         total = sum(len(r) for r in self.rows.values())
         n = max(1, min(n, total))
         out_idx = np.zeros((q, n), dtype=int)

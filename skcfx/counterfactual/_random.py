@@ -53,7 +53,7 @@ def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
         if len(qidx) == 0:
             break
         # queries still searching after two rounds are the hard ones: widen
-        m = n_candidates * 4 ** min(max(it - 1, 0), 2)
+        m = n_candidates * (1 if it < 2 else 8)
         U = draw(problem.rngs, qidx, (m, 2 * d + 1))
         # one and two changes are covered by the scans of rounds 0 and 1:
         # later rounds favour more changes (power < 1)
@@ -97,7 +97,7 @@ def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
         # sparsest possible answers and skips the pair round)
         done = (n_single_valid >= problem.k) | (
             (it >= 1)
-            & ((counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 4)))
+            & ((counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 3)))
         )
         active[qidx[done]] = False
     return [np.vstack(p) if p else np.zeros((0, d)) for p in pools]
