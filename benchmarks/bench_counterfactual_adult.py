@@ -46,7 +46,7 @@ CONSTRAINTS = dict(
     permitted_range={"age": (20, 60)},
 )
 METHODS = {"random": "random", "genetic": "genetic", "kdtree": "kdtree"}
-REPEATS = 3
+REPEATS = 5
 
 
 def make_data():
@@ -81,7 +81,9 @@ def run_skcfx(model, X_train, queries, method, constrained):
         n_jobs=1,
         **kw,
     ).fit(X_train)
-    cfx.explain(queries.iloc[:2])  # warm-up (imports, caches)
+    with warnings.catch_warnings():  # warm-up run on the batch (discarded)
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        cfx.explain(queries)
     walls = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoCounterfactualWarning)
