@@ -291,6 +291,11 @@ class CounterfactualExplainer(
     # ------------------------------------------------------------ input
     def _check_X(self, X, reset):
         """Validate X and return (DataFrame view, input kind)."""
+        if hasattr(X, "columns") and not hasattr(X, "iloc") and hasattr(X, "to_pandas"):
+            # polars and other dataframes: work on a pandas copy, with the
+            # same column names, which the model accepts as well
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            X = pd.DataFrame({str(c): np.asarray(X[c].to_numpy()) for c in X.columns})
         if hasattr(X, "columns") and hasattr(X, "iloc"):
             validate_data(self, X, reset=reset, skip_check_array=True)
             if X.ndim != 2:

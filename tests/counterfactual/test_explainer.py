@@ -427,3 +427,34 @@ def test_no_warning_on_happy_path(adult, adult_model, rejected):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _explainer(adult_model, method="kdtree").fit(X).explain(rejected)
+
+
+def test_polars_input():
+    pl = pytest.importorskip("polars")
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.RandomState(0)
+    X = pl.DataFrame(
+        {
+            "a": rng.normal(size=200),
+            "b": rng.normal(size=200),
+            "c": rng.choice(["u", "v"], 200),
+        }
+    )
+    y = (X["a"].to_numpy() + (X["c"].to_numpy() == "v") > 0.5).astype(int)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["c"]), remainder="passthrough"),
+        LogisticRegression(),
+    )
+    cfx = CounterfactualExplainer(model, method="random", random_state=0).fit(X, y)
+    assert cfx.categorical_features_ == ["c"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expl = cfx.explain(X[:5])
+    frame = expl.to_frame()
+    pred = cfx.estimator_.predict(frame[["a", "b", "c"]])
+    q_pred = cfx.estimator_.predict(X[:5])
+    assert (pred != q_pred[frame["query"].to_numpy(dtype=int)]).all()
+    out = cfx.transform(X[:5])
+    assert list(out.columns) == ["a", "b", "c"] and len(out) == 5
