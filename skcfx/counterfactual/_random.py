@@ -52,50 +52,79 @@ def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
         qidx = np.flatnonzero(active)
         if len(qidx) == 0:
             break
-        # queries still searching after two rounds are the hard ones: widen
-        m = n_candidates * (1 if it < 2 else 8)
-        U = draw(problem.rngs, qidx, (m, 2 * d + 1))
-        # one and two changes are covered by the scans of rounds 0 and 1:
-        # later rounds favour more changes (power < 1)
-        Z = sample(
-            problem,
-            qidx,
-            m,
-            U[..., :d],
-            U[..., d : 2 * d],
-            U[..., 2 * d],
-            power=2.0 if it < 2 else 0.5,
-        )
         n_single = 0
         if it == 0:  # the sparsest candidates first: every one-feature change
+            U = draw(problem.rngs, qidx, (n_candidates, 2 * d + 1))
+            Z = sample(
+                problem,
+                qidx,
+                n_candidates,
+                U[..., :d],
+                U[..., d : 2 * d],
+                U[..., 2 * d],
+                power=2.0,
+            )
             singles = single_changes(problem, qidx)
             n_single = singles.shape[1]
-            Z = np.concatenate([singles, Z], axis=1)
+            groups = [(qidx, np.concatenate([singles, Z], axis=1))]
         elif it == 1 and single_loss is not None:
             # then (only) pairs of the most promising one-feature changes
             keep = np.isin(first_qidx, qidx)
-            Z = pair_changes(problem, qidx, singles[keep], single_loss[keep])
-        m = Z.shape[1]
-        owner = np.repeat(qidx, m)
-        valid, loss = problem.evaluate(Z.reshape(-1, d), owner)
-        valid = valid.reshape(len(qidx), m)
-        n_single_valid = np.zeros(len(qidx), dtype=int)
-        if it == 0:
-            first_qidx = qidx
-            single_loss = loss.reshape(len(qidx), m)[:, :n_single]
-            n_single_valid = valid[:, :n_single].sum(axis=1)
-        for row, i in enumerate(qidx):
-            if valid[row].any():
-                found = Z[row][valid[row]]
-                pools[i].append(found)
-                counts[i] += len(np.unique(found, axis=0))
+            groups = [
+                (qidx, pair_changes(problem, qidx, singles[keep], single_loss[keep]))
+            ]
+        else:
+            # one and two changes are covered by the scans of rounds 0 and 1:
+            # later rounds favour more changes (power < 1); a query with no
+            # valid candidate yet draws 8x more than one that has some (a
+            # query's draws depend on its own state only)
+            groups = []
+            for sel, mult in ((counts[qidx] == 0, 8), (counts[qidx] > 0, 2)):
+                g = qidx[sel]
+                if len(g) == 0:
+                    continue
+                m = n_candidates * mult
+                U = draw(problem.rngs, g, (m, 2 * d + 1))
+                groups.append(
+                    (
+                        g,
+                        sample(
+                            problem,
+                            g,
+                            m,
+                            U[..., :d],
+                            U[..., d : 2 * d],
+                            U[..., 2 * d],
+                            power=0.5,
+                        ),
+                    )
+                )
+        flat = np.vstack([Zg.reshape(-1, d) for _, Zg in groups])
+        owner = np.concatenate([np.repeat(g, Zg.shape[1]) for g, Zg in groups])
+        valid_all, loss_all = problem.evaluate(flat, owner)
+        start = 0
+        n_single_valid = {}
+        for g, Zg in groups:
+            q, m = Zg.shape[:2]
+            valid = valid_all[start : start + q * m].reshape(q, m)
+            loss = loss_all[start : start + q * m].reshape(q, m)
+            start += q * m
+            if it == 0:
+                first_qidx = g
+                single_loss = loss[:, :n_single]
+                n_single_valid = dict(zip(g, valid[:, :n_single].sum(axis=1)))
+            for row, i in enumerate(g):
+                if valid[row].any():
+                    found = Zg[row][valid[row]]
+                    pools[i].append(found)
+                    counts[i] += len(np.unique(found, axis=0))
         rounds[qidx] += 1
         # enough valid candidates, or some found and the exploration step
         # (perturbing valid ones) is a better use of the budget than more
-        # blind samples
-        # (a query with k valid one-feature changes already holds the
-        # sparsest possible answers and skips the pair round)
-        done = (n_single_valid >= problem.k) | (
+        # blind samples (a query with k valid one-feature changes already
+        # holds the sparsest possible answers and skips the pair round)
+        singles_ok = np.array([n_single_valid.get(i, 0) for i in qidx])
+        done = (singles_ok >= problem.k) | (
             (it >= 1)
             & ((counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 3)))
         )
