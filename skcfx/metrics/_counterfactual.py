@@ -16,6 +16,8 @@ categorical; ``MAD_j`` is the median absolute deviation of numeric feature
 
 import numpy as np
 
+from skcfx.utils._docstrings import substitute
+
 __all__ = [
     "constraint_violations",
     "coverage",
@@ -33,6 +35,7 @@ def _valid_rows(expl):
     return np.flatnonzero(expl._valid)
 
 
+@substitute()
 def validity(explanations):
     """Fraction of requested counterfactuals that are distinct and valid.
 
@@ -41,11 +44,7 @@ def validity(explanations):
     predicts the desired class (or a value in the desired range). Missing
     counterfactuals count as invalid, as in the DiCE paper.
 
-    Parameters
-    ----------
-    explanations : CounterfactualExplanations
-        From :meth:`~skcfx.CounterfactualExplainer.explain` or
-        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+    {explanations}
 
     Returns
     -------
@@ -63,14 +62,11 @@ def validity(explanations):
     return float(len(np.unique(keyed, axis=0)) / n)
 
 
+@substitute()
 def coverage(explanations):
     """Fraction of queries with at least one valid counterfactual.
 
-    Parameters
-    ----------
-    explanations : CounterfactualExplanations
-        From :meth:`~skcfx.CounterfactualExplainer.explain` or
-        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+    {explanations}
 
     Returns
     -------
@@ -90,15 +86,12 @@ def _mean_over_valid(explanations, values):
     return float(np.mean(values[rows]))
 
 
+@substitute()
 def proximity(explanations):
     """Mean mixed distance ``dist(x, c)`` of valid counterfactuals to their
     query (lower is closer).
 
-    Parameters
-    ----------
-    explanations : CounterfactualExplanations
-        From :meth:`~skcfx.CounterfactualExplainer.explain` or
-        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+    {explanations}
 
     Returns
     -------
@@ -109,15 +102,12 @@ def proximity(explanations):
     return _mean_over_valid(e, d)
 
 
+@substitute()
 def proximity_continuous(explanations):
     """Mean over valid counterfactuals of ``(1/N) sum_{j in N} |x_j - c_j| /
     MAD_j`` (DiCE's continuous proximity, as a distance).
 
-    Parameters
-    ----------
-    explanations : CounterfactualExplanations
-        From :meth:`~skcfx.CounterfactualExplainer.explain` or
-        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+    {explanations}
 
     Returns
     -------
@@ -131,15 +121,12 @@ def proximity_continuous(explanations):
     return _mean_over_valid(e, diff.mean(axis=1))
 
 
+@substitute()
 def proximity_categorical(explanations):
     """Mean over valid counterfactuals of the fraction of categorical
     features changed, ``(1/C) sum_{j in C} [x_j != c_j]``.
 
-    Parameters
-    ----------
-    explanations : CounterfactualExplanations
-        From :meth:`~skcfx.CounterfactualExplainer.explain` or
-        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+    {explanations}
 
     Returns
     -------
@@ -153,15 +140,12 @@ def proximity_categorical(explanations):
     return _mean_over_valid(e, diff.mean(axis=1))
 
 
+@substitute()
 def sparsity(explanations):
     """Mean number of features changed by a valid counterfactual (lower is
     sparser).
 
-    Parameters
-    ----------
-    explanations : CounterfactualExplanations
-        From :meth:`~skcfx.CounterfactualExplainer.explain` or
-        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+    {explanations}
 
     Returns
     -------
@@ -172,17 +156,14 @@ def sparsity(explanations):
     return _mean_over_valid(e, n_changed.astype(float))
 
 
+@substitute()
 def diversity(explanations):
     """Mean pairwise distance between the valid counterfactuals of a query,
     averaged over the queries that have at least two.
 
     ``diversity = mean_q [ 2 / (r (r-1)) sum_{a < b} dist(c_a, c_b) ]``.
 
-    Parameters
-    ----------
-    explanations : CounterfactualExplanations
-        From :meth:`~skcfx.CounterfactualExplainer.explain` or
-        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+    {explanations}
 
     Returns
     -------
@@ -194,16 +175,13 @@ def diversity(explanations):
     return float(per_query.mean()) if len(per_query) else float("nan")
 
 
+@substitute()
 def plausibility(explanations):
     """Mean distance of valid counterfactuals to the nearest training row
     that the model predicts as the desired outcome (closeness to the data
     manifold; lower is more plausible).
 
-    Parameters
-    ----------
-    explanations : CounterfactualExplanations
-        From :meth:`~skcfx.CounterfactualExplainer.explain` or
-        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+    {explanations}
 
     Returns
     -------
@@ -213,6 +191,7 @@ def plausibility(explanations):
     return _mean_over_valid(e, e._plausibility)
 
 
+@substitute()
 def constraint_violations(explanations):
     """Number of constraint violations among all returned counterfactuals.
 
@@ -221,11 +200,7 @@ def constraint_violations(explanations):
     moved the wrong way, a value off its integer or decimal grid) plus rows
     that fail a user predicate. Valid or not, every returned row counts.
 
-    Parameters
-    ----------
-    explanations : CounterfactualExplanations
-        From :meth:`~skcfx.CounterfactualExplainer.explain` or
-        :meth:`~skcfx.CounterfactualExplainer.evaluate`.
+    {explanations}
 
     Returns
     -------

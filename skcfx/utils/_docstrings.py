@@ -17,7 +17,14 @@ _n_jobs_docstring = """n_jobs : int, default=None
         ``None`` means 1 unless in a :obj:`joblib.parallel_backend` context;
         ``-1`` means all processors. Results do not depend on ``n_jobs``."""
 
+_explanations_docstring = """Parameters
+    ----------
+    explanations : CounterfactualExplanations
+        From :meth:`~skcfx.CounterfactualExplainer.explain` or
+        :meth:`~skcfx.CounterfactualExplainer.evaluate`."""
+
 _DOCS = {
+    "explanations": _explanations_docstring,
     "random_state": _random_state_docstring,
     "n_jobs": _n_jobs_docstring,
 }
