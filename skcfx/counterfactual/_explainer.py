@@ -851,10 +851,7 @@ class CounterfactualExplainer(
         owner = np.array([pos[q] for q in cf["query"]], dtype=int)
         for i in range(len(frame)):
             results.append(Zc[owner == i][: max(self.n_counterfactuals, 1) * 100])
-        if self._task == "regression":
-            already = np.zeros(len(frame), dtype=bool)
-        else:
-            already = np.zeros(len(frame), dtype=bool)
+        already = np.zeros(len(frame), dtype=bool)  # every row is checked
         return self._build_explanations(
             frame.copy(),
             Zq,

@@ -66,8 +66,7 @@ class CounterfactualExplanations:
         n_requested,
         task,
         feature_names,
-        index_name=None,
-        cost_weights=(1.0, 0.5),
+        cost_weights=(1.0, 1.0),
     ):
         self.queries = queries
         self.space = space

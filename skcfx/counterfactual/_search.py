@@ -187,8 +187,8 @@ class Problem:
         base_seed=0,
         k=4,
         proximity_weight=1.0,
-        sparsity_weight=0.5,
-        diversity_weight=1.0,
+        sparsity_weight=1.0,
+        diversity_weight=0.25,
     ):
         self.Zq = Zq
         self.bounds = bounds
@@ -658,7 +658,7 @@ def finalize(problem, pools, posthoc_sparsity=True, max_pool=200):
         cost = problem.cost(pool, owner)
         keep = np.argsort(cost, kind="stable")[:max_pool]
         pool, cost = pool[keep], cost[keep]
-        dist = _pair_distance(space, problem.Zq[i])
+        dist = space.distance
         sel = select_diverse(pool, cost, 2 * k, dist, problem.diversity_weight)
         pre.append(pool[sel])
         owners.append(np.full(len(sel), i))
@@ -677,14 +677,7 @@ def finalize(problem, pools, posthoc_sparsity=True, max_pool=200):
             results.append(pool.reshape(0, space.n_features))
             continue
         cost = problem.cost(pool, np.full(pool.shape[0], i))
-        dist = _pair_distance(space, problem.Zq[i])
+        dist = space.distance
         sel = select_diverse(pool, cost, k, dist, problem.diversity_weight)
         results.append(pool[sel])
     return results
-
-
-def _pair_distance(space, zq):
-    def dist(A, b):
-        return space.distance(A, b)
-
-    return dist
