@@ -4,6 +4,8 @@ Subpackages
 -----------
 counterfactual
     :class:`CounterfactualExplainer`: diverse, constrained counterfactuals.
+feature_selection
+    :class:`L2XSelector`: learned instance-wise selection of k features.
 datasets
     Small real data sets bundled with the package (UCI Adult, ...).
 metrics
@@ -17,9 +19,11 @@ utils
 __version__ = "0.1.0.dev0"
 
 from skcfx.counterfactual import CounterfactualExplainer, CounterfactualExplanations
+from skcfx.feature_selection import L2XSelector
 
 __all__ = [
     "CounterfactualExplainer",
     "CounterfactualExplanations",
+    "L2XSelector",
     "__version__",
 ]

@@ -27,8 +27,18 @@ INIT_PARAMS = {
     ),
 }
 
+INIT_PARAMS["L2XSelector"] = dict(
+    k=1,
+    explainer_hidden_layer_sizes=(8,),
+    approximator_hidden_layer_sizes=(8,),
+    max_epochs=2,
+    batch_size=32,
+    random_state=0,
+)
+
 EXPECTED_FAILED_CHECKS = {
     "CounterfactualExplainer": {},
+    "L2XSelector": {},
 }
 
 

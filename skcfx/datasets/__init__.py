@@ -1,5 +1,14 @@
-"""Small real data sets bundled with skcfx (no download needed)."""
+"""Data sets for skcfx: small real ones bundled with the package (no download
+needed) and the synthetic generators of the papers skcfx implements."""
 
 from skcfx.datasets._adult import DICE_COLUMNS, load_adult
+from skcfx.datasets._l2x_synthetic import L2X_SYNTHETIC_K, make_l2x_synthetic
+from skcfx.datasets._sentiment import load_sentiment
 
-__all__ = ["DICE_COLUMNS", "load_adult"]
+__all__ = [
+    "DICE_COLUMNS",
+    "L2X_SYNTHETIC_K",
+    "load_adult",
+    "load_sentiment",
+    "make_l2x_synthetic",
+]

@@ -1,6 +1,8 @@
 """Metrics of explanation quality, and scorers for model selection.
 
-Counterfactual criteria take a :class:`~skcfx.CounterfactualExplanations`;
+Feature-selection criteria (:func:`median_rank`, :func:`posthoc_accuracy`)
+take masks or scores. Counterfactual criteria take a
+:class:`~skcfx.CounterfactualExplanations`;
 :func:`make_counterfactual_scorer` turns any of them into a scorer for
 :class:`~sklearn.model_selection.GridSearchCV` or
 :func:`~sklearn.model_selection.cross_validate`.
@@ -17,6 +19,7 @@ from skcfx.metrics._counterfactual import (
     sparsity,
     validity,
 )
+from skcfx.metrics._feature_selection import median_rank, posthoc_accuracy
 from skcfx.metrics._scorer import COUNTERFACTUAL_SCORERS, make_counterfactual_scorer
 
 __all__ = [
@@ -25,7 +28,9 @@ __all__ = [
     "coverage",
     "diversity",
     "make_counterfactual_scorer",
+    "median_rank",
     "plausibility",
+    "posthoc_accuracy",
     "proximity",
     "proximity_categorical",
     "proximity_continuous",

@@ -1,0 +1,704 @@
+"""L2XSelector: learned instance-wise feature selection (Chen et al., 2018)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    MetaEstimatorMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skcfx.utils._docstrings import substitute
+from skcfx.utils._torch import require_torch, seeded_torch, to_float32
+
+__all__ = ["L2XSelector"]
+
+# Rows per forward pass at explanation time: large enough to amortise the
+# per-call overhead, small enough to keep the float32 buffers in cache.
+_EXPLAIN_BLOCK = 8192
+
+
+def _check_hidden(sizes, name):
+    sizes = tuple(int(s) for s in np.atleast_1d(sizes))
+    if not sizes or min(sizes) < 1:
+        raise ValueError(
+            f"{name}={sizes!r} in L2XSelector must be a non-empty sequence of "
+            "positive layer widths."
+        )
+    return sizes
+
+
+@substitute()
+class L2XSelector(
+    OneToOneFeatureMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
+):
+    """Learning to Explain: instance-wise selection of k features per row.
+
+    An explainer network learns, for every row, which ``k`` features (or
+    feature groups) carry the prediction of a model. It is trained once, by
+    maximising a variational lower bound on the mutual information between
+    the selected features and the model's output: k Concrete
+    (Gumbel-softmax) draws over the explainer's logits give a relaxed k-hot
+    mask, an approximator network predicts the model's class probabilities
+    from the masked row, and both networks minimise the cross-entropy
+    against the model's soft ``predict_proba`` output. Explaining new rows
+    is then one forward pass: the top ``k`` logits of each row, with no
+    noise.
+
+    :meth:`transform` keeps the selected entries of each row and replaces
+    the others by a baseline, so the selector can sit in front of a model in
+    a :class:`~sklearn.pipeline.Pipeline`; :meth:`explain` returns masks,
+    scores and rankings; :meth:`score` is the paper's post-hoc accuracy.
+
+    Read more in the :ref:`User Guide <l2x>`.
+
+    Parameters
+    ----------
+    estimator : estimator with ``fit`` and ``predict_proba``, default=None
+        The classifier to explain. ``fit`` clones and fits it on ``(X, y)``;
+        wrap an already fitted model in
+        :class:`~sklearn.frozen.FrozenEstimator` to use it as is. L2X is
+        then trained on its ``predict_proba`` outputs. If None, the selector
+        explains the targets ``y`` themselves (labels, or a probability
+        matrix of shape (n_samples, n_classes)).
+    k : int, default=4
+        Number of features (or feature groups) selected per row.
+    tau : float, default=0.5
+        Temperature of the Gumbel-softmax relaxation used in training.
+        Lower values give masks closer to k-hot but noisier gradients.
+        With ``tau_start``, this is the temperature of the last epoch.
+    tau_start : float or None, default=5.0
+        Temperature of the first epoch; it is lowered geometrically to
+        ``tau`` over ``max_epochs``. Nearly uniform soft masks at the start
+        let the approximator learn from all features before the selection
+        sharpens, which is what finds features that are informative only
+        jointly (XOR). None trains at ``tau`` throughout.
+    explainer_hidden_layer_sizes : array-like of int, default=(100, 100)
+        Widths of the explainer network's hidden ReLU layers.
+    approximator_hidden_layer_sizes : array-like of int, default=(200, 200)
+        Widths of the approximator (variational family) network's hidden
+        ReLU layers.
+    max_epochs : int, default=30
+        Training epochs over the training rows.
+    batch_size : int, default=100
+        Rows per optimisation step.
+    learning_rate : float, default=1e-3
+        Step size of the Adam optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty of the Adam optimiser.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out to choose the training epoch. After
+        each epoch the hard top-k selections of the held-out rows are scored
+        by their fidelity to the explained model (see Notes) and the weights
+        of the best epoch are kept. 0 keeps the last epoch.
+    random_mask_weight : float, default=1.0
+        Weight of a second approximator loss, on uniformly random k-subsets
+        of the groups, added to the paper's loss on the explainer's
+        selections. It keeps the approximator a model of the output given
+        *any* k groups, so that it cannot learn to read the label from which
+        groups the explainer leaves out (see Notes). 0 gives the paper's
+        purely joint training.
+    feature_groups : list of list of int or str, default=None
+        Select ``k`` groups of columns instead of ``k`` columns: each inner
+        list holds the columns of one group (indices, or names when fitted
+        on a DataFrame), for example the one-hot columns of a categorical
+        feature or the pixels of an image patch. Columns in no group form a
+        group of their own. Groups may not overlap.
+    baseline : {"zero", "mean"} or array-like of shape (n_features,), \
+            default="zero"
+        Value that replaces an unselected entry in training and in
+        :meth:`transform`: 0 as in the paper, the training mean of each
+        column, or given values.
+    device : str, default="cpu"
+        The torch device on which the networks are trained and run.
+    {random_state}
+    verbose : int, default=0
+        If positive, print skorch's per-epoch table.
+
+    Attributes
+    ----------
+    estimator_ : estimator or None
+        The fitted clone of ``estimator`` (None without one).
+    classes_ : ndarray of shape (n_classes,)
+        Classes of the explained output.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` holds the explainer and the
+        approximator, ``net_.history`` the per-epoch training loss and
+        ``valid_fidelity``.
+    feature_groups_ : list of ndarray of int
+        The column indices of each group, in the order of the explainer's
+        outputs (the given groups, then one per remaining column).
+    baseline_ : ndarray of shape (n_features_in_,)
+        The baseline values of the columns.
+    best_epoch_ : int
+        The epoch whose weights were kept.
+    validation_fidelity_ : float or None
+        Held-out post-hoc accuracy of that epoch (None when nothing was held
+        out).
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in ``fit``, when X had string column names.
+
+    See Also
+    --------
+    skcfx.metrics.median_rank : Rank of the truly relevant features.
+    skcfx.metrics.posthoc_accuracy : Fidelity of any selection mask.
+
+    Notes
+    -----
+    **Encoding, and what is done about it.** A jointly trained explainer and
+    approximator can agree on a code: the explainer leaves out a
+    recognisable set of features for one class, and the approximator reads
+    the label from the mask pattern instead of from the kept values (a known
+    critique of L2X; with a zero baseline it happens on the paper's own
+    orange-skin data, whose class-1 region contains the baseline). Two
+    measures close this channel. (1) ``random_mask_weight``: the
+    approximator is also trained on random k-subsets, so that it models the
+    output given any subset, not given the explainer's choices. (2) The
+    training epoch is chosen by the explained model, never by the
+    approximator: after each epoch the held-out rows are masked with the
+    explainer's hard top-k selection and passed to
+    ``estimator_.predict_proba``; the epoch with the smallest mean
+    Kullback-Leibler divergence from the model's probabilities on the full
+    rows is kept (the post-hoc accuracy of each epoch is recorded too, in
+    ``net_.history``, as ``valid_fidelity``). The divergence is used rather
+    than the accuracy because the accuracy alone can be raised by the same
+    encoding (leaving out the features whose baseline values already give
+    the predicted class). Without ``estimator`` there is no model to ask,
+    and the approximator's accuracy on the hard-masked held-out rows against
+    the targets is used instead.
+
+    **Determinism.** The same ``random_state`` gives the same weights and
+    therefore identical masks (on the same device and torch version).
+    Explanation involves no sampling: a row's mask depends on that row only,
+    ties between equal logits go to the lower column index, and every row
+    has exactly ``k`` selected groups. (The float32 logits of a row can
+    differ in the last bit with the batch it is computed in, because the
+    matrix kernels block rows differently; only two logits within that
+    rounding of each other could then swap.) torch's global random state is left
+    untouched.
+
+    **Cost.** Training is ``max_epochs`` passes of two small MLPs over the
+    rows plus one ``predict`` call per epoch on the held-out rows;
+    explanation is one forward pass of the explainer.
+
+    References
+    ----------
+    .. [1] J. Chen, L. Song, M. J. Wainwright and M. I. Jordan, "Learning to
+       Explain: An Information-Theoretic Perspective on Model
+       Interpretation", ICML 2018.
+
+    Examples
+    --------
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> from skcfx import L2XSelector
+    >>> from skcfx.datasets import make_l2x_synthetic
+    >>> X, y, relevant = make_l2x_synthetic("xor", 2000, random_state=0)
+    >>> mlp = MLPClassifier((50,), max_iter=300, random_state=0)
+    >>> selector = L2XSelector(estimator=mlp, k=2, max_epochs=5, random_state=0)
+    >>> mask = selector.fit(X, y).explain(X[:5]).mask
+    >>> mask.sum(axis=1)
+    array([2, 2, 2, 2, 2])
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "tau": [Interval(Real, 0, None, closed="neither")],
+        "tau_start": [Interval(Real, 0, None, closed="neither"), None],
+        "explainer_hidden_layer_sizes": ["array-like"],
+        "approximator_hidden_layer_sizes": ["array-like"],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "random_mask_weight": [Interval(Real, 0, None, closed="left")],
+        "feature_groups": [list, None],
+        "baseline": [StrOptions({"zero", "mean"}), "array-like"],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        k=4,
+        tau=0.5,
+        tau_start=5.0,
+        explainer_hidden_layer_sizes=(100, 100),
+        approximator_hidden_layer_sizes=(200, 200),
+        max_epochs=30,
+        batch_size=100,
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        validation_fraction=0.1,
+        random_mask_weight=1.0,
+        feature_groups=None,
+        baseline="zero",
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.k = k
+        self.tau = tau
+        self.tau_start = tau_start
+        self.explainer_hidden_layer_sizes = explainer_hidden_layer_sizes
+        self.approximator_hidden_layer_sizes = approximator_hidden_layer_sizes
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.random_mask_weight = random_mask_weight
+        self.feature_groups = feature_groups
+        self.baseline = baseline
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def _resolve_groups(self, n_features):
+        names = getattr(self, "feature_names_in_", None)
+        lookup = {} if names is None else {str(n): i for i, n in enumerate(names)}
+        owner = np.full(n_features, -1)
+        groups = []
+        for g, group in enumerate(self.feature_groups or []):
+            if np.ndim(group) != 1 or len(group) == 0:
+                raise ValueError(
+                    f"feature_groups[{g}]={group!r} in L2XSelector must be a "
+                    "non-empty list of column indices or names."
+                )
+            cols = []
+            for col in group:
+                if isinstance(col, str):
+                    if col not in lookup:
+                        raise ValueError(
+                            f"feature_groups[{g}] names column {col!r}, which is "
+                            "not a column of X seen in fit."
+                        )
+                    col = lookup[col]
+                elif isinstance(col, Integral | np.integer):
+                    if not 0 <= col < n_features:
+                        raise ValueError(
+                            f"feature_groups[{g}] holds column index {col}, "
+                            f"outside [0, {n_features}) for X with "
+                            f"n_features_in_={n_features}."
+                        )
+                else:
+                    raise TypeError(
+                        f"feature_groups[{g}] holds {col!r}; expected column "
+                        "indices (int) or names (str)."
+                    )
+                if owner[col] >= 0:
+                    raise ValueError(
+                        f"Column {col} is in feature_groups[{owner[col]}] and in "
+                        f"feature_groups[{g}]; groups may not overlap."
+                    )
+                owner[col] = len(groups)
+                cols.append(int(col))
+            groups.append(np.asarray(cols, dtype=np.intp))
+        for col in np.flatnonzero(owner < 0):
+            owner[col] = len(groups)
+            groups.append(np.asarray([col], dtype=np.intp))
+        return groups, owner
+
+    def _resolve_baseline(self, X):
+        if isinstance(self.baseline, str):
+            if self.baseline == "zero":
+                return np.zeros(X.shape[1])
+            return X.mean(axis=0).astype(np.float64)
+        baseline = np.asarray(self.baseline, dtype=np.float64)
+        if baseline.shape != (X.shape[1],) or not np.all(np.isfinite(baseline)):
+            raise ValueError(
+                f"baseline of shape {baseline.shape} in L2XSelector must be "
+                f"finite with shape ({X.shape[1]},), one value per column."
+            )
+        return baseline
+
+    def _targets(self, X_in, y):
+        """Soft targets (n, n_classes) float32, and the classes."""
+        if self.estimator_ is not None:
+            proba = np.asarray(self.estimator_.predict_proba(X_in), dtype=np.float64)
+            return proba, np.asarray(self.estimator_.classes_)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] > 1 and np.issubdtype(y.dtype, np.number):
+            proba = y.astype(np.float64)
+            sums = proba.sum(axis=1)
+            if np.any(proba < 0) or not np.allclose(sums, 1.0, atol=1e-4):
+                bad = int(
+                    np.flatnonzero(
+                        (proba < 0).any(axis=1) | ~np.isclose(sums, 1, atol=1e-4)
+                    )[0]
+                )
+                raise ValueError(
+                    "y given as a 2-D array must hold class probabilities "
+                    f"(non-negative rows summing to 1); row {bad} is "
+                    f"{proba[bad].tolist()}."
+                )
+            return proba, np.arange(proba.shape[1])
+        if y.ndim == 2:
+            y = y.ravel()
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        codes = encoder.transform(y)
+        proba = np.zeros((len(y), len(encoder.classes_)))
+        proba[np.arange(len(y)), codes] = 1.0
+        return proba, encoder.classes_
+
+    def _model_input(self, X):
+        """Rows as the explained model expects them (a frame if fitted on one)."""
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            return X
+        import pandas as pd
+
+        return pd.DataFrame(X, columns=names)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the model to explain (if given), then train the explainer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric rows (encode categorical columns beforehand, for example
+            with a one-hot encoder and ``feature_groups``).
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels; or, without ``estimator``, a class-probability
+            matrix to explain.
+
+        Returns
+        -------
+        self : L2XSelector
+            The fitted selector.
+        """
+        torch = require_torch("L2XSelector")
+        from skorch import NeuralNet
+
+        from skcfx.feature_selection._l2x_modules import (
+            AnnealTemperature,
+            L2XLoss,
+            L2XNetwork,
+            SelectByHeldOutFidelity,
+        )
+
+        X_in = X
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            ensure_min_samples=2,
+        )
+        explainer_hidden = _check_hidden(
+            self.explainer_hidden_layer_sizes, "explainer_hidden_layer_sizes"
+        )
+        approximator_hidden = _check_hidden(
+            self.approximator_hidden_layer_sizes, "approximator_hidden_layer_sizes"
+        )
+        groups, owner = self._resolve_groups(X.shape[1])
+        if self.k > len(groups):
+            unit = "feature groups" if self.feature_groups else "features"
+            raise ValueError(
+                f"k={self.k} must be <= the number of {unit}={len(groups)} in "
+                "L2XSelector.fit."
+            )
+        baseline = self._resolve_baseline(X)
+
+        self.estimator_ = None
+        if self.estimator is not None:
+            self.estimator_ = clone(self.estimator).fit(X_in, y)
+        proba, self.classes_ = self._targets(X_in, y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"L2XSelector needs at least 2 classes to explain; got "
+                f"{len(self.classes_)} class: {self.classes_.tolist()}."
+            )
+
+        rng = check_random_state(self.random_state)
+        n = len(X)
+        n_valid = int(np.floor(self.validation_fraction * n))
+        order = rng.permutation(n)
+        valid, train = order[:n_valid], order[n_valid:]
+        if n_valid == 0 or len(train) < 2:
+            valid, train = order[:0], order
+        X32 = to_float32(X)
+        center = X32[train].mean(axis=0)
+        scale = X32[train].std(axis=0)
+        scale[~(scale > 1e-12)] = 1.0
+
+        callbacks = []
+        if self.tau_start is not None:
+            callbacks.append(("anneal", AnnealTemperature(self.tau_start, self.tau)))
+        if len(valid):
+            callbacks.append(
+                (
+                    "select_epoch",
+                    SelectByHeldOutFidelity(
+                        X32[valid],
+                        self._fidelity_on(X, proba, valid, groups),
+                        criterion=(
+                            "valid_fidelity"
+                            if self.estimator_ is None
+                            else "neg_valid_divergence"
+                        ),
+                    ),
+                )
+            )
+        net = NeuralNet(
+            module=L2XNetwork,
+            module__n_features=X.shape[1],
+            module__n_outputs=proba.shape[1],
+            module__group_index=owner,
+            module__k=self.k,
+            module__tau=self.tau,
+            module__explainer_hidden=explainer_hidden,
+            module__approximator_hidden=approximator_hidden,
+            module__center=center,
+            module__scale=scale,
+            module__baseline=baseline.astype(np.float32),
+            module__random_mask_weight=self.random_mask_weight,
+            criterion=L2XLoss,
+            criterion__random_mask_weight=self.random_mask_weight,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.learning_rate,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            iterator_train__shuffle=True,
+            callbacks=callbacks,
+            device=self.device,
+            verbose=self.verbose,
+        )
+        with seeded_torch(rng.randint(np.iinfo(np.int32).max)):
+            net.fit(X32[train], to_float32(proba[train]))
+        net.module_.eval()
+        self.net_ = net
+        self.feature_groups_ = groups
+        self.baseline_ = baseline
+        if len(valid):
+            cb = callbacks[-1][1]
+            self.best_epoch_ = int(cb.best_epoch_)
+            self.validation_fidelity_ = float(
+                net.history[self.best_epoch_ - 1, "valid_fidelity"]
+            )
+        else:
+            self.best_epoch_ = int(self.max_epochs)
+            self.validation_fidelity_ = None
+        return self
+
+    def _fidelity_on(self, X, proba, valid, groups):
+        """Held-out fidelity of a group mask, as a closure for the callback.
+
+        With a model: one ``predict_proba`` call on the masked held-out rows
+        gives the post-hoc accuracy (``valid_fidelity``) and the mean
+        Kullback-Leibler divergence from the model's probabilities on the
+        full rows to those on the masked rows (``valid_divergence``).
+        Without: the approximator's accuracy against the targets.
+        """
+        X_valid = X[valid]
+        group_owner = np.empty(X.shape[1], dtype=np.intp)
+        for g, cols in enumerate(groups):
+            group_owner[cols] = g
+        baseline = self._resolve_baseline(X)
+        p_full = proba[valid]
+        label = p_full.argmax(axis=1)
+        eps = 1e-12
+
+        if self.estimator_ is not None:
+            estimator, model_input = self.estimator_, self._model_input
+
+            def fidelity(group_mask, module):
+                masked = np.where(group_mask[:, group_owner], X_valid, baseline)
+                p_masked = np.asarray(estimator.predict_proba(model_input(masked)))
+                kl = np.sum(
+                    p_full * (np.log(p_full + eps) - np.log(p_masked + eps)), axis=1
+                )
+                return {
+                    "valid_fidelity": np.mean(p_masked.argmax(axis=1) == label),
+                    "valid_divergence": np.mean(kl),
+                    "neg_valid_divergence": -np.mean(kl),
+                }
+
+            return fidelity
+
+        X_valid32 = to_float32(X_valid)
+
+        def agreement(group_mask, module):
+            import torch
+
+            device = module.center.device
+            Xt = torch.as_tensor(X_valid32, device=device)
+            m = torch.as_tensor(group_mask, dtype=torch.float32, device=device)
+            pred = module.approximate(Xt, m).argmax(dim=1).cpu().numpy()
+            return {"valid_fidelity": np.mean(pred == label)}
+
+        return agreement
+
+    # ------------------------------------------------------------ explain
+    def _group_scores(self, X):
+        """Explainer logits of validated rows, float64 (n, n_groups)."""
+        import torch
+
+        module = self.net_.module_
+        out = np.empty((len(X), len(self.feature_groups_)), dtype=np.float64)
+        device = module.center.device
+        with torch.no_grad():
+            for start in range(0, len(X), _EXPLAIN_BLOCK):
+                chunk = to_float32(X[start : start + _EXPLAIN_BLOCK])
+                logits = module.explainer_logits(torch.as_tensor(chunk, device=device))
+                out[start : start + len(chunk)] = logits.cpu().numpy()
+        return out
+
+    def _group_owner(self):
+        owner = np.empty(self.n_features_in_, dtype=np.intp)
+        for g, cols in enumerate(self.feature_groups_):
+            owner[cols] = g
+        return owner
+
+    def _validate(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+
+    def explain(self, X):
+        """Selected features, scores and rankings of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to explain.
+
+        Returns
+        -------
+        explanation : :class:`~sklearn.utils.Bunch`
+            With keys
+
+            - ``mask``: bool ndarray of shape (n_samples, n_features), True
+              for the columns of the ``k`` selected groups of each row;
+            - ``group_mask``: bool ndarray of shape (n_samples, n_groups),
+              exactly ``k`` True per row (equal to ``mask`` without
+              ``feature_groups``);
+            - ``scores``: float ndarray of shape (n_samples, n_features), the
+              explainer's logit of each column's group (higher = more
+              important; use it with :func:`~skcfx.metrics.median_rank`);
+            - ``group_scores``: float ndarray of shape (n_samples, n_groups);
+            - ``ranking``: int ndarray of shape (n_samples, n_groups), group
+              indices from most to least important (ties to the lower index);
+            - ``selected``: int ndarray of shape (n_samples, k), the first
+              ``k`` columns of ``ranking``.
+        """
+        X = self._validate(X)
+        group_scores = self._group_scores(X)
+        ranking = np.argsort(-group_scores, axis=1, kind="stable")
+        selected = ranking[:, : self.k]
+        group_mask = np.zeros(group_scores.shape, dtype=bool)
+        np.put_along_axis(group_mask, selected, True, axis=1)
+        # the same rule as _group_mask, kept inline to sort only once
+        owner = self._group_owner()
+        return Bunch(
+            mask=group_mask[:, owner],
+            group_mask=group_mask,
+            scores=group_scores[:, owner],
+            group_scores=group_scores,
+            ranking=ranking,
+            selected=selected,
+        )
+
+    def transform(self, X):
+        """Keep each row's selected entries and set the others to the baseline.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to mask.
+
+        Returns
+        -------
+        X_masked : ndarray of shape (n_samples, n_features)
+            Same dtype as the validated input (float64 or float32); the
+            entries outside each row's selection equal ``baseline_``.
+        """
+        X = self._validate(X)
+        mask = self._mask(X)
+        return np.where(mask, X, self.baseline_.astype(X.dtype))
+
+    def _group_mask(self, X):
+        group_scores = self._group_scores(X)
+        top = np.argsort(-group_scores, axis=1, kind="stable")[:, : self.k]
+        group_mask = np.zeros(group_scores.shape, dtype=bool)
+        np.put_along_axis(group_mask, top, True, axis=1)
+        return group_mask
+
+    def _mask(self, X):
+        return self._group_mask(X)[:, self._group_owner()]
+
+    def score(self, X, y=None):
+        """Post-hoc accuracy of the selections on ``X``.
+
+        With ``estimator``: the fraction of rows whose ``estimator_``
+        prediction on the masked row (:meth:`transform`) equals its
+        prediction on the full row (``y`` is ignored). Without: the
+        approximator's accuracy on the masked rows against the labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows.
+        y : array-like of shape (n_samples,), default=None
+            Labels; needed only without ``estimator``.
+
+        Returns
+        -------
+        score : float in [0, 1]
+            Higher is better, so it can drive
+            :class:`~sklearn.model_selection.GridSearchCV`.
+        """
+        from skcfx.metrics import posthoc_accuracy
+
+        X_in = X
+        X = self._validate(X)
+        if self.estimator_ is not None:
+            if not hasattr(X_in, "columns"):
+                X_in = self._model_input(X)
+            return posthoc_accuracy(
+                self.estimator_, X_in, self._mask(X), baseline=self.baseline_
+            )
+        if y is None:
+            raise ValueError(
+                "L2XSelector.score needs y when no estimator is explained: the "
+                "score is then the approximator's accuracy on masked rows."
+            )
+        import torch
+
+        module = self.net_.module_
+        device = module.center.device
+        group_mask = to_float32(self._group_mask(X))
+        with torch.no_grad():
+            logits = module.approximate(
+                torch.as_tensor(to_float32(X), device=device),
+                torch.as_tensor(group_mask, device=device),
+            )
+        pred = self.classes_[logits.argmax(dim=1).cpu().numpy()]
+        return float(np.mean(pred == np.asarray(y).ravel()))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,56 @@
+"""Helpers for the torch-backed estimators (torch and skorch are an extra)."""
+
+import contextlib
+
+import numpy as np
+
+__all__ = ["require_torch", "seeded_torch"]
+
+
+def require_torch(owner):
+    """Import torch and skorch, or raise an ImportError naming the extra.
+
+    Parameters
+    ----------
+    owner : str
+        Name of the class or function that needs torch, for the message.
+
+    Returns
+    -------
+    torch : module
+    """
+    try:
+        import skorch  # noqa: F401
+        import torch
+    except ImportError as exc:
+        raise ImportError(
+            f"{owner} needs torch and skorch, which are an optional extra of "
+            "skcfx: pip install 'skcfx[torch]' (or pip install torch skorch)."
+        ) from exc
+    return torch
+
+
+@contextlib.contextmanager
+def seeded_torch(seed):
+    """Run a block under torch's CPU generator seeded with ``seed``.
+
+    The global generator state is saved before and restored after
+    (``torch.random.fork_rng``), so the caller's torch random stream is left
+    exactly as it was, while everything inside the block (weight
+    initialisation, shuffling, Gumbel noise) is reproducible.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for the block.
+    """
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        yield
+
+
+def to_float32(X):
+    """A fresh, C-contiguous float32 copy of ``X`` (never a view of it)."""
+    return np.array(X, dtype=np.float32, order="C", copy=True)

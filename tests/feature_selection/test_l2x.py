@@ -1,0 +1,259 @@
+"""Behaviour of L2XSelector: what the selections mean, not just the API."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
+
+from skcfx import L2XSelector
+from skcfx.metrics import posthoc_accuracy
+
+torch = pytest.importorskip("torch")
+
+FAST = dict(
+    explainer_hidden_layer_sizes=(32,),
+    approximator_hidden_layer_sizes=(100, 100),
+    max_epochs=10,
+    batch_size=64,
+    learning_rate=3e-3,
+)
+
+
+def _switch_data(n, seed):
+    """y = [x0 > 0] when x5 > 0, else [x1 > 0]: the relevant pair is per row."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n, 6))
+    y = np.where(X[:, 5] > 0, X[:, 0] > 0, X[:, 1] > 0).astype(int)
+    relevant = np.zeros_like(X, dtype=bool)
+    relevant[:, 5] = True
+    relevant[X[:, 5] > 0, 0] = True
+    relevant[X[:, 5] <= 0, 1] = True
+    return X, y, relevant
+
+
+@pytest.fixture(scope="module")
+def switch():
+    X, y, relevant = _switch_data(3000, 0)
+    tree = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    selector = L2XSelector(FrozenEstimator(tree), k=2, random_state=0, **FAST)
+    selector.fit(X[:2500], y[:2500])
+    return selector, tree, X[2500:], relevant[2500:]
+
+
+def test_selects_each_rows_own_features(switch):
+    selector, tree, X, relevant = switch
+    expl = selector.explain(X)
+    # The selection differs between rows and matches each row's true pair.
+    hits = (expl.mask & relevant).sum(axis=1)
+    assert np.mean(hits == 2) > 0.9
+    assert len({tuple(r) for r in expl.selected}) >= 2
+    # Fidelity of the learned selection reaches that of the true features.
+    assert selector.score(X) >= posthoc_accuracy(tree, X, relevant) - 0.05
+    assert selector.validation_fidelity_ > 0.85
+
+
+def test_explain_bunch_is_consistent(switch):
+    selector, _, X, _ = switch
+    expl = selector.explain(X[:50])
+    assert expl.mask.dtype == bool and expl.mask.shape == (50, 6)
+    assert_array_equal(expl.mask.sum(axis=1), np.full(50, 2))
+    assert_array_equal(expl.mask, expl.group_mask)
+    assert_array_equal(expl.selected, expl.ranking[:, :2])
+    # ranking orders the scores from high to low
+    ordered = np.take_along_axis(expl.group_scores, expl.ranking, axis=1)
+    assert np.all(np.diff(ordered, axis=1) <= 0)
+    # the selected entries have the top scores
+    kth = ordered[:, 1][:, None]
+    assert np.all(expl.scores[expl.mask].reshape(50, 2) >= kth)
+
+
+def test_transform_keeps_selection_and_sets_baseline(switch):
+    selector, _, X, _ = switch
+    Xt = selector.transform(X)
+    mask = selector.explain(X).mask
+    assert_array_equal(Xt[mask], X[mask])
+    assert np.all(Xt[~mask] == 0.0)
+    assert Xt.dtype == X.dtype
+    assert selector.transform(X.astype(np.float32)).dtype == np.float32
+
+
+def test_score_is_posthoc_accuracy_of_transform(switch):
+    selector, tree, X, _ = switch
+    expected = np.mean(tree.predict(selector.transform(X)) == tree.predict(X))
+    assert selector.score(X) == pytest.approx(expected)
+
+
+def test_same_seed_same_masks_and_global_rng_untouched():
+    X, y, _ = _switch_data(600, 1)
+    tree = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    a = L2XSelector(FrozenEstimator(tree), k=2, random_state=7, **FAST).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), state)
+    b = L2XSelector(FrozenEstimator(tree), k=2, random_state=7, **FAST).fit(X, y)
+    assert_array_equal(a.explain(X).mask, b.explain(X).mask)
+    assert_allclose(a.explain(X).scores, b.explain(X).scores)
+    # and the fitted selector pickles to the same explanations
+    c = pickle.loads(pickle.dumps(a))
+    assert_array_equal(c.explain(X).scores, a.explain(X).scores)
+
+
+def test_deterministic_tie_breaking_to_lower_index():
+    X, y, _ = _switch_data(200, 2)
+    sel = L2XSelector(k=3, max_epochs=1, random_state=0).fit(X, y)
+    # zero the explainer's last layer: every logit ties, so the first k win
+    last = sel.net_.module_.explainer[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+    expl = sel.explain(X[:5])
+    assert_array_equal(expl.selected, np.tile([0, 1, 2], (5, 1)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.lists(st.integers(0, 99), min_size=1, max_size=30),
+    k=st.integers(1, 6),
+)
+def test_property_per_row_and_exactly_k(l2x_fitted_per_k, rows, k):
+    selector, X = l2x_fitted_per_k[k]
+    Xs = X[rows]
+    full = selector.explain(X)
+    part = selector.explain(Xs)
+    # exactly k per row, and a row's result does not depend on its batch
+    assert_array_equal(part.mask.sum(axis=1), np.full(len(rows), k))
+    assert_array_equal(part.mask, full.mask[rows])
+    # float32 matrix kernels may round a row differently in another batch
+    assert_allclose(part.scores, full.scores[rows], rtol=1e-5, atol=1e-6)
+    Xt = selector.transform(Xs)
+    assert_array_equal(Xt[part.mask], Xs[part.mask])
+    assert_array_equal(
+        Xt[~part.mask], np.broadcast_to(selector.baseline_, Xs.shape)[~part.mask]
+    )
+
+
+@pytest.fixture(scope="module")
+def l2x_fitted_per_k():
+    X, y, _ = _switch_data(100, 3)
+    fitted = {}
+    for k in range(1, 7):
+        sel = L2XSelector(
+            k=k,
+            baseline="mean",
+            explainer_hidden_layer_sizes=(8,),
+            approximator_hidden_layer_sizes=(8,),
+            max_epochs=2,
+            random_state=k,
+        )
+        fitted[k] = (sel.fit(X, y), X)
+    return fitted
+
+
+def test_feature_groups_select_whole_groups():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((800, 8))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    groups = [[0, 1], [2, 3], [4, 5]]
+    sel = L2XSelector(
+        LogisticRegression(), k=1, feature_groups=groups, random_state=0, **FAST
+    ).fit(X, y)
+    assert len(sel.feature_groups_) == 5  # three given, two single columns
+    assert_array_equal(sel.feature_groups_[3], [6])
+    expl = sel.explain(X)
+    assert_array_equal(expl.group_mask.sum(axis=1), np.ones(len(X)))
+    # whole groups: columns of a group are selected together
+    for cols in sel.feature_groups_:
+        block = expl.mask[:, cols]
+        assert np.all(block.all(axis=1) | ~block.any(axis=1))
+    assert np.mean(expl.selected[:, 0] == 0) > 0.95
+    assert_array_equal(expl.mask.sum(axis=1)[expl.selected[:, 0] == 0], 2)
+
+
+def test_feature_groups_by_name_on_dataframe():
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame(rng.standard_normal((300, 4)), columns=list("abcd"))
+    y = (df["a"] > 0).astype(int)
+    sel = L2XSelector(k=1, feature_groups=[["a", "b"]], max_epochs=2, random_state=0)
+    sel.fit(df, y)
+    assert_array_equal(sel.feature_groups_[0], [0, 1])
+    out = sel.set_output(transform="pandas").transform(df)
+    assert list(out.columns) == list("abcd") and out.index.equals(df.index)
+    assert_array_equal(sel.get_feature_names_out(), list("abcd"))
+
+
+@pytest.mark.parametrize(
+    "groups, error, match",
+    [
+        ([[0, 1], [1, 2]], ValueError, "Column 1 is in feature_groups\\[0\\] and"),
+        ([[0, 9]], ValueError, "column index 9, outside \\[0, 4\\)"),
+        ([["z"]], ValueError, "feature_groups\\[0\\] names column 'z'"),
+        ([[]], ValueError, "feature_groups\\[0\\]=\\[\\] .* non-empty"),
+        ([[0.5]], TypeError, "feature_groups\\[0\\] holds 0.5"),
+    ],
+)
+def test_bad_feature_groups_name_the_group(groups, error, match):
+    X = np.random.RandomState(0).standard_normal((20, 4))
+    y = np.arange(20) % 2
+    with pytest.raises(error, match=match):
+        L2XSelector(k=1, feature_groups=groups, max_epochs=1).fit(X, y)
+
+
+def test_bad_input_errors():
+    X = np.random.RandomState(0).standard_normal((20, 4))
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match="k=5 must be <= the number of features=4"):
+        L2XSelector(k=5).fit(X, y)
+    with pytest.raises(
+        ValueError, match="k=3 must be <= the number of feature groups=2"
+    ):
+        L2XSelector(k=3, feature_groups=[[0, 1], [2, 3]]).fit(X, y)
+    with pytest.raises(ValueError, match="baseline of shape \\(3,\\)"):
+        L2XSelector(k=1, baseline=[0, 0, 0]).fit(X, y)
+    with pytest.raises(ValueError, match="row 0 is"):
+        L2XSelector(k=1).fit(X, np.tile([[0.5, 0.7]], (20, 1)))
+    with pytest.raises(ValueError, match="explainer_hidden_layer_sizes"):
+        L2XSelector(k=1, explainer_hidden_layer_sizes=(0,)).fit(X, y)
+    with pytest.raises(ValueError, match="needs y when no estimator"):
+        L2XSelector(k=1, max_epochs=1).fit(X, y).score(X)
+
+
+def test_explains_probability_targets_and_labels():
+    X, y, _ = _switch_data(400, 4)
+    proba = np.column_stack([1 - y, y]).astype(float) * 0.8 + 0.1
+    sel = L2XSelector(k=2, max_epochs=2, random_state=0).fit(X, proba)
+    assert_array_equal(sel.classes_, [0, 1])
+    sel = L2XSelector(k=2, max_epochs=2, random_state=0).fit(X, np.array(["n", "y"])[y])
+    assert_array_equal(sel.classes_, ["n", "y"])
+    assert 0.0 <= sel.score(X, np.array(["n", "y"])[y]) <= 1.0
+    assert sel.estimator_ is None
+
+
+def test_pipeline_and_grid_search_over_k():
+    X, y, _ = _switch_data(600, 5)
+    pipe = make_pipeline(
+        L2XSelector(k=1, random_state=0, **FAST), DecisionTreeClassifier(random_state=0)
+    )
+    search = GridSearchCV(pipe, {"l2xselector__k": [1, 3]}, cv=2).fit(X, y)
+    # with 3 features kept per row the tree can see each row's label
+    assert search.best_params_ == {"l2xselector__k": 3}
+    assert search.cv_results_["mean_test_score"][1] > 0.8
+
+
+def test_caller_frame_untouched():
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame(rng.standard_normal((100, 3)), columns=list("abc"))
+    before = df.copy()
+    y = (df["a"] > 0).astype(int)
+    sel = L2XSelector(LogisticRegression(), k=1, max_epochs=2, random_state=0)
+    sel.fit(df, y).transform(df)
+    sel.score(df)
+    pd.testing.assert_frame_equal(df, before)
