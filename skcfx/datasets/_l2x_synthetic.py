@@ -19,12 +19,20 @@ def _orange_logit(X):
     return np.sum(X[:, :4] ** 2, axis=1) - 4.0
 
 
-def _additive_logit(X):
+def _additive_logit(X, variant):
+    if variant == "paper":
+        return (
+            -100.0 * np.sin(2.0 * X[:, 0])
+            + 2.0 * np.abs(X[:, 1])
+            + X[:, 2]
+            + np.exp(-X[:, 3])
+        )
     return (
-        -100.0 * np.sin(2.0 * X[:, 0])
-        + 2.0 * np.abs(X[:, 1])
+        -100.0 * np.sin(0.2 * X[:, 0])
+        + np.abs(X[:, 1])
         + X[:, 2]
         + np.exp(-X[:, 3])
+        - 2.4
     )
 
 
@@ -34,12 +42,19 @@ def _additive_logit(X):
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "n_features": [Interval(Integral, 10, None, closed="left")],
         "noise": ["boolean"],
+        "variant": [StrOptions({"code", "paper"})],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
 )
 def make_l2x_synthetic(
-    name, n_samples=1000, *, n_features=10, noise=True, random_state=None
+    name,
+    n_samples=1000,
+    *,
+    n_features=10,
+    noise=True,
+    variant="code",
+    random_state=None,
 ):
     """Generate one of the four synthetic data sets of the L2X paper.
 
@@ -52,8 +67,11 @@ def make_l2x_synthetic(
     - ``"xor"``: ``s = x0 * x1``; true features {0, 1} (use ``k=2``).
     - ``"orange_skin"``: ``s = x0^2 + x1^2 + x2^2 + x3^2 - 4``; true features
       {0, 1, 2, 3} (``k=4``).
-    - ``"nonlinear_additive"``: ``s = -100 sin(2 x0) + 2 |x1| + x2 +
-      exp(-x3)``; true features {0, 1, 2, 3} (``k=4``).
+    - ``"nonlinear_additive"``: ``s = -100 sin(0.2 x0) + |x1| + x2 +
+      exp(-x3) - 2.4`` (the authors' released code, ``variant="code"``) or
+      ``s = -100 sin(2 x0) + 2 |x1| + x2 + exp(-x3)`` (the formula printed
+      in the paper, ``variant="paper"``); true features {0, 1, 2, 3}
+      (``k=4``).
     - ``"switch"``: ``x0`` is drawn from an equal mixture of ``N(3, 1)`` and
       ``N(-3, 1)``. Rows from the component at +3 follow the orange-skin
       model on features 1-4, rows from the component at -3 the nonlinear
@@ -76,6 +94,15 @@ def make_l2x_synthetic(
         If True, labels are drawn from ``P(y = 1 | x)`` (the paper's
         generative model, so the Bayes accuracy is below 1). If False, the
         label is the more probable class.
+    variant : {"code", "paper"}, default="code"
+        Which nonlinear-additive logit (also used by the additive rows of
+        ``"switch"``): the released code's, with which the paper's figures
+        were produced, or the one printed in the paper. With the paper's
+        ``sin(2 x0)`` term of amplitude 100 the label is decided by ``x0``
+        on all but a few percent of the rows, so a fitted model barely
+        depends on ``x1``-``x3`` and no explanation of that model can rank
+        them; with the code's ``sin(0.2 x0)`` they decide the label on a
+        band of ``x0`` around 0.
     random_state : int, RandomState instance or None, default=None
         Seed of the draws; an int gives the same data every call.
 
@@ -124,12 +151,14 @@ def make_l2x_synthetic(
         logit = _orange_logit(X)
         relevant[:, :4] = True
     elif name == "nonlinear_additive":
-        logit = _additive_logit(X)
+        logit = _additive_logit(X, variant)
         relevant[:, :4] = True
     else:
         orange = rng.random_sample(n_samples) < 0.5
         X[:, 0] += np.where(orange, 3.0, -3.0)
-        logit = np.where(orange, _orange_logit(X[:, 1:5]), _additive_logit(X[:, 5:9]))
+        logit = np.where(
+            orange, _orange_logit(X[:, 1:5]), _additive_logit(X[:, 5:9], variant)
+        )
         relevant[:, 0] = True
         relevant[orange, 1:5] = True
         relevant[~orange, 5:9] = True

@@ -26,10 +26,15 @@ def test_noise_free_labels_follow_the_logits():
     X, y, _ = make_l2x_synthetic("orange_skin", 1000, noise=False, random_state=0)
     assert_array_equal(y, (np.sum(X[:, :4] ** 2, axis=1) < 4).astype(int))
     X, y, _ = make_l2x_synthetic(
-        "nonlinear_additive", 1000, noise=False, random_state=0
+        "nonlinear_additive", 1000, noise=False, variant="paper", random_state=0
     )
     s = -100 * np.sin(2 * X[:, 0]) + 2 * np.abs(X[:, 1]) + X[:, 2] + np.exp(-X[:, 3])
     assert_array_equal(y, (s < 0).astype(int))
+    X, y, _ = make_l2x_synthetic(
+        "nonlinear_additive", 1000, noise=False, random_state=0
+    )
+    s = -100 * np.sin(0.2 * X[:, 0]) + np.abs(X[:, 1]) + X[:, 2] + np.exp(-X[:, 3])
+    assert_array_equal(y, (s - 2.4 < 0).astype(int))
 
 
 def test_noisy_labels_match_the_probability():

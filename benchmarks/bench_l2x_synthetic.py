@@ -1,0 +1,231 @@
+"""L2XSelector on the L2X paper's synthetic data, side by side with SHAP and LIME.
+
+For each data set (XOR, orange skin, nonlinear additive, switch) one
+scikit-learn MLP is fitted on sampled labels; then, on the same model and the
+same held-out rows:
+
+- L2XSelector (paper's k) is trained with 5 seeds: median rank of the true
+  features (every run), post-hoc accuracy, training time, explanation
+  throughput on a batch of 10,000 rows, per-row Jaccard overlap across seeds;
+- KernelSHAP (shap.KernelExplainer) and LIME (lime.lime_tabular) explain the
+  first ``--n-shap`` of those rows: median rank and seconds per row;
+- references: the true features' post-hoc accuracy (the ceiling) and the
+  median rank of one fixed, global top-k.
+
+shap and lime live in the benchmark's own environment (see README.md)::
+
+    python bench_l2x_synthetic.py --out results/l2x_synthetic.md
+"""
+
+import argparse
+import itertools
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.frozen import FrozenEstimator
+from sklearn.neural_network import MLPClassifier
+
+from skcfx import L2XSelector
+from skcfx.datasets import L2X_SYNTHETIC_K, make_l2x_synthetic
+from skcfx.metrics import median_rank, posthoc_accuracy
+
+DATASETS = ["xor", "orange_skin", "nonlinear_additive", "switch"]
+
+
+def jaccard_across_seeds(masks):
+    """Mean over rows of the mean pairwise Jaccard overlap of selections."""
+    values = []
+    for a, b in itertools.combinations(masks, 2):
+        inter = (a & b).sum(axis=1)
+        union = (a | b).sum(axis=1)
+        values.append(inter / union)
+    return float(np.mean(values))
+
+
+def shap_scores(model, X_background, X_explain, nsamples):
+    import shap
+
+    explainer = shap.KernelExplainer(
+        model.predict_proba, shap.kmeans(X_background, 10), silent=True
+    )
+    start = time.perf_counter()
+    values = explainer.shap_values(X_explain, nsamples=nsamples, silent=True)
+    seconds = time.perf_counter() - start
+    values = np.asarray(values)
+    # shap >= 0.45 returns (n, d, n_classes); older versions a list per class
+    if values.ndim == 3 and values.shape[0] == len(X_explain):
+        values = values[:, :, 1]
+    elif values.ndim == 3:
+        values = values[1]
+    return np.abs(values), seconds / len(X_explain)
+
+
+def lime_scores(model, X_train, X_explain, seed):
+    from lime.lime_tabular import LimeTabularExplainer
+
+    d = X_train.shape[1]
+    explainer = LimeTabularExplainer(
+        X_train, discretize_continuous=False, random_state=seed, mode="classification"
+    )
+    scores = np.zeros((len(X_explain), d))
+    start = time.perf_counter()
+    for i, row in enumerate(X_explain):
+        exp = explainer.explain_instance(row, model.predict_proba, num_features=d)
+        for j, w in exp.as_map()[1]:
+            scores[i, j] = abs(w)
+    return scores, (time.perf_counter() - start) / len(X_explain)
+
+
+def run_dataset(name, args, rows):
+    k = L2X_SYNTHETIC_K[name]
+    n_total = args.n_model + args.n_l2x + args.n_test
+    X, y, relevant = make_l2x_synthetic(
+        name, n_total, noise=not args.argmax_labels, random_state=args.data_seed
+    )
+    X_model, y_model = X[: args.n_model], y[: args.n_model]
+    X_l2x = X[args.n_model : args.n_model + args.n_l2x]
+    X_test, rel_test = X[-args.n_test :], relevant[-args.n_test :]
+    model = MLPClassifier(
+        (100, 100), early_stopping=True, max_iter=300, random_state=0
+    ).fit(X_model, y_model)
+    ceiling = posthoc_accuracy(model, X_test, rel_test)
+    # one fixed global top-k: the features the true masks use most often
+    freq = rel_test.mean(axis=0)
+    global_scores = np.tile(freq + 1e-9 * np.arange(freq.size)[::-1], (len(X_test), 1))
+    X_big = np.tile(X_test, (int(np.ceil(10_000 / len(X_test))), 1))[:10_000]
+    masks = []
+    for seed in range(args.n_seeds):
+        start = time.perf_counter()
+        selector = L2XSelector(
+            FrozenEstimator(model),
+            k=k,
+            max_epochs=args.max_epochs,
+            random_state=seed,
+        ).fit(X_l2x, model.predict(X_l2x))
+        fit_s = time.perf_counter() - start
+        selector.explain(X_big[:100])  # warm-up
+        start = time.perf_counter()
+        selector.explain(X_big)
+        explain_s = time.perf_counter() - start
+        expl = selector.explain(X_test)
+        masks.append(expl.mask)
+        rows.append(
+            dict(
+                dataset=name,
+                method="L2X",
+                seed=seed,
+                median_rank=median_rank(rel_test, expl.scores, random_state=0),
+                posthoc_accuracy=selector.score(X_test),
+                ceiling=ceiling,
+                fit_s=fit_s,
+                rows_per_s=10_000 / explain_s,
+                best_epoch=selector.best_epoch_,
+            )
+        )
+        print(rows[-1], flush=True)
+    stability = jaccard_across_seeds(masks)
+    for r in rows:
+        if r["dataset"] == name and r["method"] == "L2X":
+            r["jaccard_5_seeds"] = stability
+    rows.append(
+        dict(
+            dataset=name,
+            method="global top-k",
+            median_rank=median_rank(rel_test, global_scores, random_state=0),
+            ceiling=ceiling,
+        )
+    )
+    X_small = X_test[: args.n_shap]
+    rel_small = rel_test[: args.n_shap]
+    if not args.skip_shap:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores, per_row = shap_scores(model, X_model, X_small, args.shap_nsamples)
+        rows.append(
+            dict(
+                dataset=name,
+                method="KernelSHAP",
+                median_rank=median_rank(rel_small, scores, random_state=0),
+                s_per_row=per_row,
+                ceiling=ceiling,
+            )
+        )
+        print(rows[-1], flush=True)
+        scores, per_row = lime_scores(model, X_model, X_small, 0)
+        rows.append(
+            dict(
+                dataset=name,
+                method="LIME",
+                median_rank=median_rank(rel_small, scores, random_state=0),
+                s_per_row=per_row,
+                ceiling=ceiling,
+            )
+        )
+        print(rows[-1], flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--n-model", type=int, default=10_000)
+    parser.add_argument("--n-l2x", type=int, default=20_000)
+    parser.add_argument("--n-test", type=int, default=1_000)
+    parser.add_argument("--n-seeds", type=int, default=5)
+    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--n-shap", type=int, default=100)
+    parser.add_argument("--shap-nsamples", type=int, default=2048)
+    parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--argmax-labels", action="store_true")
+    parser.add_argument("--skip-shap", action="store_true")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    rows = []
+    for name in args.datasets:
+        run_dataset(name, args, rows)
+    table = pd.DataFrame(rows)
+    l2x = table[table.method == "L2X"]
+    summary = (
+        l2x.groupby("dataset", sort=False)
+        .agg(
+            median_rank_runs=("median_rank", lambda s: " / ".join(f"{v:.2f}" for v in s)),
+            median_rank_median=("median_rank", "median"),
+            posthoc_accuracy_runs=(
+                "posthoc_accuracy",
+                lambda s: " / ".join(f"{v:.3f}" for v in s),
+            ),
+            ceiling=("ceiling", "first"),
+            jaccard_5_seeds=("jaccard_5_seeds", "first"),
+            fit_s=("fit_s", "median"),
+            rows_per_s=("rows_per_s", "median"),
+        )
+        .reset_index()
+    )
+    others = table[table.method != "L2X"].pivot_table(
+        index="dataset", columns="method", values="median_rank", sort=False
+    )
+    summary = summary.merge(
+        others.add_prefix("median_rank_").reset_index(), on="dataset", how="left"
+    )
+    if "s_per_row" in table:
+        shap_time = table[table.method == "KernelSHAP"].set_index("dataset")["s_per_row"]
+        summary["kernelshap_s_per_row"] = summary["dataset"].map(shap_time)
+        summary["kernelshap_10k_rows_s"] = summary["kernelshap_s_per_row"] * 10_000
+        summary["l2x_fit_plus_10k_s"] = summary["fit_s"] + 10_000 / summary["rows_per_s"]
+    text = summary.to_markdown(index=False, floatfmt=".3g")
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        header = (
+            "Command: `python bench_l2x_synthetic.py "
+            + " ".join(f"{a}" for a in __import__("sys").argv[1:])
+            + "`\n\n"
+        )
+        args.out.write_text(header + text + "\n")
+        table.to_csv(args.out.with_suffix(".csv"), index=False)
+
+
+if __name__ == "__main__":
+    main()
