@@ -167,30 +167,16 @@ def run_dataset(name, args, rows):
         print(rows[-1], flush=True)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=DATASETS)
-    parser.add_argument("--n-model", type=int, default=10_000)
-    parser.add_argument("--n-l2x", type=int, default=20_000)
-    parser.add_argument("--n-test", type=int, default=1_000)
-    parser.add_argument("--n-seeds", type=int, default=5)
-    parser.add_argument("--max-epochs", type=int, default=30)
-    parser.add_argument("--n-shap", type=int, default=100)
-    parser.add_argument("--shap-nsamples", type=int, default=2048)
-    parser.add_argument("--data-seed", type=int, default=0)
-    parser.add_argument("--argmax-labels", action="store_true")
-    parser.add_argument("--skip-shap", action="store_true")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
-    rows = []
-    for name in args.datasets:
-        run_dataset(name, args, rows)
-    table = pd.DataFrame(rows)
+def summarize(table):
+    """One row per data set: every L2X run, the medians, the competitors."""
     l2x = table[table.method == "L2X"]
     summary = (
         l2x.groupby("dataset", sort=False)
         .agg(
-            median_rank_runs=("median_rank", lambda s: " / ".join(f"{v:.2f}" for v in s)),
+            median_rank_runs=(
+                "median_rank",
+                lambda s: " / ".join(f"{v:.2f}" for v in s),
+            ),
             median_rank_median=("median_rank", "median"),
             posthoc_accuracy_runs=(
                 "posthoc_accuracy",
@@ -210,10 +196,43 @@ def main():
         others.add_prefix("median_rank_").reset_index(), on="dataset", how="left"
     )
     if "s_per_row" in table:
-        shap_time = table[table.method == "KernelSHAP"].set_index("dataset")["s_per_row"]
+        shap_time = table[table.method == "KernelSHAP"].set_index("dataset")[
+            "s_per_row"
+        ]
         summary["kernelshap_s_per_row"] = summary["dataset"].map(shap_time)
         summary["kernelshap_10k_rows_s"] = summary["kernelshap_s_per_row"] * 10_000
-        summary["l2x_fit_plus_10k_s"] = summary["fit_s"] + 10_000 / summary["rows_per_s"]
+        summary["l2x_fit_plus_10k_s"] = (
+            summary["fit_s"] + 10_000 / summary["rows_per_s"]
+        )
+    return summary
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--n-model", type=int, default=10_000)
+    parser.add_argument("--n-l2x", type=int, default=20_000)
+    parser.add_argument("--n-test", type=int, default=1_000)
+    parser.add_argument("--n-seeds", type=int, default=5)
+    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--n-shap", type=int, default=100)
+    parser.add_argument("--shap-nsamples", type=int, default=2048)
+    parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--argmax-labels", action="store_true")
+    parser.add_argument("--skip-shap", action="store_true")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--summarize", type=Path, default=None, help="re-summarize a saved CSV"
+    )
+    args = parser.parse_args()
+    if args.summarize is not None:
+        print(summarize(pd.read_csv(args.summarize)).to_markdown(index=False))
+        return
+    rows = []
+    for name in args.datasets:
+        run_dataset(name, args, rows)
+    table = pd.DataFrame(rows)
+    summary = summarize(table)
     text = summary.to_markdown(index=False, floatfmt=".3g")
     print(text)
     if args.out is not None:
@@ -224,6 +243,9 @@ def main():
             + "`\n\n"
         )
         args.out.write_text(header + text + "\n")
+        args.out.with_suffix(".rst").write_text(
+            summary.to_markdown(index=False, floatfmt=".3g", tablefmt="rst") + "\n"
+        )
         table.to_csv(args.out.with_suffix(".csv"), index=False)
 
 

@@ -27,6 +27,16 @@ __all__ = ["L2XSelector"]
 _EXPLAIN_BLOCK = 8192
 
 
+def _temper(proba, temperature):
+    """Class probabilities raised to 1/temperature and renormalised."""
+    if temperature == 1:
+        return proba
+    logp = np.log(np.clip(proba, 1e-12, None)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    out = np.exp(logp)
+    return out / out.sum(axis=1, keepdims=True)
+
+
 def _check_hidden(sizes, name):
     sizes = tuple(int(s) for s in np.atleast_1d(sizes))
     if not sizes or min(sizes) < 1:
@@ -72,16 +82,14 @@ class L2XSelector(
         matrix of shape (n_samples, n_classes)).
     k : int, default=4
         Number of features (or feature groups) selected per row.
-    tau : float, default=0.5
+    tau : float, default=0.3
         Temperature of the Gumbel-softmax relaxation used in training.
         Lower values give masks closer to k-hot but noisier gradients.
         With ``tau_start``, this is the temperature of the last epoch.
-    tau_start : float or None, default=5.0
-        Temperature of the first epoch; it is lowered geometrically to
-        ``tau`` over ``max_epochs``. Nearly uniform soft masks at the start
-        let the approximator learn from all features before the selection
-        sharpens, which is what finds features that are informative only
-        jointly (XOR). None trains at ``tau`` throughout.
+    tau_start : float or None, default=None
+        If given, the temperature of the first epoch, lowered geometrically
+        to ``tau`` over ``max_epochs`` (nearly uniform soft masks at first,
+        sharper selections later). None trains at ``tau`` throughout.
     explainer_hidden_layer_sizes : array-like of int, default=(100, 100)
         Widths of the explainer network's hidden ReLU layers.
     approximator_hidden_layer_sizes : array-like of int, default=(200, 200)
@@ -99,7 +107,8 @@ class L2XSelector(
         Fraction of the rows held out to choose the training epoch. After
         each epoch the hard top-k selections of the held-out rows are scored
         by their fidelity to the explained model (see Notes) and the weights
-        of the best epoch are kept. 0 keeps the last epoch.
+        of the best epoch after the first third of training (a warm-up) are
+        kept. 0 keeps the last epoch.
     random_mask_weight : float, default=1.0
         Weight of a second approximator loss, on uniformly random k-subsets
         of the groups, added to the paper's loss on the explainer's
@@ -107,6 +116,14 @@ class L2XSelector(
         *any* k groups, so that it cannot learn to read the label from which
         groups the explainer leaves out (see Notes). 0 gives the paper's
         purely joint training.
+    target_temperature : float, default=3.0
+        The explained probabilities are softened to ``p ** (1 / T)``
+        (renormalised) before training and epoch selection, as in knowledge
+        distillation. A saturated model (probabilities near 0 or 1) still
+        moves its log-odds with the features it uses, but the cross-entropy
+        barely registers that; softening keeps those features visible. It
+        changes the scale of the output, not which features it depends on.
+        1 explains the raw probabilities, as in the paper.
     feature_groups : list of list of int or str, default=None
         Select ``k`` groups of columns instead of ``k`` columns: each inner
         list holds the columns of one group (indices, or names when fitted
@@ -118,6 +135,14 @@ class L2XSelector(
         Value that replaces an unselected entry in training and in
         :meth:`transform`: 0 as in the paper, the training mean of each
         column, or given values.
+    ignore_baseline_entries : bool, default=False
+        If True, a group whose entries in a row all equal the baseline is
+        ranked below every other group of that row, in training and in
+        :meth:`explain` (keeping such entries gives the same row as
+        replacing them, so selecting them says nothing). Use it for sparse
+        inputs such as word counts, so that the ``k`` selections go to words
+        that occur in the sentence; a row with fewer than ``k`` such groups
+        still gets ``k`` selections, the rest from its baseline groups.
     device : str, default="cpu"
         The torch device on which the networks are trained and run.
     {random_state}
@@ -224,8 +249,10 @@ class L2XSelector(
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "random_mask_weight": [Interval(Real, 0, None, closed="left")],
+        "target_temperature": [Interval(Real, 0, None, closed="neither")],
         "feature_groups": [list, None],
         "baseline": [StrOptions({"zero", "mean"}), "array-like"],
+        "ignore_baseline_entries": ["boolean"],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -236,8 +263,8 @@ class L2XSelector(
         estimator=None,
         *,
         k=4,
-        tau=0.5,
-        tau_start=5.0,
+        tau=0.3,
+        tau_start=None,
         explainer_hidden_layer_sizes=(100, 100),
         approximator_hidden_layer_sizes=(200, 200),
         max_epochs=30,
@@ -246,8 +273,10 @@ class L2XSelector(
         weight_decay=0.0,
         validation_fraction=0.1,
         random_mask_weight=1.0,
+        target_temperature=3.0,
         feature_groups=None,
         baseline="zero",
+        ignore_baseline_entries=False,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -264,8 +293,10 @@ class L2XSelector(
         self.weight_decay = weight_decay
         self.validation_fraction = validation_fraction
         self.random_mask_weight = random_mask_weight
+        self.target_temperature = target_temperature
         self.feature_groups = feature_groups
         self.baseline = baseline
+        self.ignore_baseline_entries = ignore_baseline_entries
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -424,6 +455,7 @@ class L2XSelector(
         if self.estimator is not None:
             self.estimator_ = clone(self.estimator).fit(X_in, y)
         proba, self.classes_ = self._targets(X_in, y)
+        proba = _temper(proba, self.target_temperature)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"L2XSelector needs at least 2 classes to explain; got "
@@ -457,6 +489,9 @@ class L2XSelector(
                             if self.estimator_ is None
                             else "neg_valid_divergence"
                         ),
+                        # The first third of the epochs is warm-up: scored
+                        # and recorded, never kept.
+                        first_epoch=max(1, self.max_epochs // 3),
                     ),
                 )
             )
@@ -473,6 +508,7 @@ class L2XSelector(
             module__scale=scale,
             module__baseline=baseline.astype(np.float32),
             module__random_mask_weight=self.random_mask_weight,
+            module__ignore_baseline_entries=self.ignore_baseline_entries,
             criterion=L2XLoss,
             criterion__random_mask_weight=self.random_mask_weight,
             optimizer=torch.optim.Adam,
@@ -523,10 +559,13 @@ class L2XSelector(
 
         if self.estimator_ is not None:
             estimator, model_input = self.estimator_, self._model_input
+            temperature = self.target_temperature
 
             def fidelity(group_mask, module):
                 masked = np.where(group_mask[:, group_owner], X_valid, baseline)
-                p_masked = np.asarray(estimator.predict_proba(model_input(masked)))
+                p_masked = _temper(
+                    np.asarray(estimator.predict_proba(model_input(masked))), temperature
+                )
                 kl = np.sum(
                     p_full * (np.log(p_full + eps) - np.log(p_masked + eps)), axis=1
                 )

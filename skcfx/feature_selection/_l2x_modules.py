@@ -21,6 +21,11 @@ __all__ = [
 ]
 
 
+# Offset that puts a logit below every ordinary logit (and keeps Gumbel draws
+# from selecting it while any other group is left).
+_PUSH_DOWN = 1e4
+
+
 def _mlp(n_in, hidden, n_out):
     layers = []
     for width in hidden:
@@ -107,8 +112,10 @@ class L2XNetwork(nn.Module):
         scale,
         baseline,
         random_mask_weight=0.0,
+        ignore_baseline_entries=False,
     ):
         super().__init__()
+        self.ignore_baseline_entries = bool(ignore_baseline_entries)
         self.random_mask_weight = float(random_mask_weight)
         group_index = torch.as_tensor(np.asarray(group_index), dtype=torch.long)
         self.n_groups = int(group_index.max()) + 1
@@ -118,6 +125,7 @@ class L2XNetwork(nn.Module):
         self.register_buffer("center", torch.as_tensor(center, dtype=torch.float32))
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
         baseline = torch.as_tensor(baseline, dtype=torch.float32)
+        self.register_buffer("baseline", baseline)
         self.register_buffer("z_baseline", (baseline - self.center) / self.scale)
         self.explainer = _mlp(n_features, explainer_hidden, self.n_groups)
         self.approximator = _mlp(n_features, approximator_hidden, n_outputs)
@@ -126,8 +134,20 @@ class L2XNetwork(nn.Module):
         return (X - self.center) / self.scale
 
     def explainer_logits(self, X):
-        """Group logits of raw rows ``X`` (shape (n, n_groups))."""
-        return self.explainer(self.standardize(X))
+        """Group logits of raw rows ``X`` (shape (n, n_groups)).
+
+        With ``ignore_baseline_entries``, groups whose entries all equal the
+        baseline are pushed below every other group (keeping them or not
+        gives the same row), keeping their order among themselves.
+        """
+        logits = self.explainer(self.standardize(X))
+        if self.ignore_baseline_entries:
+            differs = (X != self.baseline).to(logits.dtype)
+            informative = torch.zeros_like(logits).index_add_(
+                1, self.group_index, differs
+            )
+            logits = torch.where(informative > 0, logits, logits - _PUSH_DOWN)
+        return logits
 
     def approximate(self, X, group_mask):
         """Approximator logits for raw rows ``X`` under a group mask."""

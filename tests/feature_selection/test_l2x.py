@@ -257,3 +257,16 @@ def test_caller_frame_untouched():
     sel.fit(df, y).transform(df)
     sel.score(df)
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_ignore_baseline_entries_selects_present_words_first():
+    rng = np.random.RandomState(0)
+    X = (rng.random_sample((400, 12)) < 0.25).astype(float)  # sparse 0/1 "words"
+    y = (X[:, 0] + X[:, 1] > X[:, 2]).astype(int)
+    sel = L2XSelector(k=2, ignore_baseline_entries=True, random_state=0, **FAST)
+    mask = sel.fit(X, y).explain(X).mask
+    assert_array_equal(mask.sum(axis=1), np.full(len(X), 2))
+    present = X > 0
+    n_present = present.sum(axis=1)
+    # every row keeps min(k, number of present words) present words
+    assert_array_equal((mask & present).sum(axis=1), np.minimum(n_present, 2))
