@@ -103,6 +103,7 @@ def run_dataset(name, args, rows):
             FrozenEstimator(model),
             k=k,
             max_epochs=args.max_epochs,
+            tau=args.tau,
             random_state=seed,
         ).fit(X_l2x, model.predict(X_l2x))
         fit_s = time.perf_counter() - start
@@ -215,6 +216,7 @@ def main():
     parser.add_argument("--n-test", type=int, default=1_000)
     parser.add_argument("--n-seeds", type=int, default=5)
     parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--tau", type=float, default=0.3)
     parser.add_argument("--n-shap", type=int, default=100)
     parser.add_argument("--shap-nsamples", type=int, default=2048)
     parser.add_argument("--data-seed", type=int, default=0)

@@ -564,7 +564,8 @@ class L2XSelector(
             def fidelity(group_mask, module):
                 masked = np.where(group_mask[:, group_owner], X_valid, baseline)
                 p_masked = _temper(
-                    np.asarray(estimator.predict_proba(model_input(masked))), temperature
+                    np.asarray(estimator.predict_proba(model_input(masked))),
+                    temperature,
                 )
                 kl = np.sum(
                     p_full * (np.log(p_full + eps) - np.log(p_masked + eps)), axis=1

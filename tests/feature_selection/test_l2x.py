@@ -25,6 +25,7 @@ FAST = dict(
     max_epochs=10,
     batch_size=64,
     learning_rate=3e-3,
+    tau=0.5,
 )
 
 
