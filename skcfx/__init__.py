@@ -4,6 +4,8 @@ Subpackages
 -----------
 counterfactual
     :class:`CounterfactualExplainer`: diverse, constrained counterfactuals.
+concepts
+    :class:`ConceptCAV`: concept activation vectors and concept scores.
 feature_selection
     :class:`L2XSelector`: learned instance-wise selection of k features.
 datasets
@@ -18,10 +20,12 @@ utils
 
 __version__ = "0.1.0.dev0"
 
+from skcfx.concepts import ConceptCAV
 from skcfx.counterfactual import CounterfactualExplainer, CounterfactualExplanations
 from skcfx.feature_selection import L2XSelector
 
 __all__ = [
+    "ConceptCAV",
     "CounterfactualExplainer",
     "CounterfactualExplanations",
     "L2XSelector",

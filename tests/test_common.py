@@ -36,9 +36,12 @@ INIT_PARAMS["L2XSelector"] = dict(
     random_state=0,
 )
 
+INIT_PARAMS["ConceptCAV"] = dict(random_state=0)
+
 EXPECTED_FAILED_CHECKS = {
     "CounterfactualExplainer": {},
     "L2XSelector": {},
+    "ConceptCAV": {},
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 numpydoc_validate = pytest.importorskip("numpydoc.validate")
 
 import skcfx  # noqa: E402
-from skcfx import datasets, feature_selection, metrics, testing  # noqa: E402
+from skcfx import concepts, datasets, feature_selection, metrics, testing  # noqa: E402
 
 # Checks we do not enforce: see-also sections, extended summaries and
 # examples on every method, and the exact wording of return sections.
@@ -30,7 +30,7 @@ IGNORED = {
 
 
 def _public_objects():
-    for module in (skcfx, datasets, feature_selection, metrics, testing):
+    for module in (skcfx, concepts, datasets, feature_selection, metrics, testing):
         for name in module.__all__:
             obj = getattr(module, name)
             if name.startswith("__") or not callable(obj):
