@@ -483,7 +483,7 @@ class L2XSelector(
                     "select_epoch",
                     SelectByHeldOutFidelity(
                         X32[valid],
-                        self._fidelity_on(X, proba, valid, groups),
+                        self._fidelity_on(X, proba, valid, owner, baseline),
                         criterion=(
                             "valid_fidelity"
                             if self.estimator_ is None
@@ -539,7 +539,7 @@ class L2XSelector(
             self.validation_fidelity_ = None
         return self
 
-    def _fidelity_on(self, X, proba, valid, groups):
+    def _fidelity_on(self, X, proba, valid, group_owner, baseline):
         """Held-out fidelity of a group mask, as a closure for the callback.
 
         With a model: one ``predict_proba`` call on the masked held-out rows
@@ -549,10 +549,6 @@ class L2XSelector(
         Without: the approximator's accuracy against the targets.
         """
         X_valid = X[valid]
-        group_owner = np.empty(X.shape[1], dtype=np.intp)
-        for g, cols in enumerate(groups):
-            group_owner[cols] = g
-        baseline = self._resolve_baseline(X)
         p_full = proba[valid]
         label = p_full.argmax(axis=1)
         eps = 1e-12
@@ -607,10 +603,8 @@ class L2XSelector(
         return out
 
     def _group_owner(self):
-        owner = np.empty(self.n_features_in_, dtype=np.intp)
-        for g, cols in enumerate(self.feature_groups_):
-            owner[cols] = g
-        return owner
+        """Group index of each column (as built in fit)."""
+        return self.net_.module_.group_index.cpu().numpy()
 
     def _validate(self, X):
         check_is_fitted(self)
@@ -644,12 +638,7 @@ class L2XSelector(
               ``k`` columns of ``ranking``.
         """
         X = self._validate(X)
-        group_scores = self._group_scores(X)
-        ranking = np.argsort(-group_scores, axis=1, kind="stable")
-        selected = ranking[:, : self.k]
-        group_mask = np.zeros(group_scores.shape, dtype=bool)
-        np.put_along_axis(group_mask, selected, True, axis=1)
-        # the same rule as _group_mask, kept inline to sort only once
+        group_scores, ranking, group_mask = self._select(X)
         owner = self._group_owner()
         return Bunch(
             mask=group_mask[:, owner],
@@ -657,7 +646,7 @@ class L2XSelector(
             scores=group_scores[:, owner],
             group_scores=group_scores,
             ranking=ranking,
-            selected=selected,
+            selected=ranking[:, : self.k],
         )
 
     def transform(self, X):
@@ -678,12 +667,16 @@ class L2XSelector(
         mask = self._mask(X)
         return np.where(mask, X, self.baseline_.astype(X.dtype))
 
-    def _group_mask(self, X):
+    def _select(self, X):
+        """Scores, ranking (stable: ties to the lower index) and k-hot mask."""
         group_scores = self._group_scores(X)
-        top = np.argsort(-group_scores, axis=1, kind="stable")[:, : self.k]
+        ranking = np.argsort(-group_scores, axis=1, kind="stable")
         group_mask = np.zeros(group_scores.shape, dtype=bool)
-        np.put_along_axis(group_mask, top, True, axis=1)
-        return group_mask
+        np.put_along_axis(group_mask, ranking[:, : self.k], True, axis=1)
+        return group_scores, ranking, group_mask
+
+    def _group_mask(self, X):
+        return self._select(X)[2]
 
     def _mask(self, X):
         return self._group_mask(X)[:, self._group_owner()]
