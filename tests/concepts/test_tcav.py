@@ -1,0 +1,109 @@
+"""TCAV significance, activation extraction and MLP heads."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.neural_network import MLPClassifier
+
+from skcfx.concepts import layer_activations, mlp_head, tcav
+
+torch = pytest.importorskip("torch")
+
+
+class _Head(torch.nn.Module):
+    def __init__(self, u, V):
+        super().__init__()
+        self.u = torch.nn.Parameter(torch.as_tensor(u, dtype=torch.float32))
+        self.V = torch.nn.Parameter(torch.as_tensor(V, dtype=torch.float32))
+
+    def forward(self, a):
+        # the quadratic terms have a gradient of mean zero over symmetric data
+        z = 2 * torch.tanh(a @ self.u) + ((a @ self.V) ** 2).sum(dim=1)
+        return torch.stack([torch.zeros_like(z), z], dim=1)
+
+
+def _setup(seed=0, d=12):
+    rng = np.random.RandomState(seed)
+    U = np.linalg.qr(rng.standard_normal((d, 3)))[0].T
+    # head: class 1's logit grows along U[0]; smaller random nonlinear terms
+    # make its gradient vary from row to row
+    head = _Head(U[0], rng.standard_normal((d, 8)) / np.sqrt(d))
+    random_pool = rng.standard_normal((400, d))
+    concepts = {
+        "relevant": rng.standard_normal((60, d)) + 2.5 * U[0],
+        "irrelevant": rng.standard_normal((60, d)) + 2.5 * U[1],
+        "other": rng.standard_normal((60, d)) + 2.5 * U[2],
+    }
+    class_acts = rng.standard_normal((1000, d))
+    return head, concepts, random_pool, class_acts
+
+
+@pytest.mark.parametrize("method", ["svm", "mean_difference"])
+def test_relevant_concept_is_significant_and_others_not(method):
+    head, concepts, pool, class_acts = _setup()
+    res = tcav(head, 1, concepts, pool, class_acts, method=method, random_state=0)
+    frame = res.frame
+    assert frame.loc["relevant", "tcav_mean"] > 0.7
+    assert bool(frame.loc["relevant", "significant"])
+    assert not frame.loc[["irrelevant", "other"], "significant"].any()
+    assert res.scores.shape == (3, 20) and res.random_scores.shape == (20,)
+    # p-values are corrected upwards (Holm) and bounded by 1
+    assert np.all(frame.p_adjusted >= frame.p_value) and np.all(frame.p_adjusted <= 1)
+    # the class-0 logit does not move at all: nothing is significant
+    res0 = tcav(head, 0, concepts, pool, class_acts, method=method, random_state=0)
+    assert not res0.frame["significant"].any()
+
+
+def test_welch_test_is_available():
+    head, concepts, pool, class_acts = _setup()
+    res = tcav(head, 1, concepts, pool, class_acts, test="welch", random_state=0)
+    assert bool(res.frame.loc["relevant", "significant"])
+    assert np.all((0 <= res.frame.p_value) & (res.frame.p_value <= 1))
+
+
+def test_same_seed_same_scores_and_p_values():
+    head, concepts, pool, class_acts = _setup(1)
+    a = tcav(head, 1, concepts, pool, class_acts, n_random=8, random_state=3)
+    b = tcav(head, 1, concepts, pool, class_acts, n_random=8, random_state=3)
+    assert_array_equal(a.scores, b.scores)
+    assert_array_equal(a.frame.p_value.to_numpy(), b.frame.p_value.to_numpy())
+
+
+def test_tcav_errors_are_named():
+    head, concepts, pool, class_acts = _setup()
+    with pytest.raises(ValueError, match="target=5 is not a column"):
+        tcav(head, 5, concepts, pool, class_acts)
+    with pytest.raises(ValueError, match="Concept 'bad' has activations of width 3"):
+        tcav(head, 1, {"bad": np.zeros((5, 3))}, pool, class_acts)
+    with pytest.raises(ValueError, match="at least 4 are needed"):
+        tcav(head, 1, concepts, pool[:3], class_acts)
+
+
+def test_mlp_activations_and_head_reproduce_the_classifier():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((300, 5))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    mlp = MLPClassifier((16, 8), max_iter=800, random_state=0).fit(X, y)
+    A = layer_activations(mlp, X, 0)
+    assert A.shape == (300, 16) and np.all(A >= 0)  # relu
+    head = mlp_head(mlp, 0)
+    with torch.no_grad():
+        logits = head(torch.as_tensor(A, dtype=torch.float32)).numpy()
+    assert_array_equal(logits.argmax(axis=1), mlp.predict(X))
+    with pytest.raises(ValueError, match="hidden-layer index in \\[0, 2\\)"):
+        layer_activations(mlp, X, 2)
+
+
+def test_torch_forward_hook_activations():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 2)
+    )
+    X = np.random.RandomState(0).standard_normal((10, 4)).astype(np.float32)
+    A = layer_activations(net, X, "1", batch_size=3)
+    with torch.no_grad():
+        expected = torch.relu(net[0](torch.as_tensor(X))).numpy()
+    assert_allclose(A, expected, rtol=1e-6)
+    assert not net[1]._forward_hooks  # the hook is removed
+    with pytest.raises(ValueError, match="layer='9' is not a submodule"):
+        layer_activations(net, X, "9")
