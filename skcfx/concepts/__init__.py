@@ -1,14 +1,23 @@
 """Concept-based explanations on a model's internal activations.
 
 :class:`ConceptCAV` learns concept activation vectors (Kim et al. 2018) and
-turns activations into concept scores, a post-hoc concept bottleneck;
+turns activations into concept scores, a post-hoc concept bottleneck.
 :func:`tcav` tests how sensitive a class is to each concept against random
-concepts; :func:`layer_activations` and :func:`mlp_head` get a layer's
-activations and the model head above it without writing hooks.
+concepts; :func:`conceptual_counterfactuals` finds the sparse concept changes
+that would fix a model's mistakes (CCE); :func:`layer_activations` and
+:func:`mlp_head` get a layer's activations and the model head above it
+without writing hooks.
 """
 
 from skcfx.concepts._activations import layer_activations, mlp_head
 from skcfx.concepts._cav import ConceptCAV
+from skcfx.concepts._cce import conceptual_counterfactuals
 from skcfx.concepts._tcav import tcav
 
-__all__ = ["ConceptCAV", "layer_activations", "mlp_head", "tcav"]
+__all__ = [
+    "ConceptCAV",
+    "conceptual_counterfactuals",
+    "layer_activations",
+    "mlp_head",
+    "tcav",
+]
