@@ -12,6 +12,7 @@ without writing hooks.
 from skcfx.concepts._activations import layer_activations, mlp_head
 from skcfx.concepts._cav import ConceptCAV
 from skcfx.concepts._cce import conceptual_counterfactuals
+from skcfx.concepts._plot import plot_cce_weights, plot_concept_scores, plot_tcav
 from skcfx.concepts._tcav import tcav
 
 __all__ = [
@@ -19,5 +20,8 @@ __all__ = [
     "conceptual_counterfactuals",
     "layer_activations",
     "mlp_head",
+    "plot_cce_weights",
+    "plot_concept_scores",
+    "plot_tcav",
     "tcav",
 ]
