@@ -6,7 +6,6 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -44,18 +43,28 @@ def _concept_matrix(C):
         # one concept per class: its rows against the rest
         M = (C[:, None] == classes[None, :]).astype(np.float64)
         return M, np.asarray([str(c) for c in classes], dtype=object)
-    C = np.asarray(C, dtype=np.float64)
-    C = np.where(C < 0, np.nan, C)  # -1 also means "not labelled"
-    bad = ~np.isnan(C) & (C != 0) & (C != 1)
+    C = np.array(C, dtype=np.float64)  # a copy: -1 is rewritten below
+    bad = (C != 0) & (C != 1) & (C != -1) & ~np.isnan(C)
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise ValueError(
             f"Concept labels must be 1 (present), 0 (counter-example) or "
             f"NaN/-1 (not labelled); C[{i}, {j}] is {float(C[i, j])}."
         )
+    C[C == -1] = np.nan  # -1 also means "not labelled"
     if names is None:
         names = np.asarray([f"concept{j}" for j in range(C.shape[1])], dtype=object)
     return C, names
+
+
+def _stratified_test_rows(y, test_size, rng):
+    """Held-out rows: a share ``test_size`` of each class, at least one each."""
+    test = []
+    for label in (0, 1):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        n = min(max(1, int(round(test_size * len(rows)))), len(rows) - 1)
+        test.append(rows[:n])
+    return np.concatenate(test)
 
 
 @substitute()
@@ -212,12 +221,11 @@ class ConceptCAV(TransformerMixin, BaseEstimator):
             acc = np.nan
             n_test = int(np.ceil(self.test_size * len(y)))
             if self.test_size > 0 and counts.min() >= 2 and len(y) - n_test >= 2:
-                A_tr, A_te, y_tr, y_te = train_test_split(
-                    Aj, y, test_size=self.test_size, stratify=y, random_state=seed
-                )
-                if np.bincount(y_tr, minlength=2).min() > 0:
-                    w, b = self._boundary(A_tr, y_tr, seed)
-                    acc = float(np.mean(((A_te @ w + b) > 0).astype(int) == y_te))
+                test = _stratified_test_rows(y, self.test_size, rng)
+                train = np.ones(len(y), dtype=bool)
+                train[test] = False
+                w, b = self._boundary(Aj[train], y[train], seed)
+                acc = float(np.mean(((Aj[test] @ w + b) > 0).astype(int) == y[test]))
             w, b = self._boundary(Aj, y, seed)
             norm = np.linalg.norm(w)
             if not norm > 0:
