@@ -107,3 +107,28 @@ def test_torch_forward_hook_activations():
     assert not net[1]._forward_hooks  # the hook is removed
     with pytest.raises(ValueError, match="layer='9' is not a submodule"):
         layer_activations(net, X, "9")
+
+
+def test_skorch_net_activations_and_head():
+    from skorch import NeuralNetClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((120, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2)
+    )
+    net = NeuralNetClassifier(
+        module,
+        max_epochs=2,
+        criterion=torch.nn.CrossEntropyLoss,
+        train_split=None,
+        verbose=0,
+    ).fit(X, y)
+    A = layer_activations(net, X, "1")
+    assert A.shape == (120, 8)
+    head = torch.nn.Sequential(net.module_[2])
+    concepts = {"c": A[y == 1][:30]}
+    res = tcav(head, 1, concepts, A, A[y == 1], n_random=4, random_state=0)
+    assert 0 <= res.frame.loc["c", "tcav_mean"] <= 1
