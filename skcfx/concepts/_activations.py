@@ -137,6 +137,6 @@ def mlp_head(mlp, layer):
         raise ValueError(
             f"layer={layer!r} must be a hidden-layer index in [0, {n_hidden})."
         )
-    from skcfx.concepts._heads import sklearn_mlp_head
+    from skcfx.utils._torch_nn import sklearn_mlp
 
-    return sklearn_mlp_head(mlp, layer)
+    return sklearn_mlp(mlp, start=layer + 1)

@@ -1,0 +1,63 @@
+"""Small torch modules shared by the torch-backed tools.
+
+Imported only when torch is needed (``import skcfx`` never imports torch).
+"""
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["Affine", "BinaryLogits", "sklearn_mlp"]
+
+_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+
+
+class BinaryLogits(nn.Module):
+    """Turn a single logit ``z`` into the two-class logits ``[0, z]``."""
+
+    def forward(self, z):
+        return torch.cat([torch.zeros_like(z), z], dim=1)
+
+
+class Affine(nn.Module):
+    """``x * scale + offset`` per column (a fitted scaler, as torch)."""
+
+    def __init__(self, scale, offset):
+        super().__init__()
+        self.register_buffer(
+            "scale", torch.as_tensor(np.asarray(scale), dtype=torch.float32)
+        )
+        self.register_buffer(
+            "offset", torch.as_tensor(np.asarray(offset), dtype=torch.float32)
+        )
+
+    def forward(self, x):
+        return x * self.scale + self.offset
+
+
+def sklearn_mlp(mlp, start=0):
+    """Layers ``start`` .. end of a fitted MLPClassifier as a torch Sequential.
+
+    ``start=0`` is the whole network (raw inputs to logits); ``start=i + 1``
+    is the head above hidden layer ``i``. A binary MLP's single output logit
+    ``z`` becomes the two class logits ``[0, z]``.
+    """
+    layers = []
+    last = len(mlp.coefs_) - 1
+    for i in range(start, last + 1):
+        weight = torch.as_tensor(mlp.coefs_[i].T, dtype=torch.float32)
+        linear = nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(weight)
+            linear.bias.copy_(torch.as_tensor(mlp.intercepts_[i], dtype=torch.float32))
+        layers.append(linear)
+        if i < last:
+            layers.append(_ACTIVATIONS[mlp.activation]())
+    if mlp.coefs_[-1].shape[1] == 1:
+        layers.append(BinaryLogits())
+    return nn.Sequential(*layers).eval()
