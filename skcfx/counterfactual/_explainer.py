@@ -27,6 +27,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skcfx.counterfactual._constraints import Constraints
+from skcfx.counterfactual._differentiable import torch_forward
 from skcfx.counterfactual._explanations import STATUS, CounterfactualExplanations
 from skcfx.counterfactual._feature_space import (
     FeatureSpace,
@@ -34,6 +35,7 @@ from skcfx.counterfactual._feature_space import (
     encoder_categories,
 )
 from skcfx.counterfactual._genetic import genetic_search
+from skcfx.counterfactual._gradient import gradient_search
 from skcfx.counterfactual._kdtree import (
     TrainingIndex,
     kdtree_search,
@@ -50,6 +52,7 @@ _DEFAULTS = {  # (n_candidates, max_iter) per method
     "random": (60, 25),
     "genetic": (100, 40),
     "kdtree": (100, 3),
+    "gradient": (None, 200),  # max_iter = Adam steps
 }
 _MAX_CHUNK = 256
 
@@ -76,8 +79,12 @@ class CounterfactualExplainer(
         ``predict_proba``). It is cloned and fitted in :meth:`fit`; pass
         ``sklearn.frozen.FrozenEstimator(model)`` to explain a trained model
         as it is.
-    method : {{"genetic", "random", "kdtree"}}, default="genetic"
-        Search method (see Notes).
+    method : {{"genetic", "random", "kdtree", "gradient"}}, default="genetic"
+        Search method (see Notes). ``"gradient"`` needs a differentiable
+        classifier on numeric columns: a torch module, a skorch net, a
+        scikit-learn linear classifier or MLPClassifier, or a Pipeline of
+        StandardScaler/MinMaxScaler steps in front of one (needs the
+        ``torch`` extra).
     n_counterfactuals : int, default=4
         Counterfactuals returned per query (fewer when fewer exist).
     desired_class : "opposite", int, str or bool, default="opposite"
@@ -171,10 +178,18 @@ class CounterfactualExplainer(
     desired class and projects them into the admissible region. Every
     method scores a whole batch of candidates, all queries together, with
     one model call, and draws and repairs candidates inside the admissible
-    region so that constraints hold by construction. A query for which the
+    region so that constraints hold by construction. ``"gradient"``
+    optimises all queries' counterfactuals together in one tensor with
+    Adam on DiCE's loss (hinge toward the desired class on the model's
+    logits, MAD-scaled L1 proximity, DPP diversity between the ``k``
+    counterfactuals) with Wachter's adjustment of the prediction weight,
+    clipping into the admissible box after every step; ``max_rounds`` is
+    then the number of steps (default 200), and every 20 steps the rounded
+    candidates are re-predicted by the model itself, so only rows the model
+    really predicts as desired count. A query for which the
     chosen method finds nothing is handed to a second search (random
-    sampling after ``"genetic"`` or ``"kdtree"``, a genetic search after
-    ``"random"``) before it is reported as not found.
+    sampling after ``"genetic"``, ``"kdtree"`` or ``"gradient"``, a genetic
+    search after ``"random"``) before it is reported as not found.
 
     *Diversity.* From the valid candidates the ``k`` counterfactuals are
     picked greedily: the cheapest first, then each time the candidate
@@ -215,7 +230,7 @@ class CounterfactualExplainer(
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
-        "method": [StrOptions({"genetic", "random", "kdtree"})],
+        "method": [StrOptions({"genetic", "random", "kdtree", "gradient"})],
         "n_counterfactuals": [Interval(numbers.Integral, 1, None, closed="left")],
         # valid labels are known only once the model is fitted: checked in fit
         "desired_class": "no_validation",
@@ -462,6 +477,20 @@ class CounterfactualExplainer(
         varying = np.flatnonzero(self.constraints_.vary)
         self._index = TrainingIndex(Z, group, space, varying)
         self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        self._module = None
+        if self.method == "gradient":
+            if self._task != "classification":
+                raise ValueError(
+                    'method="gradient" supports classifiers; for a regression '
+                    'model use a model-agnostic method ("genetic", "random").'
+                )
+            if len(space.categorical):
+                raise ValueError(
+                    'method="gradient" does not yet handle categorical columns '
+                    f"({self.categorical_features_}); use a model-agnostic method "
+                    '("genetic", "random" or "kdtree").'
+                )
+            self._module = torch_forward(model)
         return self
 
     def _range(self):
@@ -551,6 +580,8 @@ class CounterfactualExplainer(
         max_iter = self.max_rounds or max_iter
         if self.method == "random":
             pools = random_search(problem, n_candidates=n_cand, max_iter=max_iter)
+        elif self.method == "gradient":
+            pools = gradient_search(problem, self._module, max_iter=max_iter)
         elif self.method == "kdtree":
             pools = kdtree_search(
                 problem,

@@ -1,0 +1,148 @@
+"""method="gradient": valid, constrained counterfactuals for differentiable models."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skcfx import CounterfactualExplainer
+from skcfx.exceptions import InfeasibleConstraintsError, NoCounterfactualWarning
+from skcfx.metrics import coverage, validity
+from skcfx.testing import (
+    assert_constraints_hold,
+    assert_counterfactuals_valid,
+    constraint_sets,
+)
+
+torch = pytest.importorskip("torch")
+
+
+def _numeric_frame(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame(
+        {
+            "age": rng.randint(18, 70, n),
+            "income": (rng.normal(50, 15, n)).round(1),
+            "score": rng.normal(size=n).round(3),
+            "debt": rng.uniform(0, 30, n).round(2),
+        }
+    )
+    logit = (
+        0.08 * (X["age"] - 40) + 0.1 * (X["income"] - 50) - 0.1 * X["debt"] + X["score"]
+    )
+    return X, (logit > 0).astype(int)
+
+
+@pytest.fixture(scope="module")
+def mlp_setting():
+    X, y = _numeric_frame()
+    model = make_pipeline(
+        StandardScaler(), MLPClassifier((16,), max_iter=2000, random_state=0)
+    ).fit(X, y)
+    return X, y, model
+
+
+def test_gradient_counterfactuals_flip_the_model(mlp_setting):
+    X, y, model = mlp_setting
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="gradient", random_state=0
+    ).fit(X)
+    expl = cfx.explain(X.iloc[:15])
+    assert_counterfactuals_valid(cfx, expl)
+    assert validity(expl) == 1.0 and coverage(expl) == 1.0
+    frame = expl.to_frame()
+    q = X.loc[frame["query"]].reset_index(drop=True)
+    assert (model.predict(frame[X.columns]) != model.predict(q)).all()
+
+
+def test_gradient_itself_finds_them(mlp_setting, monkeypatch):
+    """The fall-back search is not what produces the counterfactuals."""
+    import skcfx.counterfactual._explainer as mod
+
+    def no_fallback(*args, **kwargs):
+        raise AssertionError("fall-back search was called")
+
+    monkeypatch.setattr(mod, "random_search", no_fallback)
+    X, _, model = mlp_setting
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="gradient", random_state=0
+    ).fit(X)
+    assert coverage(cfx.explain(X.iloc[:10])) == 1.0
+
+
+@settings(deadline=None, max_examples=25)
+@given(data=st.data(), seed=st.integers(0, 1000), kind=st.sampled_from(["lr", "mlp"]))
+def test_constraints_always_hold(data, seed, kind):
+    X, y = _numeric_frame(120, seed % 7)
+    constraints = data.draw(constraint_sets(X))
+    clf = (
+        LogisticRegression()
+        if kind == "lr"
+        else MLPClassifier((8,), max_iter=300, random_state=0)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLP convergence on tiny data
+        model = make_pipeline(StandardScaler(), clf).fit(X, y)
+    rows = data.draw(
+        st.lists(st.integers(0, len(X) - 1), min_size=1, max_size=4, unique=True)
+    )
+    try:
+        cfx = CounterfactualExplainer(
+            FrozenEstimator(model),
+            method="gradient",
+            n_counterfactuals=2,
+            max_rounds=40,
+            random_state=seed,
+            **constraints,
+        ).fit(X)
+    except InfeasibleConstraintsError:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        expl = cfx.explain(X.iloc[rows])
+    assert_constraints_hold(cfx, expl)
+    assert_counterfactuals_valid(cfx, expl)
+
+
+def test_multiclass_desired_class():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    y = np.digitize(X["a"] + X["b"], [-0.7, 0.7])
+    model = LogisticRegression().fit(X, y)
+    cfx = CounterfactualExplainer(
+        model, method="gradient", desired_class=2, random_state=0
+    ).fit(X, y)
+    expl = cfx.explain(X[y == 0].iloc[:5])
+    frame = expl.to_frame()
+    assert (cfx.estimator_.predict(frame[["a", "b", "c"]]) == 2).all()
+    assert coverage(expl) == 1.0
+
+
+def test_gradient_errors_name_the_problem():
+    X, y = _numeric_frame(100)
+    forest = RandomForestClassifier(n_estimators=3, random_state=0)
+    with pytest.raises(TypeError, match="got RandomForestClassifier.*model-agnostic"):
+        CounterfactualExplainer(forest, method="gradient").fit(X, y)
+    Xc = X.assign(city=np.where(X["age"] > 40, "a", "b").astype(object))
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    pipe = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["city"]), remainder="passthrough"),
+        LogisticRegression(max_iter=500),
+    )
+    with pytest.raises(ValueError, match="does not yet handle categorical"):
+        CounterfactualExplainer(pipe, method="gradient").fit(Xc, y)
+    with pytest.raises(ValueError, match="supports classifiers"):
+        CounterfactualExplainer(
+            LinearRegression(), method="gradient", desired_range=(0, 1)
+        ).fit(X, X["income"])
