@@ -27,7 +27,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skcfx.counterfactual._constraints import Constraints
-from skcfx.counterfactual._differentiable import torch_forward
+from skcfx.counterfactual._differentiable import coded_forward
 from skcfx.counterfactual._explanations import STATUS, CounterfactualExplanations
 from skcfx.counterfactual._feature_space import (
     FeatureSpace,
@@ -484,13 +484,7 @@ class CounterfactualExplainer(
                     'method="gradient" supports classifiers; for a regression '
                     'model use a model-agnostic method ("genetic", "random").'
                 )
-            if len(space.categorical):
-                raise ValueError(
-                    'method="gradient" does not yet handle categorical columns '
-                    f"({self.categorical_features_}); use a model-agnostic method "
-                    '("genetic", "random" or "kdtree").'
-                )
-            self._module = torch_forward(model)
+            self._module = coded_forward(model, space)
         return self
 
     def _range(self):

@@ -1,11 +1,16 @@
 """Gradient search for differentiable models (Wachter et al.; DiCE's loss).
 
 All feasible queries and their ``k`` counterfactuals are optimised together
-in one tensor of shape (n_queries, k, n_features) in the coded space, which
-for this method holds the raw numeric values. The loss of query ``i`` is
+in one tensor of shape (n_queries, k, n_features) in the coded space: raw
+values for numeric columns, and for each categorical column a softmax over
+its allowed categories (a relaxed one-hot vector, fed to the torch copy of
+the user's ColumnTransformer), projected back to the most probable allowed
+category at every check. The loss of query ``i`` is
 
 ``lambda_i * hinge + proximity_weight * proximity - diversity_weight *
 log det K``
+
+(a categorical column adds ``1 - p(query's category)`` to the proximity)
 
 with ``hinge`` the margin by which the desired class's logit falls short of
 the best other one (or the original class's logit exceeds the best other
@@ -45,7 +50,8 @@ def gradient_search(
     ----------
     problem : Problem
     module : torch.nn.Module
-        Logits of the model from coded (raw numeric) rows.
+        Logits of the model from coded rows and relaxed one-hot vectors of
+        the categorical columns (see ``_differentiable.coded_forward``).
     max_iter : int
         Adam steps.
     learning_rate : float
@@ -76,8 +82,11 @@ def gradient_search(
     if len(qidx) == 0:
         return [np.empty((0, d)) for _ in range(n)]
     bounds = problem.bounds
+    cat = list(space.categorical)
     mad = torch.as_tensor(space.mad, dtype=torch.float32)
-    varying = torch.as_tensor(bounds.varying[qidx][:, None, :], dtype=torch.float32)
+    varying = bounds.varying[qidx][:, None, :].astype(np.float32)
+    varying[..., cat] = 0.0  # categorical columns move through their logits
+    varying = torch.as_tensor(varying)
     lo = torch.as_tensor(bounds.lo[qidx][:, None, :], dtype=torch.float32)
     hi = torch.as_tensor(bounds.hi[qidx][:, None, :], dtype=torch.float32)
     Zq = torch.as_tensor(problem.Zq[qidx][:, None, :], dtype=torch.float32)
@@ -86,7 +95,21 @@ def gradient_search(
     start = Zq + torch.as_tensor(noise, dtype=torch.float32) * 0.5 * mad * varying
     # optimise in MAD units so that one learning rate suits every feature
     U = ((torch.maximum(torch.minimum(start, hi), lo) - Zq) / mad).requires_grad_(True)
-    opt = torch.optim.Adam([U], lr=learning_rate)
+    params = [U]
+    # categorical columns: logits over the allowed categories, starting at the
+    # query's category plus seeded noise; disallowed categories are masked
+    logits_of, mask_of, query_code = {}, {}, {}
+    for j in cat:
+        allowed = torch.as_tensor(bounds.allowed[j][qidx][:, None, :])
+        codes = problem.Zq[qidx, j].astype(np.intp)
+        K = allowed.shape[-1]
+        init = draw(problem.rngs, qidx, (k, K), kind="normal").astype(np.float32)
+        init[np.arange(len(qidx)), :, codes] += 2.0
+        logits_of[j] = torch.as_tensor(init).requires_grad_(True)
+        mask_of[j] = allowed
+        query_code[j] = torch.as_tensor(codes)
+        params.append(logits_of[j])
+    opt = torch.optim.Adam(params, lr=learning_rate)
     target = torch.as_tensor(problem.target[qidx], dtype=torch.long)
     orig = torch.as_tensor(problem.orig[qidx], dtype=torch.long)
     specific = target >= 0
@@ -94,10 +117,19 @@ def gradient_search(
     eye = torch.eye(k)
     owner = np.repeat(np.arange(len(qidx)), k)
     module.eval()
+
+    def relaxed():
+        return {
+            j: torch.softmax(logits_of[j].masked_fill(~mask_of[j], -1e4), dim=-1)
+            for j in cat
+        }
+
     for step in range(1, max_iter + 1):
         opt.zero_grad()
         C = Zq + U * mad
-        logits = module(C.reshape(-1, d)).reshape(len(qidx), k, -1)
+        probs = relaxed()
+        flat = {j: p.reshape(-1, p.shape[-1]) for j, p in probs.items()}
+        logits = module(C.reshape(-1, d), flat).reshape(len(qidx), k, -1)
         n_classes = logits.shape[-1]
         cls = torch.where(specific, target, orig)[:, None, None].expand(-1, k, 1)
         chosen = logits.gather(2, cls).squeeze(2)
@@ -107,11 +139,19 @@ def gradient_search(
         # desired class above the rest, or the original class below the rest
         gap = torch.where(specific[:, None], chosen - others, others - chosen)
         hinge = torch.relu(margin - gap).mean(dim=1)
-        proximity = (U.abs() * varying).sum(dim=2).mean(dim=1) / d
+        change = (U.abs() * varying).sum(dim=2)  # MAD units
+        for j in cat:  # relaxed "category changed" indicator
+            code = query_code[j][:, None, None].expand(-1, k, 1)
+            change = change + 1.0 - probs[j].gather(2, code).squeeze(2)
+        proximity = change.mean(dim=1) / d
         loss = lam * hinge + problem.proximity_weight * proximity
         if k > 1 and problem.diversity_weight > 0:
-            dist = (U[:, :, None, :] - U[:, None, :, :]).abs().sum(dim=3) / d
-            K = 1.0 / (1.0 + dist) + 1e-4 * eye
+            diff = (U[:, :, None, :] - U[:, None, :, :]).abs()
+            dist = (diff * varying[:, :, None, :]).sum(dim=3)
+            for j in cat:
+                pj = probs[j]
+                dist = dist + 0.5 * (pj[:, :, None, :] - pj[:, None, :, :]).abs().sum(3)
+            K = 1.0 / (1.0 + dist / d) + 1e-4 * eye
             loss = loss - problem.diversity_weight * torch.logdet(K)
         loss.sum().backward()
         opt.step()
@@ -120,9 +160,12 @@ def gradient_search(
             U.copy_((C - Zq) / mad)
         if step % check_every == 0 or step == max_iter:
             Z = C.detach().numpy().astype(np.float64)
+            with torch.no_grad():
+                for j in cat:
+                    masked = logits_of[j].masked_fill(~mask_of[j], -torch.inf)
+                    Z[..., j] = masked.argmax(dim=-1).numpy()
             project(Z, bounds, space, qidx, np.zeros_like(Z))
-            flat = Z.reshape(-1, d)
-            valid, _ = problem.evaluate(flat, qidx[owner])
+            valid, _ = problem.evaluate(Z.reshape(-1, d), qidx[owner])
             ok = valid.reshape(len(qidx), k)
             for row in np.flatnonzero(ok.any(axis=1)):
                 pools[qidx[row]].append(Z[row][ok[row]])

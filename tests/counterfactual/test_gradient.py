@@ -136,13 +136,53 @@ def test_gradient_errors_name_the_problem():
     from sklearn.compose import make_column_transformer
     from sklearn.preprocessing import OneHotEncoder
 
-    pipe = make_pipeline(
-        make_column_transformer((OneHotEncoder(), ["city"]), remainder="passthrough"),
+    dropping = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(drop="first"), ["city"]), remainder="passthrough"
+        ),
         LogisticRegression(max_iter=500),
     )
-    with pytest.raises(ValueError, match="does not yet handle categorical"):
-        CounterfactualExplainer(pipe, method="gradient").fit(Xc, y)
+    with pytest.raises(TypeError, match="OneHotEncoder with drop='first'"):
+        CounterfactualExplainer(dropping, method="gradient").fit(Xc, y)
+    with pytest.raises(TypeError, match="needs the categorical columns \\['age'\\]"):
+        CounterfactualExplainer(
+            LogisticRegression(), method="gradient", categorical_features=["age"]
+        ).fit(X, y)
     with pytest.raises(ValueError, match="supports classifiers"):
         CounterfactualExplainer(
             LinearRegression(), method="gradient", desired_range=(0, 1)
         ).fit(X, X["income"])
+
+
+def test_mixed_frame_through_column_transformer():
+    """Raw pandas with categoricals, searched through the user's Pipeline."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from skcfx.datasets import load_adult
+
+    X, y = load_adult(subset="dice", return_X_y=True)
+    X, y = X.iloc[:3000], y.iloc[:3000]
+    cat = ["workclass", "education", "marital_status", "occupation", "race", "gender"]
+    model = make_pipeline(
+        make_column_transformer(
+            (StandardScaler(), ["age", "hours_per_week"]),
+            (OneHotEncoder(handle_unknown="ignore"), cat),
+        ),
+        MLPClassifier((20,), max_iter=300, random_state=0),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    constraints = dict(
+        features_to_vary=["age", "education", "occupation", "hours_per_week"],
+        permitted_range={"age": (20, 60)},
+    )
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="gradient", random_state=0, **constraints
+    ).fit(X)
+    queries = X[model.predict(X) == 0].iloc[:8]
+    expl = cfx.explain(queries)
+    assert_constraints_hold(cfx, expl)
+    assert_counterfactuals_valid(cfx, expl)
+    assert coverage(expl) == 1.0
