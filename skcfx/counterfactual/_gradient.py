@@ -41,6 +41,8 @@ def gradient_search(
     learning_rate=0.05,
     check_every=20,
     margin=0.5,
+    start_noise=0.1,
+    snap=0.1,
     queries=None,
     **_,
 ):
@@ -60,6 +62,13 @@ def gradient_search(
         Steps between checks by the real model.
     margin : float
         Hinge margin on the logits.
+    start_noise : float
+        Standard deviation, in MADs, of the noise around the query at which
+        the second to k-th counterfactuals start (the first starts at the
+        query).
+    snap : float
+        At each check, numeric moves smaller than this many MADs are also
+        tried reset to the query's value (a sparser copy of each candidate).
     queries : array-like of int or None
         Restrict to these query indices.
 
@@ -92,7 +101,10 @@ def gradient_search(
     Zq = torch.as_tensor(problem.Zq[qidx][:, None, :], dtype=torch.float32)
     # k starting points per query: the query plus seeded noise (per query)
     noise = draw(problem.rngs, qidx, (k, d), kind="normal")
-    start = Zq + torch.as_tensor(noise, dtype=torch.float32) * 0.5 * mad * varying
+    noise[:, 0] = 0.0  # the first start is the query itself
+    start = (
+        Zq + torch.as_tensor(noise, dtype=torch.float32) * start_noise * mad * varying
+    )
     # optimise in MAD units so that one learning rate suits every feature
     U = ((torch.maximum(torch.minimum(start, hi), lo) - Zq) / mad).requires_grad_(True)
     params = [U]
@@ -104,6 +116,7 @@ def gradient_search(
         codes = problem.Zq[qidx, j].astype(np.intp)
         K = allowed.shape[-1]
         init = draw(problem.rngs, qidx, (k, K), kind="normal").astype(np.float32)
+        init *= start_noise
         init[np.arange(len(qidx)), :, codes] += 2.0
         logits_of[j] = torch.as_tensor(init).requires_grad_(True)
         mask_of[j] = allowed
@@ -115,7 +128,7 @@ def gradient_search(
     specific = target >= 0
     lam = torch.ones(len(qidx))
     eye = torch.eye(k)
-    owner = np.repeat(np.arange(len(qidx)), k)
+    owner2 = np.repeat(np.arange(len(qidx)), 2 * k)
     module.eval()
 
     def relaxed():
@@ -160,13 +173,19 @@ def gradient_search(
             U.copy_((C - Zq) / mad)
         if step % check_every == 0 or step == max_iter:
             Z = C.detach().numpy().astype(np.float64)
+            # numeric moves below snap MADs are noise of the optimiser: the
+            # snapped copy (those cells back at the query) is checked too
+            Zs = Z.copy()
+            small = np.abs(U.detach().numpy()) < snap
+            Zs[small] = np.broadcast_to(problem.Zq[qidx][:, None, :], Z.shape)[small]
+            Z = np.concatenate([Zs, Z], axis=1)
             with torch.no_grad():
                 for j in cat:
                     masked = logits_of[j].masked_fill(~mask_of[j], -torch.inf)
-                    Z[..., j] = masked.argmax(dim=-1).numpy()
+                    Z[..., j] = np.tile(masked.argmax(dim=-1).numpy(), (1, 2))
             project(Z, bounds, space, qidx, np.zeros_like(Z))
-            valid, _ = problem.evaluate(Z.reshape(-1, d), qidx[owner])
-            ok = valid.reshape(len(qidx), k)
+            valid, _ = problem.evaluate(Z.reshape(-1, d), qidx[owner2])
+            ok = valid.reshape(len(qidx), 2 * k)
             for row in np.flatnonzero(ok.any(axis=1)):
                 pools[qidx[row]].append(Z[row][ok[row]])
             # Wachter: weigh the prediction term up where nothing is valid yet
