@@ -20,6 +20,7 @@ from skcfx.metrics._counterfactual import (
     validity,
 )
 from skcfx.metrics._feature_selection import median_rank, posthoc_accuracy
+from skcfx.metrics._interpretability import im1, im2
 from skcfx.metrics._scorer import COUNTERFACTUAL_SCORERS, make_counterfactual_scorer
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "constraint_violations",
     "coverage",
     "diversity",
+    "im1",
+    "im2",
     "make_counterfactual_scorer",
     "median_rank",
     "plausibility",
