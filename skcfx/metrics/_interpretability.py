@@ -125,7 +125,7 @@ def im1(
     prefer_skip_nested_validation=True,
 )
 def im2(counterfactuals, autoencoder_target, autoencoder, *, average=True, eps=1e-6):
-    """IM2: do the target class's and the all-data autoencoder agree?
+    """IM2: agreement of the target class's and the all-data autoencoders.
 
     ``IM2(c) = ||AE_t(c) - AE(c)||^2 / (||c||_1 + eps)``, with ``AE_t``
     trained on the counterfactual's class and ``AE`` on all classes (Van
