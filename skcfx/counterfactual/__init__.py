@@ -2,12 +2,21 @@
 
 Methods (``CounterfactualExplainer(method=...)``), one module each:
 ``_random.py`` (random search), ``_genetic.py`` (genetic search),
-``_kdtree.py`` (nearest training rows). Shared pieces: ``_feature_space.py``
+``_kdtree.py`` (nearest training rows), ``_gradient.py`` (gradient search for
+differentiable models, with ``_differentiable.py`` / ``_torch_coded.py``
+rebuilding the user's model in torch). Shared pieces: ``_feature_space.py``
 (raw <-> coded features), ``_constraints.py`` (exact constraints),
 ``_search.py`` (batched scoring, sparsity step, diversity selection).
+:func:`image_counterfactuals` (``_image.py``) handles images, optionally
+guided by class prototypes in an autoencoder's latent space.
 """
 
 from skcfx.counterfactual._explainer import CounterfactualExplainer
 from skcfx.counterfactual._explanations import CounterfactualExplanations
+from skcfx.counterfactual._image import image_counterfactuals
 
-__all__ = ["CounterfactualExplainer", "CounterfactualExplanations"]
+__all__ = [
+    "CounterfactualExplainer",
+    "CounterfactualExplanations",
+    "image_counterfactuals",
+]

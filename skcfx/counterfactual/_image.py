@@ -1,0 +1,194 @@
+"""Gradient counterfactuals for images, optionally guided by class prototypes."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, validate_params
+
+__all__ = ["image_counterfactuals"]
+
+
+@validate_params(
+    {
+        "model": [object],
+        "X": ["array-like"],
+        "target": ["array-like", Integral],
+        "encoder": [object, None],
+        "X_train": ["array-like", None],
+        "y_train": ["array-like", None],
+        "n_prototype_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "pixel_bounds": [tuple],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "tv_weight": [Interval(Real, 0, None, closed="left")],
+        "prototype_weight": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "margin": [Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def image_counterfactuals(
+    model,
+    X,
+    target,
+    *,
+    encoder=None,
+    X_train=None,
+    y_train=None,
+    n_prototype_neighbors=5,
+    pixel_bounds=(0.0, 1.0),
+    l1=0.05,
+    l2=1.0,
+    tv_weight=0.0,
+    prototype_weight=1.0,
+    max_iter=300,
+    learning_rate=0.01,
+    margin=0.5,
+):
+    """Counterfactual images: small pixel changes that make the model say ``target``.
+
+    All images are optimised together in one tensor: for an image ``x`` and
+    a perturbation ``delta`` (``x + delta`` kept within ``pixel_bounds``),
+    Adam minimises
+
+    ``lambda * hinge + l1 |delta|_1 + l2 |delta|_2^2 + tv_weight TV(x + delta)
+    + prototype_weight |enc(x + delta) - proto_t|_2^2``
+
+    where ``hinge`` is how far the target class's logit is from exceeding
+    every other one by ``margin`` and ``lambda`` doubles for images not yet
+    counterfactual (Wachter's adjustment). With an ``encoder`` (the encoder
+    half of an autoencoder), the counterfactual is pulled toward the target
+    class's prototype: the mean encoding of the ``n_prototype_neighbors``
+    training images of the target class nearest to ``enc(x)`` (as in
+    CFProto, Van Looveren and Klaise 2021), which makes it look like a real
+    image of that class instead of adversarial noise; measure it with
+    :func:`skcfx.metrics.im1` and :func:`skcfx.metrics.im2`. Of all the
+    iterates that the model predicts as ``target``, the one with the
+    smallest loss (without the prediction term) is returned.
+
+    Parameters
+    ----------
+    model : torch module, skorch net, MLPClassifier or linear classifier
+        The classifier; it receives arrays shaped like ``X`` (float32).
+    X : array-like of shape (n_images, ...)
+        Images, in the model's input shape.
+    target : int or array-like of int of shape (n_images,)
+        Desired class index (column of the model's logits) per image.
+    encoder : torch module or skorch net, default=None
+        Maps images to latent codes; enables prototype guidance.
+    X_train, y_train : array-like, default=None
+        Training images and their class indices, for the prototypes.
+    n_prototype_neighbors : int, default=5
+        Target-class encodings averaged into each image's prototype.
+    pixel_bounds : tuple of float, default=(0.0, 1.0)
+        Valid pixel range.
+    l1, l2 : float, default=0.05, 1.0
+        Penalties on the perturbation (elastic net, as in CFProto).
+    tv_weight : float, default=0.0
+        Total-variation smoothness of the counterfactual (images with two
+        trailing spatial dimensions, or square flattened images).
+    prototype_weight : float, default=1.0
+        Weight of the prototype term (used with ``encoder``).
+    max_iter : int, default=300
+        Adam steps.
+    learning_rate : float, default=0.01
+        Adam's step size, in pixel units.
+    margin : float, default=0.5
+        Hinge margin on the logits.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        ``counterfactuals`` (ndarray shaped like ``X``), ``valid`` (the model
+        predicts ``target`` on it), ``prediction`` and ``delta``
+        (counterfactual minus image).
+    """
+    from skcfx.utils._torch import require_torch, to_float32
+
+    torch = require_torch("image_counterfactuals")
+    from skcfx.counterfactual._differentiable import torch_forward
+
+    net = torch_forward(model)
+    X = to_float32(X)
+    n = len(X)
+    target = np.broadcast_to(np.asarray(target, dtype=np.int64), (n,)).copy()
+    lo, hi = (float(v) for v in pixel_bounds)
+    x = torch.as_tensor(X)
+    t = torch.as_tensor(target)
+    enc = None
+    if encoder is not None:
+        if X_train is None or y_train is None:
+            raise ValueError(
+                "encoder is given but X_train/y_train are not: prototype "
+                "guidance needs the training images and their classes."
+            )
+        enc = getattr(encoder, "module_", encoder).eval()
+        y_train = np.asarray(y_train)
+        with torch.no_grad():
+            codes = enc(torch.as_tensor(to_float32(X_train))).reshape(len(y_train), -1)
+            own = enc(x).reshape(n, -1)
+        protos = []
+        for i in range(n):
+            pool = codes[torch.as_tensor(y_train == target[i])]
+            if len(pool) == 0:
+                raise ValueError(
+                    f"No training image of class {target[i]} for the prototype of "
+                    f"image {i}."
+                )
+            dist = ((pool - own[i]) ** 2).sum(dim=1)
+            near = torch.argsort(dist)[:n_prototype_neighbors]
+            protos.append(pool[near].mean(dim=0))
+        proto = torch.stack(protos)
+    delta = torch.zeros_like(x, requires_grad=True)
+    opt = torch.optim.Adam([delta], lr=learning_rate)
+    lam = torch.ones(n)
+    best = x.clone()
+    best_loss = torch.full((n,), float("inf"))
+    found = torch.zeros(n, dtype=torch.bool)
+    net.eval()
+
+    def tv(img):
+        side = int(round(np.sqrt(img[0].numel())))
+        grid = img.reshape(n, -1, side, side) if img.dim() == 2 else img
+        return (grid[..., 1:, :] - grid[..., :-1, :]).abs().flatten(1).sum(1) + (
+            grid[..., :, 1:] - grid[..., :, :-1]
+        ).abs().flatten(1).sum(1)
+
+    for _ in range(max_iter):
+        opt.zero_grad()
+        cf = torch.clamp(x + delta, lo, hi)
+        logits = net(cf)
+        chosen = logits.gather(1, t[:, None]).squeeze(1)
+        others = logits.masked_fill(
+            torch.nn.functional.one_hot(t, logits.shape[1]).bool(), -torch.inf
+        ).amax(dim=1)
+        hinge = torch.relu(margin - (chosen - others))
+        d = (cf - x).flatten(1)
+        rest = l1 * d.abs().sum(1) + l2 * (d**2).sum(1)
+        if tv_weight:
+            rest = rest + tv_weight * tv(cf)
+        if enc is not None:
+            rest = rest + prototype_weight * (
+                (enc(cf).reshape(n, -1) - proto) ** 2
+            ).sum(1)
+        (lam * hinge + rest).sum().backward()
+        opt.step()
+        with torch.no_grad():
+            valid = logits.argmax(dim=1) == t
+            better = valid & (rest < best_loss)
+            best[better] = cf[better].detach()
+            best_loss = torch.where(better, rest.detach(), best_loss)
+            found |= valid
+            lam = torch.where(found, lam, torch.clamp(lam * 1.05, max=1e3))
+    with torch.no_grad():
+        final = best.clamp(lo, hi)
+        prediction = net(final).argmax(dim=1).numpy()
+    final = final.numpy()
+    return Bunch(
+        counterfactuals=final,
+        valid=prediction == target,
+        prediction=prediction,
+        delta=final - X,
+    )
