@@ -13,10 +13,14 @@ guided by class prototypes in an autoencoder's latent space.
 
 from skcfx.counterfactual._explainer import CounterfactualExplainer
 from skcfx.counterfactual._explanations import CounterfactualExplanations
-from skcfx.counterfactual._image import image_counterfactuals
+from skcfx.counterfactual._image import (
+    image_counterfactuals,
+    plot_image_counterfactuals,
+)
 
 __all__ = [
     "CounterfactualExplainer",
     "CounterfactualExplanations",
     "image_counterfactuals",
+    "plot_image_counterfactuals",
 ]

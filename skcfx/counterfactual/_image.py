@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-__all__ = ["image_counterfactuals"]
+__all__ = ["image_counterfactuals", "plot_image_counterfactuals"]
 
 
 @validate_params(
@@ -192,3 +192,79 @@ def image_counterfactuals(
         prediction=prediction,
         delta=final - X,
     )
+
+
+def plot_image_counterfactuals(
+    images,
+    result,
+    *,
+    rows=None,
+    image_shape=None,
+    titles=None,
+    axes=None,
+    cmap="gray_r",
+):
+    """Query, counterfactual and difference side by side, one row per image.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, ...)
+        The queries given to :func:`image_counterfactuals`.
+    result : Bunch
+        Its result.
+    rows : array-like of int, default=None
+        Which images to show (all by default).
+    image_shape : tuple of int, default=None
+        ``(height, width)``; inferred for square images.
+    titles : list of str, default=None
+        One title per shown image (for example the true class).
+    axes : ndarray of matplotlib Axes of shape (n_images, 3), default=None
+        Where to draw; a new figure when None.
+    cmap : str, default="gray_r"
+        Colour map of the images (the difference uses a diverging one).
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes of shape (n_images, 3)
+    """
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images, dtype=float)
+    rows = np.arange(len(images)) if rows is None else np.asarray(rows, dtype=int)
+    n = len(rows)
+    flat = images[rows].reshape(n, -1)
+    if image_shape is None:
+        side = int(round(np.sqrt(flat.shape[1])))
+        if side * side != flat.shape[1]:
+            raise ValueError(
+                f"Images of {flat.shape[1]} pixels are not square; pass "
+                "image_shape=(height, width)."
+            )
+        image_shape = (side, side)
+    cfs = np.asarray(result.counterfactuals, dtype=float)[rows].reshape(n, *image_shape)
+    prediction, valid = result.prediction[rows], result.valid[rows]
+    queries = flat.reshape(n, *image_shape)
+    if axes is None:
+        _, axes = plt.subplots(n, 3, figsize=(5.4, 1.8 * n), squeeze=False)
+    axes = np.asarray(axes).reshape(n, 3)
+    for i in range(n):
+        diff = cfs[i] - queries[i]
+        bound = max(np.abs(diff).max(), 1e-12)
+        panels = [
+            (queries[i], cmap, None, "query" if titles is None else titles[i]),
+            (
+                cfs[i],
+                cmap,
+                None,
+                f"-> {prediction[i]}"
+                + ("" if valid[i] else " (not reached)"),
+            ),
+            (diff, "RdBu_r", (-bound, bound), "difference"),
+        ]
+        for ax, (img, cm, lim, title) in zip(axes[i], panels):
+            kwargs = {} if lim is None else {"vmin": lim[0], "vmax": lim[1]}
+            ax.imshow(img, cmap=cm, interpolation="nearest", **kwargs)
+            ax.set_title(title, fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    return axes

@@ -67,3 +67,18 @@ def test_prototype_needs_training_data(digits_setting):
     mlp, enc, _, _, queries, _, _ = digits_setting
     with pytest.raises(ValueError, match="X_train/y_train are not"):
         image_counterfactuals(mlp, queries[:2], 8, encoder=enc)
+
+
+def test_plot_shows_query_counterfactual_difference(digits_setting):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from skcfx.counterfactual import plot_image_counterfactuals
+
+    mlp, _, _, _, queries, _, _ = digits_setting
+    res = image_counterfactuals(mlp, queries[:4], 8, max_iter=100)
+    axes = plot_image_counterfactuals(queries[:4], res, rows=[1, 3])
+    assert axes.shape == (2, 3)
+    shown = axes[1, 1].get_images()[0].get_array()
+    np.testing.assert_allclose(shown, res.counterfactuals[3].reshape(8, 8))
+    assert axes[0, 2].get_title() == "difference"
+    matplotlib.pyplot.close("all")
