@@ -23,12 +23,14 @@ features, ranges, one-direction changes); every few steps they are rounded
 to their grids, checked against the user's predicates and re-predicted by
 the real model through the shared oracle (one call for all queries), and the
 valid ones join the query's pool; the shared ``finalize`` then sparsifies,
-diversifies and ranks them as for every other method.
+diversifies and ranks them as for every other method. As every method, the
+search first scores each one-feature change of the query on a grid (the
+sparsest candidates).
 """
 
 import numpy as np
 
-from skcfx.counterfactual._search import draw, project
+from skcfx.counterfactual._search import draw, project, single_changes
 
 __all__ = ["gradient_search"]
 
@@ -90,6 +92,13 @@ def gradient_search(
     qidx = np.flatnonzero(active)
     if len(qidx) == 0:
         return [np.empty((0, d)) for _ in range(n)]
+    # as every method: the sparsest candidates first (each one-feature change)
+    singles = single_changes(problem, qidx)
+    m = singles.shape[1]
+    valid, _ = problem.evaluate(singles.reshape(-1, d), np.repeat(qidx, m))
+    ok = valid.reshape(len(qidx), m)
+    for row in np.flatnonzero(ok.any(axis=1)):
+        pools[qidx[row]].append(singles[row][ok[row]])
     bounds = problem.bounds
     cat = list(space.categorical)
     mad = torch.as_tensor(space.mad, dtype=torch.float32)

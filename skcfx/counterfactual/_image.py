@@ -256,8 +256,7 @@ def plot_image_counterfactuals(
                 cfs[i],
                 cmap,
                 None,
-                f"-> {prediction[i]}"
-                + ("" if valid[i] else " (not reached)"),
+                f"-> {prediction[i]}" + ("" if valid[i] else " (not reached)"),
             ),
             (diff, "RdBu_r", (-bound, bound), "difference"),
         ]
