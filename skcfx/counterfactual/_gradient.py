@@ -80,6 +80,8 @@ def gradient_search(
     """
     import torch
 
+    from skcfx.utils._torch_nn import class_margin
+
     space = problem.space
     n, d = problem.Zq.shape
     k = problem.k
@@ -152,14 +154,10 @@ def gradient_search(
         probs = relaxed()
         flat = {j: p.reshape(-1, p.shape[-1]) for j, p in probs.items()}
         logits = module(C.reshape(-1, d), flat).reshape(len(qidx), k, -1)
-        n_classes = logits.shape[-1]
-        cls = torch.where(specific, target, orig)[:, None, None].expand(-1, k, 1)
-        chosen = logits.gather(2, cls).squeeze(2)
-        others = logits.masked_fill(
-            torch.nn.functional.one_hot(cls.squeeze(2), n_classes).bool(), -torch.inf
-        ).amax(dim=2)
+        cls = torch.where(specific, target, orig)[:, None].expand(-1, k)
         # desired class above the rest, or the original class below the rest
-        gap = torch.where(specific[:, None], chosen - others, others - chosen)
+        gap = class_margin(logits, cls)
+        gap = torch.where(specific[:, None], gap, -gap)
         hinge = torch.relu(margin - gap).mean(dim=1)
         change = (U.abs() * varying).sum(dim=2)  # MAD units
         for j in cat:  # relaxed "category changed" indicator

@@ -109,6 +109,7 @@ def image_counterfactuals(
 
     torch = require_torch("image_counterfactuals")
     from skcfx.counterfactual._differentiable import torch_forward
+    from skcfx.utils._torch_nn import class_margin
 
     net = torch_forward(model)
     X = to_float32(X)
@@ -160,11 +161,7 @@ def image_counterfactuals(
         opt.zero_grad()
         cf = torch.clamp(x + delta, lo, hi)
         logits = net(cf)
-        chosen = logits.gather(1, t[:, None]).squeeze(1)
-        others = logits.masked_fill(
-            torch.nn.functional.one_hot(t, logits.shape[1]).bool(), -torch.inf
-        ).amax(dim=1)
-        hinge = torch.relu(margin - (chosen - others))
+        hinge = torch.relu(margin - class_margin(logits, t))
         d = (cf - x).flatten(1)
         rest = l1 * d.abs().sum(1) + l2 * (d**2).sum(1)
         if tv_weight:

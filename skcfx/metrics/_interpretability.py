@@ -21,9 +21,8 @@ def _reconstruct(autoencoder, X):
         except ImportError:  # pragma: no cover - torch is an optional extra
             torch = None
         if torch is not None and isinstance(autoencoder, torch.nn.Module):
-            module = getattr(autoencoder, "module_", autoencoder)
             with torch.no_grad():
-                out = module(torch.as_tensor(X, dtype=torch.float32)).numpy()
+                out = autoencoder(torch.as_tensor(X, dtype=torch.float32)).numpy()
         else:
             out = autoencoder(X)
     else:

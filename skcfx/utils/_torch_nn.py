@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["Affine", "BinaryLogits", "sklearn_mlp"]
+__all__ = ["Affine", "BinaryLogits", "class_margin", "sklearn_mlp"]
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -61,3 +61,15 @@ def sklearn_mlp(mlp, start=0):
     if mlp.coefs_[-1].shape[1] == 1:
         layers.append(BinaryLogits())
     return nn.Sequential(*layers).eval()
+
+
+def class_margin(logits, cls):
+    """Logit of class ``cls`` minus the largest other logit (last axis).
+
+    ``logits`` has shape (..., n_classes) and ``cls`` (...); positive where
+    ``cls`` is the predicted class. The hinge losses of the gradient searches
+    are built on it.
+    """
+    chosen = logits.gather(-1, cls.unsqueeze(-1)).squeeze(-1)
+    mask = nn.functional.one_hot(cls, logits.shape[-1]).bool()
+    return chosen - logits.masked_fill(mask, -torch.inf).amax(dim=-1)
