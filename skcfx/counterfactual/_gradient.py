@@ -1,36 +1,58 @@
 """Gradient search for differentiable models (Wachter et al.; DiCE's loss).
 
-All feasible queries and their ``k`` counterfactuals are optimised together
-in one tensor of shape (n_queries, k, n_features) in the coded space: raw
-values for numeric columns, and for each categorical column a softmax over
-its allowed categories (a relaxed one-hot vector, fed to the torch copy of
-the user's ColumnTransformer), projected back to the most probable allowed
-category at every check. The loss of query ``i`` is
+As every method, the search first scores each one-feature change of the
+query on a grid, then pairs of the most promising ones (the sparsest
+candidates; :func:`~skcfx.counterfactual._search.single_changes` and
+:func:`~skcfx.counterfactual._search.pair_changes`).
 
-``lambda_i * hinge + proximity_weight * proximity - diversity_weight *
-log det K``
+Then all feasible queries and their trajectories are optimised together in
+one tensor of shape (n_queries, k + 2 * n_branches, n_features) in the coded
+space: raw values for numeric columns, and for each categorical column a
+softmax over its allowed categories (a relaxed one-hot vector, fed to the
+torch copy of the user's ColumnTransformer), projected back to the most
+probable allowed category at every check. The loss of a trajectory of query
+``i`` is
 
-(a categorical column adds ``1 - p(query's category)`` to the proximity)
+``lambda_i * hinge + (proximity_weight * (moves + n_cat) + sparsity_weight *
+n_cat) / d``
 
-with ``hinge`` the margin by which the desired class's logit falls short of
-the best other one (or the original class's logit exceeds the best other
-one, for "any other class"), ``proximity`` the MAD-scaled L1 distance to the
-query averaged over features, and ``K`` DiCE's DPP kernel ``1 / (1 +
-distance)`` between the ``k`` counterfactuals. Wachter's adjustment doubles
-``lambda_i`` for a query none of whose candidates is valid yet. After every
-step the candidates are clipped into each query's admissible box (frozen
-features, ranges, one-direction changes); every few steps they are rounded
-to their grids, checked against the user's predicates and re-predicted by
-the real model through the shared oracle (one call for all queries), and the
-valid ones join the query's pool; the shared ``finalize`` then sparsifies,
-diversifies and ranks them as for every other method. As every method, the
-search first scores each one-feature change of the query on a grid (the
-sparsest candidates).
+minus ``diversity_weight * log det K`` over the ``k`` free trajectories, with
+``hinge`` the margin by which the desired class's logit falls short of the
+best other one (or the original class's logit exceeds the best other one, for
+"any other class"), ``moves`` the MAD-scaled L1 distance of the numeric
+features to the query, ``n_cat`` the relaxed number of changed categories
+(``sum_j 1 - p_j(query's category)``), so that the loss weighs a change as
+the problem's cost does, and ``K`` DiCE's DPP kernel ``1 / (1 + distance /
+d)`` between the ``k`` free trajectories. Wachter's adjustment doubles
+``lambda_i`` for a query none of whose candidates is valid yet.
+
+The ``k`` free trajectories start at the query (plus seeded noise). The
+``2 * n_branches`` branch trajectories complete the most promising category
+changes (single and paired) that were not valid alone: each such change is
+held fixed, once with every other categorical column held at the query's
+category (only numeric moves) and once with them free. Relaxed one-hot
+vectors rarely land on such discrete combinations by themselves.
+
+After every step the candidates are clipped into each query's admissible box
+(frozen features, ranges, one-direction changes); every ``check_every``
+steps they are rounded to their grids, checked against the user's
+predicates and re-predicted by the real model through the shared oracle (one
+call for all queries), and the valid ones join the query's pool, together
+with a copy whose small numeric moves are reset to the query. Finally, the
+numeric neighbours of each query's best answers are scored
+(:func:`~skcfx.counterfactual._search.nudges`) and the shared ``finalize``
+sparsifies, diversifies and ranks the pools as for every other method.
 """
 
 import numpy as np
 
-from skcfx.counterfactual._search import draw, project, single_changes
+from skcfx.counterfactual._search import (
+    draw,
+    nudges,
+    pair_changes,
+    project,
+    single_changes,
+)
 
 __all__ = ["gradient_search"]
 
@@ -45,6 +67,7 @@ def gradient_search(
     margin=0.5,
     start_noise=0.1,
     snap=0.1,
+    n_branches=8,
     queries=None,
     **_,
 ):
@@ -71,6 +94,9 @@ def gradient_search(
     snap : float
         At each check, numeric moves smaller than this many MADs are also
         tried reset to the query's value (a sparser copy of each candidate).
+    n_branches : int
+        Extra trajectories per query whose categorical changes are fixed
+        (see the module docstring).
     queries : array-like of int or None
         Restrict to these query indices.
 
@@ -92,17 +118,48 @@ def gradient_search(
         only[np.asarray(queries, dtype=int)] = True
         active &= only
     qidx = np.flatnonzero(active)
-    if len(qidx) == 0:
+    q = len(qidx)
+    if q == 0:
         return [np.empty((0, d)) for _ in range(n)]
-    # as every method: the sparsest candidates first (each one-feature change)
+    # ---- the sparsest candidates first, as every method: each one-feature
+    # change on a grid, then pairs of the most promising ones
     singles = single_changes(problem, qidx)
-    m = singles.shape[1]
-    valid, _ = problem.evaluate(singles.reshape(-1, d), np.repeat(qidx, m))
-    ok = valid.reshape(len(qidx), m)
-    for row in np.flatnonzero(ok.any(axis=1)):
-        pools[qidx[row]].append(singles[row][ok[row]])
+    tried, tried_loss = [], []
+    for stage in range(2):
+        if stage == 0:
+            Zs = singles
+        else:
+            Zs = pair_changes(
+                problem, qidx, singles, tried_loss[0], top=32, per_feature=32
+            )
+        m = Zs.shape[1]
+        valid, loss = problem.evaluate(Zs.reshape(-1, d), np.repeat(qidx, m))
+        ok = valid.reshape(q, m)
+        for row in np.flatnonzero(ok.any(axis=1)):
+            pools[qidx[row]].append(Zs[row][ok[row]])
+        tried.append(Zs)
+        tried_loss.append(np.where(ok, np.inf, loss.reshape(q, m)))
     bounds = problem.bounds
     cat = list(space.categorical)
+    # ---- categorical branches: the category changes (alone or in pairs)
+    # that came closest to the outcome without reaching it are held fixed on
+    # extra trajectories, whose numeric features and other categorical
+    # columns are optimised (the moves that complete each change)
+    half = n_branches // 2
+    branch = np.concatenate(
+        [
+            _categorical_branches(problem, qidx, tried[0], tried_loss[0], half),
+            _categorical_branches(
+                problem, qidx, tried[1], tried_loss[1], n_branches - half
+            ),
+        ],
+        axis=1,
+    )
+    # each branch twice: with every other categorical column held at the
+    # query's category (numeric moves only), and with them free
+    nb = branch.shape[1]
+    branch = np.concatenate([branch, branch], axis=1)
+    T = k + branch.shape[1]
     mad = torch.as_tensor(space.mad, dtype=torch.float32)
     varying = bounds.varying[qidx][:, None, :].astype(np.float32)
     varying[..., cat] = 0.0  # categorical columns move through their logits
@@ -110,66 +167,83 @@ def gradient_search(
     lo = torch.as_tensor(bounds.lo[qidx][:, None, :], dtype=torch.float32)
     hi = torch.as_tensor(bounds.hi[qidx][:, None, :], dtype=torch.float32)
     Zq = torch.as_tensor(problem.Zq[qidx][:, None, :], dtype=torch.float32)
-    # k starting points per query: the query plus seeded noise (per query)
-    noise = draw(problem.rngs, qidx, (k, d), kind="normal")
-    noise[:, 0] = 0.0  # the first start is the query itself
-    start = (
-        Zq + torch.as_tensor(noise, dtype=torch.float32) * start_noise * mad * varying
-    )
+    # k free starts per query: the query plus seeded noise (the first at the
+    # query itself); the branches start at the query's numeric values
+    noise = np.zeros((q, T, d))
+    noise[:, 1:k] = draw(problem.rngs, qidx, (k, d), kind="normal")[:, 1:]
+    noise = torch.as_tensor(noise, dtype=torch.float32)
+    start = Zq + noise * start_noise * mad * varying
     # optimise in MAD units so that one learning rate suits every feature
     U = ((torch.maximum(torch.minimum(start, hi), lo) - Zq) / mad).requires_grad_(True)
     params = [U]
     # categorical columns: logits over the allowed categories, starting at the
-    # query's category plus seeded noise; disallowed categories are masked
-    logits_of, mask_of, query_code = {}, {}, {}
+    # query's category plus seeded noise; disallowed categories are masked; a
+    # column a branch changes is a fixed one-hot vector on that trajectory
+    logits_of, mask_of, query_code, fixed_of, onehot_of = {}, {}, {}, {}, {}
     for j in cat:
         allowed = torch.as_tensor(bounds.allowed[j][qidx][:, None, :])
         codes = problem.Zq[qidx, j].astype(np.intp)
         K = allowed.shape[-1]
-        init = draw(problem.rngs, qidx, (k, K), kind="normal").astype(np.float32)
+        init = draw(problem.rngs, qidx, (T, K), kind="normal").astype(np.float32)
         init *= start_noise
-        init[np.arange(len(qidx)), :, codes] += 2.0
+        init[np.arange(q), :, codes] += 2.0
         logits_of[j] = torch.as_tensor(init).requires_grad_(True)
         mask_of[j] = allowed
         query_code[j] = torch.as_tensor(codes)
+        fixed = np.zeros((q, T), dtype=bool)
+        fixed[:, k:] = branch[..., j] != codes[:, None]
+        fixed[:, k + nb :] = True
+        fixed_of[j] = torch.as_tensor(fixed)
+        codes_t = np.repeat(codes[:, None], T, axis=1)
+        codes_t[:, k:] = branch[..., j]
+        onehot_of[j] = torch.nn.functional.one_hot(
+            torch.as_tensor(codes_t.astype(np.int64)), K
+        ).to(torch.float32)
         params.append(logits_of[j])
     opt = torch.optim.Adam(params, lr=learning_rate)
     target = torch.as_tensor(problem.target[qidx], dtype=torch.long)
     orig = torch.as_tensor(problem.orig[qidx], dtype=torch.long)
     specific = target >= 0
-    lam = torch.ones(len(qidx))
+    cls = torch.where(specific, target, orig)[:, None].expand(-1, T)
+    lam = torch.ones(q)
     eye = torch.eye(k)
-    owner2 = np.repeat(np.arange(len(qidx)), 2 * k)
+    owner2 = np.repeat(qidx, 2 * T)
     module.eval()
 
     def relaxed():
-        return {
-            j: torch.softmax(logits_of[j].masked_fill(~mask_of[j], -1e4), dim=-1)
-            for j in cat
-        }
+        out = {}
+        for j in cat:
+            soft = torch.softmax(logits_of[j].masked_fill(~mask_of[j], -1e4), -1)
+            out[j] = torch.where(fixed_of[j][..., None], onehot_of[j], soft)
+        return out
 
     for step in range(1, max_iter + 1):
         opt.zero_grad()
         C = Zq + U * mad
         probs = relaxed()
         flat = {j: p.reshape(-1, p.shape[-1]) for j, p in probs.items()}
-        logits = module(C.reshape(-1, d), flat).reshape(len(qidx), k, -1)
-        cls = torch.where(specific, target, orig)[:, None].expand(-1, k)
+        logits = module(C.reshape(-1, d), flat).reshape(q, T, -1)
         # desired class above the rest, or the original class below the rest
         gap = class_margin(logits, cls)
         gap = torch.where(specific[:, None], gap, -gap)
         hinge = torch.relu(margin - gap).mean(dim=1)
         change = (U.abs() * varying).sum(dim=2)  # MAD units
+        n_cat = torch.zeros_like(change)
         for j in cat:  # relaxed "category changed" indicator
-            code = query_code[j][:, None, None].expand(-1, k, 1)
-            change = change + 1.0 - probs[j].gather(2, code).squeeze(2)
-        proximity = change.mean(dim=1) / d
-        loss = lam * hinge + problem.proximity_weight * proximity
+            code = query_code[j][:, None, None].expand(-1, T, 1)
+            n_cat = n_cat + 1.0 - probs[j].gather(2, code).squeeze(2)
+        # the problem's cost: proximity plus sparsity; a changed category
+        # counts in both (numeric sparsity is left to the snapped copies and
+        # the post-hoc sparsity step)
+        cost = problem.proximity_weight * (change + n_cat)
+        cost = cost + problem.sparsity_weight * n_cat
+        loss = lam * hinge + cost.mean(dim=1) / d
         if k > 1 and problem.diversity_weight > 0:
-            diff = (U[:, :, None, :] - U[:, None, :, :]).abs()
+            Uk = U[:, :k]  # DiCE's DPP term among the k free trajectories
+            diff = (Uk[:, :, None, :] - Uk[:, None, :, :]).abs()
             dist = (diff * varying[:, :, None, :]).sum(dim=3)
             for j in cat:
-                pj = probs[j]
+                pj = probs[j][:, :k]
                 dist = dist + 0.5 * (pj[:, :, None, :] - pj[:, None, :, :]).abs().sum(3)
             K = 1.0 / (1.0 + dist / d) + 1e-4 * eye
             loss = loss - problem.diversity_weight * torch.logdet(K)
@@ -187,17 +261,46 @@ def gradient_search(
             Zs[small] = np.broadcast_to(problem.Zq[qidx][:, None, :], Z.shape)[small]
             Z = np.concatenate([Zs, Z], axis=1)
             with torch.no_grad():
-                for j in cat:
-                    masked = logits_of[j].masked_fill(~mask_of[j], -torch.inf)
+                for j in cat:  # the most probable allowed category
+                    masked = probs[j].masked_fill(~mask_of[j], -1.0)
                     Z[..., j] = np.tile(masked.argmax(dim=-1).numpy(), (1, 2))
             project(Z, bounds, space, qidx, np.zeros_like(Z))
-            valid, _ = problem.evaluate(Z.reshape(-1, d), qidx[owner2])
-            ok = valid.reshape(len(qidx), 2 * k)
+            valid, _ = problem.evaluate(Z.reshape(-1, d), owner2)
+            ok = valid.reshape(q, 2 * T)
             for row in np.flatnonzero(ok.any(axis=1)):
                 pools[qidx[row]].append(Z[row][ok[row]])
             # Wachter: weigh the prediction term up where nothing is valid yet
-            found = torch.as_tensor(
-                np.array([len(pools[q]) > 0 for q in qidx]), dtype=torch.bool
-            )
+            found = torch.as_tensor(np.array([len(pools[i]) > 0 for i in qidx]))
             lam = torch.where(found, lam, torch.clamp(lam * 2.0, max=1e3))
-    return [np.vstack(p) if p else np.empty((0, d)) for p in pools]
+    pools = [np.vstack(p) if p else np.empty((0, d)) for p in pools]
+    # numeric neighbours of the best answers, for the diverse selection
+    return nudges(problem, pools)
+
+
+def _categorical_branches(problem, qidx, tried, loss, n_branches):
+    """Categorical changes to complete by gradient descent.
+
+    Per query, the ``n_branches`` candidates of ``tried`` that change only
+    categorical columns and have the lowest loss among those not valid
+    (``loss`` is ``inf`` for the valid ones), padded with the query itself.
+
+    Returns
+    -------
+    branch : ndarray (q, n_branches, d) of coded rows.
+    """
+    space = problem.space
+    Zq = problem.Zq[qidx]
+    out = np.repeat(Zq[:, None, :], n_branches, axis=1)
+    if len(space.categorical) == 0:
+        return out[:, :0]
+    changed = space.changed(Zq[:, None, :], tried)
+    usable = (
+        changed[..., space.is_categorical].any(axis=-1)
+        & ~changed[..., ~space.is_categorical].any(axis=-1)
+        & np.isfinite(loss)
+    )
+    order = np.argsort(np.where(usable, loss, np.inf), axis=1, kind="stable")
+    for r in range(len(qidx)):
+        picked = order[r, :n_branches][usable[r, order[r, :n_branches]]]
+        out[r, : len(picked)] = tried[r, picked]
+    return out

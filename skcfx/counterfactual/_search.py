@@ -345,14 +345,13 @@ def single_changes(problem, qidx, n_grid=10):
     return project(Z, b, space, qidx, U)
 
 
-def pair_changes(problem, qidx, singles, loss, top=12):
+def pair_changes(problem, qidx, singles, loss, top=12, per_feature=1):
     """Two-feature changes built from the most promising one-feature ones.
 
     For each query, the ``top`` one-feature changes with the lowest loss
-    (closest to the desired outcome, at most one value per feature... per
-    feature the best value) are combined pairwise (different features), a
-    beam search one level deep: sparse candidates for queries that no
-    single change flips.
+    (closest to the desired outcome; at most ``per_feature`` values of each
+    feature) are combined pairwise (different features), a beam search one
+    level deep: sparse candidates for queries that no single change flips.
 
     Parameters
     ----------
@@ -360,39 +359,43 @@ def pair_changes(problem, qidx, singles, loss, top=12):
         Output of :func:`single_changes` for ``qidx``.
     loss : ndarray (q, M)
         Their loss from :meth:`Oracle.__call__`.
+    top : int
+        One-feature changes combined per query.
+    per_feature : int
+        At most this many values of one feature among them.
 
     Returns
     -------
     Z : ndarray (q, top * (top - 1) / 2, d)
+        Padded with copies of the query.
     """
     Zq = problem.Zq[qidx]
     q, M, d = singles.shape
     changed = problem.space.changed(Zq[:, None, :], singles)
     feat = np.where(changed.any(axis=-1), changed.argmax(axis=-1), -1)
     order = np.argsort(np.where(feat >= 0, loss, np.inf), axis=1, kind="stable")
-    pairs = []
+    n_pairs = top * (top - 1) // 2
+    out = np.repeat(Zq[:, None, :], max(n_pairs, 1), axis=1)
     for r in range(q):
-        picked, used = [], set()
+        picked, used = [], {}
         for idx in order[r]:
             f = feat[r, idx]
-            if f < 0 or f in used or not np.isfinite(loss[r, idx]):
+            if f < 0 or not np.isfinite(loss[r, idx]) or used.get(f, 0) >= per_feature:
                 continue
-            used.add(f)
+            used[f] = used.get(f, 0) + 1
             picked.append(idx)
             if len(picked) == top:
                 break
-        rows = []
+        n = 0
         for a in range(len(picked)):
             for b in range(a + 1, len(picked)):
-                z = singles[r, picked[a]].copy()
                 fb = feat[r, picked[b]]
-                z[fb] = singles[r, picked[b], fb]
-                rows.append(z)
-        n_pairs = top * (top - 1) // 2
-        while len(rows) < n_pairs:
-            rows.append(Zq[r].copy())
-        pairs.append(np.stack(rows[:n_pairs]) if rows else Zq[r][None, :])
-    return np.stack(pairs)
+                if fb == feat[r, picked[a]]:
+                    continue
+                out[r, n] = singles[r, picked[a]]
+                out[r, n, fb] = singles[r, picked[b], fb]
+                n += 1
+    return out
 
 
 def expand(problem, pools, target, rounds=3, m=96):
@@ -454,6 +457,48 @@ def expand(problem, pools, target, rounds=3, m=96):
     return pools
 
 
+def nudges(problem, pools, top=8, steps=(-0.5, -0.25, -0.1, 0.1, 0.25, 0.5)):
+    """Numeric neighbours of each query's best valid candidates.
+
+    For the ``top`` cheapest valid candidates of every query, each varying
+    numeric feature is moved alone by each of ``steps`` (in MADs), rounded
+    to the column's grid and clipped into the query's box; all queries are
+    scored in one model call and the valid neighbours join the pools. They
+    give the diverse selection near-duplicates of the best answers to choose
+    from (as the genetic method's mutations do).
+    """
+    space = problem.space
+    d = problem.Zq.shape[1]
+    num = [j for j in space.numeric]
+    qidx = np.array([i for i, p in enumerate(pools) if len(p)], dtype=int)
+    if len(qidx) == 0 or not num:
+        return pools
+    steps = np.asarray(steps, dtype=float)
+    m = top * len(num) * len(steps)
+    Z = np.empty((len(qidx), m, d))
+    for r, i in enumerate(qidx):
+        P = pools[i]
+        cost = problem.cost(P, np.full(len(P), i))
+        base = P[np.argsort(cost, kind="stable")[:top]]
+        base = base[np.arange(top) % len(base)]  # pad by repetition
+        block = np.repeat(base, len(num) * len(steps), axis=0).reshape(
+            top, len(num), len(steps), d
+        )
+        for a, j in enumerate(num):
+            block[:, a, :, j] += steps[None, :] * space.mad[j]
+        Z[r] = block.reshape(m, d)
+    frozen = ~problem.bounds.varying[qidx][:, None, :]
+    Z = np.where(frozen, problem.Zq[qidx][:, None, :], Z)
+    Z = project(Z, problem.bounds, space, qidx, np.zeros_like(Z))
+    valid, _ = problem.evaluate(Z.reshape(-1, d), np.repeat(qidx, m))
+    valid = valid.reshape(len(qidx), m)
+    pools = list(pools)
+    for r, i in enumerate(qidx):
+        if valid[r].any():
+            pools[i] = np.vstack([pools[i], Z[r][valid[r]]])
+    return pools
+
+
 def _admissible(problem, owner, j, values):
     """True where ``values`` of features ``j`` (one per row) are admissible
     for the rows' queries ``owner``."""
@@ -466,7 +511,7 @@ def _admissible(problem, owner, j, values):
     return ok
 
 
-def sparsify(problem, Z, owner, grid=8):
+def sparsify(problem, Z, owner, grid=8, refine=1):
     """Post-hoc sparsity: revert changes the outcome does not need.
 
     All counterfactuals of all queries are processed together, in four
@@ -481,7 +526,9 @@ def sparsify(problem, Z, owner, grid=8):
     3. One call evaluates, for each remaining numeric change, ``grid`` evenly
        spaced values between the query's value and the current one (on the
        column's grid, inside the admissible box), each alone; per feature the
-       valid value nearest to the query is retained.
+       valid value nearest to the query is retained. ``refine`` more calls
+       each place a finer grid in the gap between that value and the invalid
+       one before it.
     4. One call checks those shrunk values together; where the combination
        fails, only the single largest saving is applied.
 
@@ -548,23 +595,34 @@ def sparsify(problem, Z, owner, grid=8):
     num = changed & ~space.is_categorical
     rr, jj = np.nonzero(num)
     if len(rr):
-        fr = np.linspace(0.0, 1.0, grid + 1)[:-1]  # 0 = the query's value
-        lo, hi = Zq[rr, jj], Z[rr, jj]
-        cand = lo[:, None] + fr[None, :] * (hi - lo)[:, None]
-        cand = _to_grid(problem, owner[rr], jj, cand, toward=hi)
-        g = cand.shape[1]
-        trial = np.repeat(Z[rr], g, axis=0)
-        trial[np.arange(len(rr) * g), np.repeat(jj, g)] = cand.ravel()
-        moving = np.abs(cand - hi[:, None]).ravel() > 1e-12
-        valid = np.zeros(len(trial), dtype=bool)
-        if moving.any():
-            valid[moving], _ = problem.evaluate(
-                trial[moving], np.repeat(owner[rr], g)[moving]
-            )
-        valid = valid.reshape(len(rr), g)
-        has = valid.any(axis=1)
-        first = valid.argmax(axis=1)
-        new = np.where(has, cand[np.arange(len(rr)), first], hi)
+        hi = Z[rr, jj]
+        new = hi.copy()  # nearest valid value to the query found so far
+        below = Zq[rr, jj].copy()  # farthest value known (or assumed) invalid
+        fr = np.linspace(0.0, 1.0, grid + 1)[:-1]
+        for level in range(refine + 1):
+            # grid from ``below`` (included on the first level only: the
+            # query's value) toward ``new``; later levels refine the last gap
+            f = fr if level == 0 else fr[1:]
+            cand = below[:, None] + f[None, :] * (new - below)[:, None]
+            cand = _to_grid(problem, owner[rr], jj, cand, toward=new)
+            g = cand.shape[1]
+            trial = np.repeat(Z[rr], g, axis=0)
+            trial[np.arange(len(rr) * g), np.repeat(jj, g)] = cand.ravel()
+            moving = (np.abs(cand - new[:, None]) > 1e-12).ravel()
+            valid = np.zeros(len(trial), dtype=bool)
+            if moving.any():
+                valid[moving], _ = problem.evaluate(
+                    trial[moving], np.repeat(owner[rr], g)[moving]
+                )
+            valid = valid.reshape(len(rr), g)
+            has = valid.any(axis=1)
+            first = valid.argmax(axis=1)
+            prev = np.maximum(first - 1, 0)
+            rows = np.arange(len(rr))
+            below = np.where(has & (first > 0), cand[rows, prev], below)
+            below = np.where(has | (level > 0), below, cand[rows, -1])
+            new = np.where(has, cand[rows, first], new)
+        has = np.abs(new - hi) > 1e-12
         saving = np.abs(hi - new) * scale[jj]
         # ---- 4. all shrunk values together
         shrunk = Z.copy()

@@ -186,3 +186,26 @@ def test_mixed_frame_through_column_transformer():
     assert_constraints_hold(cfx, expl)
     assert_counterfactuals_valid(cfx, expl)
     assert coverage(expl) == 1.0
+    # the changed-cell plot marks exactly the cells the counterfactuals change
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = expl.to_frame()
+    for i in range(2):
+        cfs = frame[frame["query"] == queries.index[i]][list(X.columns)]
+        changed = (cfs != queries.iloc[i]).to_numpy()
+        ax = expl.plot(i)
+        image = np.asarray(ax.images[0].get_array())
+        assert image.shape == (len(cfs) + 1, X.shape[1])
+        np.testing.assert_array_equal(image[1:] != 0, changed)
+        assert not image[0].any()  # the query's row
+        frozen = [X.columns.get_loc(c) for c in ("workclass", "race", "gender")]
+        assert not changed[:, frozen].any()
+        cells = {(t.get_position(), t.get_text()) for t in ax.texts}
+        for r in range(len(cfs)):
+            for j in range(X.shape[1]):
+                text = str(cfs.iloc[r, j])[:12] if changed[r, j] else "-"
+                assert ((j, r + 1), text) in cells
+        plt.close(ax.figure)
