@@ -273,7 +273,7 @@ def gradient_search(
             found = torch.as_tensor(np.array([len(pools[i]) > 0 for i in qidx]))
             lam = torch.where(found, lam, torch.clamp(lam * 2.0, max=1e3))
     pools = [np.vstack(p) if p else np.empty((0, d)) for p in pools]
-    # numeric neighbours of the best answers, for the diverse selection
+    # one-feature neighbours of the best answers, for the diverse selection
     return nudges(problem, pools)
 
 

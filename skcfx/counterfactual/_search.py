@@ -458,44 +458,62 @@ def expand(problem, pools, target, rounds=3, m=96):
 
 
 def nudges(problem, pools, top=8, steps=(-0.5, -0.25, -0.1, 0.1, 0.25, 0.5)):
-    """Numeric neighbours of each query's best valid candidates.
+    """One-feature neighbours of each query's best valid candidates.
 
-    For the ``top`` cheapest valid candidates of every query, each varying
-    numeric feature is moved alone by each of ``steps`` (in MADs), rounded
-    to the column's grid and clipped into the query's box; all queries are
-    scored in one model call and the valid neighbours join the pools. They
-    give the diverse selection near-duplicates of the best answers to choose
-    from (as the genetic method's mutations do).
+    For the ``top`` cheapest valid candidates of every query: each varying
+    numeric feature moved alone by each of ``steps`` (in MADs), rounded to
+    the column's grid and clipped into the query's box; and each categorical
+    feature the candidate changes set to every other allowed category (as
+    sparse as the candidate). All queries are scored in one model call and
+    the valid neighbours join the pools: they give the diverse selection
+    close alternatives to the best answers (as the genetic method's mutations
+    do).
     """
     space = problem.space
+    bounds = problem.bounds
     d = problem.Zq.shape[1]
-    num = [j for j in space.numeric]
+    num = list(space.numeric)
+    cat = list(space.categorical)
     qidx = np.array([i for i, p in enumerate(pools) if len(p)], dtype=int)
-    if len(qidx) == 0 or not num:
+    if len(qidx) == 0:
         return pools
     steps = np.asarray(steps, dtype=float)
-    m = top * len(num) * len(steps)
-    Z = np.empty((len(qidx), m, d))
+    n_cat = sum(len(space.categories[j]) for j in cat)
+    per_base = len(num) * len(steps) + n_cat
+    m = top * per_base
+    Z = np.empty((len(qidx), top, per_base, d))
+    keep = np.ones((len(qidx), top, per_base), dtype=bool)
     for r, i in enumerate(qidx):
         P = pools[i]
         cost = problem.cost(P, np.full(len(P), i))
-        base = P[np.argsort(cost, kind="stable")[:top]]
-        base = base[np.arange(top) % len(base)]  # pad by repetition
-        block = np.repeat(base, len(num) * len(steps), axis=0).reshape(
-            top, len(num), len(steps), d
-        )
-        for a, j in enumerate(num):
-            block[:, a, :, j] += steps[None, :] * space.mad[j]
-        Z[r] = block.reshape(m, d)
-    frozen = ~problem.bounds.varying[qidx][:, None, :]
+        order = np.argsort(cost, kind="stable")[:top]
+        base = P[order[np.arange(top) % len(order)]]  # pad by repetition
+        keep[r, len(order) :] = False
+        Z[r] = base[:, None, :]
+        c = 0
+        for j in num:
+            Z[r, :, c : c + len(steps), j] += steps[None, :] * space.mad[j]
+            keep[r, :, c : c + len(steps)] &= bounds.varying[i, j]
+            c += len(steps)
+        for j in cat:
+            K = len(space.categories[j])
+            Z[r, :, c : c + K, j] = np.arange(K)[None, :]
+            moved = np.abs(base[:, j] - problem.Zq[i, j]) > 0.5
+            keep[r, :, c : c + K] &= moved[:, None] & bounds.allowed[j][i][None, :]
+            keep[r, :, c : c + K] &= np.arange(K)[None, :] != base[:, j : j + 1]
+            c += K
+    Z = Z.reshape(len(qidx), m, d)
+    keep = keep.reshape(len(qidx), m)
+    frozen = ~bounds.varying[qidx][:, None, :]
     Z = np.where(frozen, problem.Zq[qidx][:, None, :], Z)
-    Z = project(Z, problem.bounds, space, qidx, np.zeros_like(Z))
-    valid, _ = problem.evaluate(Z.reshape(-1, d), np.repeat(qidx, m))
-    valid = valid.reshape(len(qidx), m)
+    Z = project(Z, bounds, space, qidx, np.zeros_like(Z))
+    rows, cols = np.nonzero(keep)
+    valid, _ = problem.evaluate(Z[rows, cols], qidx[rows])
     pools = list(pools)
     for r, i in enumerate(qidx):
-        if valid[r].any():
-            pools[i] = np.vstack([pools[i], Z[r][valid[r]]])
+        mine = valid & (rows == r)
+        if mine.any():
+            pools[i] = np.vstack([pools[i], Z[r, cols[mine]]])
     return pools
 
 

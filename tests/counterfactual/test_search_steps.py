@@ -77,7 +77,7 @@ def captured():
     return cfx, seen["problem"], seen["pools"], model, Xm.columns
 
 
-def test_nudges_are_valid_one_feature_numeric_moves(captured):
+def test_nudges_are_valid_one_feature_moves(captured):
     _, problem, pools, _, _ = captured
     space = problem.space
     out = nudges(problem, pools, top=4)
@@ -95,11 +95,24 @@ def test_nudges_are_valid_one_feature_numeric_moves(captured):
         assert (new >= problem.bounds.lo[i] - 1e-9).all()
         assert (new <= problem.bounds.hi[i] + 1e-9).all()
         np.testing.assert_array_equal(new[:, frozen], problem.Zq[i, frozen])
-        # each is a pool row with exactly one numeric feature moved
+        # each is a pool row with one feature moved: a numeric one, or a
+        # category the pool row changes set to another one (as sparse)
         num_mask = np.isin(np.arange(space.n_features), sorted(numeric))
+        colour = space.names.index("colour")
         for row in new:
             diff = space.changed(before, row[None, :])
-            assert ((diff.sum(axis=1) == 1) & (diff & num_mask).any(axis=1)).any()
+            one = diff.sum(axis=1) == 1
+            by_number = one & (diff & num_mask).any(axis=1)
+            by_swap = (
+                one
+                & diff[:, colour]
+                & (before[:, colour] != problem.Zq[i, colour])
+                & (row[colour] != problem.Zq[i, colour])
+            )
+            assert (by_number | by_swap).any()
+        n_changed = space.changed(problem.Zq[i], new).sum(axis=1)
+        n_before = space.changed(problem.Zq[i], before).sum(axis=1)
+        assert n_changed.min() >= 1 and n_changed.max() <= n_before.max() + 1
 
 
 def test_pair_changes_combine_two_features_several_values_each(captured):
