@@ -209,12 +209,16 @@ def main():
     else:
         speedup = rows[3]["s_per_query"] / rows[0]["s_per_query"]
         speedup_text = f"{speedup:.0f}x ({dice_failures} dice-ml errors)"
+    cells = pd.Series(theirs._cell_violations.sum(axis=0), index=theirs.feature_names)
+    cells = cells[cells > 0]
+    by_column = ", ".join(f"{c}: {int(v)}" for c, v in cells.items()) or "none"
     text = (
         f"constraints: {args.constraints}"
         + (" (dice-ml also given hours' full range)" if args.dice_full_ranges else "")
         + "\n\n"
         + table.to_markdown(index=False, floatfmt=".4g")
         + f"\n\nspeed-up per query: {speedup_text}"
+        + f"\n\ndice-ml's violated cells by column: {by_column}"
     )
     print(text)
     if args.out is not None:
@@ -227,7 +231,8 @@ def main():
             + "\n"
         )
         args.out.with_suffix(".rst").write_text(
-            f"Constraints: {args.constraints}; speed-up per query: {speedup_text}\n\n"
+            f"Constraints: {args.constraints}; speed-up per query: {speedup_text}; "
+            f"dice-ml's violated cells by column: {by_column}\n\n"
             + table.to_markdown(index=False, floatfmt=".4g", tablefmt="rst")
             + "\n"
         )

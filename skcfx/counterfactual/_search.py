@@ -532,7 +532,7 @@ def _admissible(problem, owner, j, values):
 def sparsify(problem, Z, owner, grid=8, refine=1):
     """Post-hoc sparsity: revert changes the outcome does not need.
 
-    All counterfactuals of all queries are processed together, in four
+    All counterfactuals of all queries are processed together, in ``4 + refine``
     model calls:
 
     1. One call tries, for every counterfactual, resetting each changed
