@@ -1,7 +1,7 @@
 """
-=========================================================
+==========================================================
 Finding a spurious concept with conceptual counterfactuals
-=========================================================
+==========================================================
 
 A digit classifier is trained on images where every 3 carries a bright patch
 in the top-left corner, and no other digit does: a spurious correlation. On

@@ -102,7 +102,7 @@ class ConceptCAV(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    cavs_ : ndarray of shape (n_concepts, n_features_in_)
+    cavs_ : ndarray of shape (n_concepts, n_features)
         Unit concept directions, one row per kept concept.
     intercepts_ : ndarray of shape (n_concepts,)
         Offsets: the score of a row ``a`` is ``a @ cavs_[j] + intercepts_[j]``.
@@ -116,7 +116,7 @@ class ConceptCAV(TransformerMixin, BaseEstimator):
         Concepts dropped by ``min_concept_accuracy``.
     n_features_in_ : int
         Width of the activations.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Column names of the activations, when given as a DataFrame.
 
     References

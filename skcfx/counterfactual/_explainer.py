@@ -155,9 +155,9 @@ class CounterfactualExplainer(
     integer_features_ : list of str
         Numeric columns whose values are integers.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`, when X has string column
+        Names of features seen during ``fit``, when X has string column
         names.
 
     See Also

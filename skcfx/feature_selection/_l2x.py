@@ -162,7 +162,7 @@ class L2XSelector(
     feature_groups_ : list of ndarray of int
         The column indices of each group, in the order of the explainer's
         outputs (the given groups, then one per remaining column).
-    baseline_ : ndarray of shape (n_features_in_,)
+    baseline_ : ndarray of shape (n_features,)
         The baseline values of the columns.
     best_epoch_ : int
         The epoch whose weights were kept.
@@ -171,7 +171,7 @@ class L2XSelector(
         out).
     n_features_in_ : int
         Number of columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Column names seen in ``fit``, when X had string column names.
 
     See Also
