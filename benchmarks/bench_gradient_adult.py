@@ -77,6 +77,12 @@ class DiceView(torch.nn.Module):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-queries", type=int, default=150)
+    parser.add_argument(
+        "--query-offset",
+        type=int,
+        default=0,
+        help="skip this many rejected test rows (a second, held-out query set)",
+    )
     parser.add_argument("--n-dice", type=int, default=5)
     parser.add_argument(
         "--constraints",
@@ -106,7 +112,8 @@ def main():
         ),
         MLPClassifier((20,), max_iter=300, random_state=0),
     ).fit(X_tr, y_tr)
-    queries = X_te[pipe.predict(X_te) == 0].iloc[: args.n_queries]
+    first = args.query_offset
+    queries = X_te[pipe.predict(X_te) == 0].iloc[first : first + args.n_queries]
 
     # dice-ml on the same network
     frame = X_tr.assign(income=y_tr.to_numpy())

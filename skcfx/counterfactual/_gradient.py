@@ -14,17 +14,19 @@ probable allowed category at every check. The loss of a trajectory of query
 ``i`` is
 
 ``lambda_i * hinge + (proximity_weight * (moves + n_cat) + sparsity_weight *
-n_cat) / d``
+(n_cat + n_num)) / d``
 
 minus ``diversity_weight * log det K`` over the ``k`` free trajectories, with
 ``hinge`` the margin by which the desired class's logit falls short of the
 best other one (or the original class's logit exceeds the best other one, for
 "any other class"), ``moves`` the MAD-scaled L1 distance of the numeric
 features to the query, ``n_cat`` the relaxed number of changed categories
-(``sum_j 1 - p_j(query's category)``), so that the loss weighs a change as
-the problem's cost does, and ``K`` DiCE's DPP kernel ``1 / (1 + distance /
-d)`` between the ``k`` free trajectories. Wachter's adjustment doubles
-``lambda_i`` for a query none of whose candidates is valid yet.
+(``sum_j 1 - p_j(query's category)``), ``n_num`` a smooth count of the moved
+numeric features (``sum_j |u_j| / (|u_j| + l0_scale)``, ``u`` in MADs), so
+that the loss weighs a change as the problem's cost does, and ``K`` DiCE's
+DPP kernel ``1 / (1 + distance / d)`` between the ``k`` free trajectories.
+Wachter's adjustment doubles ``lambda_i`` for a query none of whose
+candidates is valid yet.
 
 The ``k`` free trajectories start at the query (plus seeded noise). The
 ``2 * n_branches`` branch trajectories complete the most promising category
@@ -64,9 +66,10 @@ def gradient_search(
     max_iter=200,
     learning_rate=0.05,
     check_every=20,
-    margin=0.5,
+    margin=1.0,
     start_noise=0.1,
     snap=0.1,
+    l0_scale=0.1,
     n_branches=8,
     queries=None,
     **_,
@@ -94,6 +97,9 @@ def gradient_search(
     snap : float
         At each check, numeric moves smaller than this many MADs are also
         tried reset to the query's value (a sparser copy of each candidate).
+    l0_scale : float
+        Scale, in MADs, of the smooth count of moved numeric features
+        ``|u| / (|u| + l0_scale)`` in the sparsity term.
     n_branches : int
         Extra trajectories per query whose categorical changes are fixed
         (see the module docstring).
@@ -233,10 +239,13 @@ def gradient_search(
             code = query_code[j][:, None, None].expand(-1, T, 1)
             n_cat = n_cat + 1.0 - probs[j].gather(2, code).squeeze(2)
         # the problem's cost: proximity plus sparsity; a changed category
-        # counts in both (numeric sparsity is left to the snapped copies and
-        # the post-hoc sparsity step)
+        # counts in both
         cost = problem.proximity_weight * (change + n_cat)
         cost = cost + problem.sparsity_weight * n_cat
+        # and a smooth count of the moved numeric features (|u| / (|u| + s),
+        # u in MADs): close to 1 for a real move, 0 for none
+        a = U.abs()
+        cost = cost + problem.sparsity_weight * (a / (a + l0_scale) * varying).sum(2)
         loss = lam * hinge + cost.mean(dim=1) / d
         if k > 1 and problem.diversity_weight > 0:
             Uk = U[:, :k]  # DiCE's DPP term among the k free trajectories
