@@ -181,9 +181,11 @@ class CounterfactualExplainer(
     region so that constraints hold by construction. ``"gradient"``
     optimises all queries' counterfactuals together in one tensor with
     Adam on DiCE's loss (hinge toward the desired class on the model's
-    logits, MAD-scaled L1 proximity, DPP diversity between the ``k``
-    counterfactuals) with Wachter's adjustment of the prediction weight,
-    clipping into the admissible box after every step; ``max_rounds`` is
+    logits, MAD-scaled L1 proximity, a smooth count of changed features,
+    DPP diversity between the ``k`` counterfactuals) with Wachter's
+    adjustment of the prediction weight, plus trajectories that complete
+    the most promising category changes with numeric moves, clipping into
+    the admissible box after every step; ``max_rounds`` is
     then the number of steps (default 200), and every 20 steps the rounded
     candidates are re-predicted by the model itself, so only rows the model
     really predicts as desired count. A query for which the

@@ -209,3 +209,43 @@ def test_mixed_frame_through_column_transformer():
                 text = str(cfs.iloc[r, j])[:12] if changed[r, j] else "-"
                 assert ((j, r + 1), text) in cells
         plt.close(ax.figure)
+
+
+@settings(deadline=None, max_examples=15)
+@given(
+    threshold=st.floats(0.0, 25.0),
+    min_age_step=st.integers(0, 5),
+    seed=st.integers(0, 1000),
+)
+def test_predicates_and_causal_rules_hold(mlp_setting, threshold, min_age_step, seed):
+    """User predicates (a feasibility bound and a two-argument causal rule:
+    income may only rise if age rises too) hold on every returned row, and
+    every row reported valid is predicted as desired."""
+    X, _, model = mlp_setting
+
+    def bounded_debt(c):
+        return c["debt"] <= max(threshold, 0.0) + 5.0
+
+    def income_needs_age(c, q):
+        return (c["income"] <= q["income"]) | (c["age"] >= q["age"] + min_age_step)
+
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model),
+        method="gradient",
+        n_counterfactuals=2,
+        max_rounds=60,
+        predicates=[bounded_debt, income_needs_age],
+        random_state=seed,
+    ).fit(X)
+    queries = X[model.predict(X) == 0].iloc[:4]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        expl = cfx.explain(queries)
+    assert_constraints_hold(cfx, expl)
+    assert_counterfactuals_valid(cfx, expl)
+    frame = expl.to_frame()
+    valid = frame[frame["valid"]]
+    q = queries.loc[valid["query"]].reset_index(drop=True)
+    c = valid.reset_index(drop=True)
+    assert bounded_debt(c).all()
+    assert income_needs_age(c, q).all()
