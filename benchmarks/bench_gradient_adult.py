@@ -37,7 +37,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
 from skcfx import CounterfactualExplainer
-from skcfx.counterfactual._differentiable import torch_forward
 from skcfx.datasets import load_adult
 from skcfx.metrics import (
     constraint_violations,
@@ -47,6 +46,7 @@ from skcfx.metrics import (
     sparsity,
     validity,
 )
+from skcfx.utils._differentiable import torch_forward
 
 NUMERIC = ["age", "hours_per_week"]
 CATEGORICAL = [

@@ -20,6 +20,19 @@ def _torch_module(model):
     return module
 
 
+def _head_module(head, owner):
+    """The torch function of a head: a torch module, a fitted skorch net, or a
+    fitted scikit-learn classifier on activations (linear, MLPClassifier, a
+    Pipeline of scalers in front of one), rebuilt in torch."""
+    from skcfx.utils._differentiable import torch_forward
+
+    return torch_forward(
+        head,
+        owner=owner,
+        alternative="For a hidden layer of an MLPClassifier, see mlp_head.",
+    )
+
+
 def _mlp_forward(mlp, X, start, stop):
     """Layers [start, stop) of a fitted scikit-learn MLP, in numpy."""
     from sklearn.neural_network._base import ACTIVATIONS
@@ -125,8 +138,8 @@ def mlp_head(mlp, layer):
     head : torch.nn.Module
         Maps that layer's activations (float32) to the output logits (one
         column per class; for a binary MLP, the logits of classes 0 and 1
-        as ``[0, z]``), for :func:`tcav` and
-        :meth:`ConceptCAV.counterfactual`.
+        as ``[-z/2, z/2]``), for :func:`tcav` and
+        :func:`conceptual_counterfactuals`.
     """
     from skcfx.utils._torch import require_torch
 

@@ -51,8 +51,9 @@ def conceptual_counterfactuals(
     ----------
     concepts : fitted ConceptCAV
         The concept bank, learned on the head's input layer.
-    head : torch.nn.Module or fitted skorch net
-        Maps the layer's activations to the class logits.
+    head : torch.nn.Module, fitted skorch net or scikit-learn classifier
+        Maps the layer's activations to the class logits (see :func:`tcav`
+        for the scikit-learn models accepted).
     X : array-like of shape (n_samples, n_features)
         Activations of the rows to explain.
     y : array-like of shape (n_samples,)
@@ -81,8 +82,8 @@ def conceptual_counterfactuals(
     .. [1] A. Abid, M. Yuksekgonul and J. Zou, "Meaningfully Debugging Model
        Mistakes using Conceptual Counterfactual Explanations", ICML 2022.
     """
-    from skcfx.concepts._activations import _torch_module
-    from skcfx.utils._torch import require_torch, to_float32
+    from skcfx.concepts._activations import _head_module
+    from skcfx.utils._torch import eval_mode, require_torch, to_float32
 
     torch = require_torch("conceptual_counterfactuals")
     check_is_fitted(concepts)
@@ -90,7 +91,7 @@ def conceptual_counterfactuals(
     y = column_or_1d(y).astype(np.int64)
     if len(y) != len(A):
         raise ValueError(f"X has {len(A)} rows but y has {len(y)}.")
-    module = _torch_module(head)
+    module = _head_module(head, "conceptual_counterfactuals")
     device = next(iter(module.parameters()), torch.empty(0)).device
     V = torch.as_tensor(to_float32(concepts.cavs_), device=device)
     scores = concepts.transform(A)
@@ -100,9 +101,7 @@ def conceptual_counterfactuals(
     upper = np.where(scores > 0, 0.0, np.maximum(hi, 0))
     a = torch.as_tensor(to_float32(A), device=device)
     target = torch.as_tensor(y, device=device)
-    was_training = module.training
-    module.eval()
-    try:
+    with eval_mode(module):
         with torch.no_grad():
             n_out = module(a[:1]).shape[1]
             if y.min() < 0 or y.max() >= n_out:
@@ -136,8 +135,6 @@ def conceptual_counterfactuals(
             with torch.no_grad():
                 prediction[rows] = module(a_rows + w @ V).argmax(dim=1).cpu().numpy()
             weights[rows] = w.detach().cpu().numpy()
-    finally:
-        module.train(was_training)
     return Bunch(
         weights=weights,
         misclassified=wrong,

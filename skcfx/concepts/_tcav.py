@@ -16,15 +16,14 @@ __all__ = ["tcav"]
 
 def _head_gradients(head, A, target):
     """Gradient of the ``target`` logit with respect to each row of ``A``."""
-    from skcfx.concepts._activations import _torch_module
-
-    module = _torch_module(head)
     import torch
 
+    from skcfx.concepts._activations import _head_module
+    from skcfx.utils._torch import eval_mode
+
+    module = _head_module(head, "tcav")
     device = next(iter(module.parameters()), torch.empty(0)).device
-    was_training = module.training
-    module.eval()
-    try:
+    with eval_mode(module):
         a = torch.as_tensor(np.asarray(A, dtype=np.float32), device=device)
         a.requires_grad_(True)
         logits = module(a)
@@ -34,8 +33,6 @@ def _head_gradients(head, A, target):
                 f"{tuple(logits.shape)}."
             )
         (grad,) = torch.autograd.grad(logits[:, target].sum(), a)
-    finally:
-        module.train(was_training)
     return grad.detach().cpu().numpy().astype(np.float64)
 
 
@@ -105,9 +102,13 @@ def tcav(
 
     Parameters
     ----------
-    head : torch.nn.Module or fitted skorch net
-        The model from the concept layer to the logits (for a scikit-learn
-        MLPClassifier, see :func:`mlp_head`).
+    head : torch.nn.Module, fitted skorch net or scikit-learn classifier
+        The model from the concept layer to the logits: a torch module, a
+        fitted skorch net, or a classifier fitted on the activations
+        (``LogisticRegression`` and other linear models, ``MLPClassifier``,
+        a Pipeline of ``StandardScaler`` / ``MinMaxScaler`` in front of one),
+        rebuilt in torch. For the layers above a hidden layer of an
+        MLPClassifier, see :func:`mlp_head`.
     target : int
         Column of the head's output (the class) whose sensitivity is tested.
     concepts : dict of str to array-like of shape (n_examples, n_features)

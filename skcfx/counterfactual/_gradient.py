@@ -112,6 +112,7 @@ def gradient_search(
     """
     import torch
 
+    from skcfx.utils._torch import eval_mode
     from skcfx.utils._torch_nn import class_margin
 
     space = problem.space
@@ -214,7 +215,6 @@ def gradient_search(
     lam = torch.ones(q)
     eye = torch.eye(k)
     owner2 = np.repeat(qidx, 2 * T)
-    module.eval()
 
     def relaxed():
         out = {}
@@ -223,64 +223,68 @@ def gradient_search(
             out[j] = torch.where(fixed_of[j][..., None], onehot_of[j], soft)
         return out
 
-    for step in range(1, max_iter + 1):
-        opt.zero_grad()
-        C = Zq + U * mad
-        probs = relaxed()
-        flat = {j: p.reshape(-1, p.shape[-1]) for j, p in probs.items()}
-        logits = module(C.reshape(-1, d), flat).reshape(q, T, -1)
-        # desired class above the rest, or the original class below the rest
-        gap = class_margin(logits, cls)
-        gap = torch.where(specific[:, None], gap, -gap)
-        hinge = torch.relu(margin - gap).mean(dim=1)
-        change = (U.abs() * varying).sum(dim=2)  # MAD units
-        n_cat = torch.zeros_like(change)
-        for j in cat:  # relaxed "category changed" indicator
-            code = query_code[j][:, None, None].expand(-1, T, 1)
-            n_cat = n_cat + 1.0 - probs[j].gather(2, code).squeeze(2)
-        # the problem's cost: proximity plus sparsity; a changed category
-        # counts in both
-        cost = problem.proximity_weight * (change + n_cat)
-        cost = cost + problem.sparsity_weight * n_cat
-        # and a smooth count of the moved numeric features (|u| / (|u| + s),
-        # u in MADs): close to 1 for a real move, 0 for none
-        a = U.abs()
-        cost = cost + problem.sparsity_weight * (a / (a + l0_scale) * varying).sum(2)
-        loss = lam * hinge + cost.mean(dim=1) / d
-        if k > 1 and problem.diversity_weight > 0:
-            Uk = U[:, :k]  # DiCE's DPP term among the k free trajectories
-            diff = (Uk[:, :, None, :] - Uk[:, None, :, :]).abs()
-            dist = (diff * varying[:, :, None, :]).sum(dim=3)
-            for j in cat:
-                pj = probs[j][:, :k]
-                dist = dist + 0.5 * (pj[:, :, None, :] - pj[:, None, :, :]).abs().sum(3)
-            K = 1.0 / (1.0 + dist / d) + 1e-4 * eye
-            loss = loss - problem.diversity_weight * torch.logdet(K)
-        loss.sum().backward()
-        opt.step()
-        with torch.no_grad():
-            C = torch.maximum(torch.minimum(Zq + U * mad, hi), lo)
-            U.copy_((C - Zq) / mad)
-        if step % check_every == 0 or step == max_iter:
-            Z = C.detach().numpy().astype(np.float64)
-            # numeric moves below snap MADs are noise of the optimiser: the
-            # snapped copy (those cells back at the query) is checked too
-            Zs = Z.copy()
-            small = np.abs(U.detach().numpy()) < snap
-            Zs[small] = np.broadcast_to(problem.Zq[qidx][:, None, :], Z.shape)[small]
-            Z = np.concatenate([Zs, Z], axis=1)
+    query_rows = problem.Zq[qidx][:, None, :]
+    with eval_mode(module):
+        for step in range(1, max_iter + 1):
+            opt.zero_grad()
+            C = Zq + U * mad
+            probs = relaxed()
+            flat = {j: p.reshape(-1, p.shape[-1]) for j, p in probs.items()}
+            logits = module(C.reshape(-1, d), flat).reshape(q, T, -1)
+            # desired class above the rest, or the original class below the rest
+            gap = class_margin(logits, cls)
+            gap = torch.where(specific[:, None], gap, -gap)
+            hinge = torch.relu(margin - gap).mean(dim=1)
+            change = (U.abs() * varying).sum(dim=2)  # MAD units
+            n_cat = torch.zeros_like(change)
+            for j in cat:  # relaxed "category changed" indicator
+                code = query_code[j][:, None, None].expand(-1, T, 1)
+                n_cat = n_cat + 1.0 - probs[j].gather(2, code).squeeze(2)
+            # the problem's cost: proximity plus sparsity; a changed category
+            # counts in both
+            cost = problem.proximity_weight * (change + n_cat)
+            cost = cost + problem.sparsity_weight * n_cat
+            # and a smooth count of the moved numeric features (|u| / (|u| + s),
+            # u in MADs): close to 1 for a real move, 0 for none
+            a = U.abs()
+            n_num = (a / (a + l0_scale) * varying).sum(2)
+            cost = cost + problem.sparsity_weight * n_num
+            loss = lam * hinge + cost.mean(dim=1) / d
+            if k > 1 and problem.diversity_weight > 0:
+                Uk = U[:, :k]  # DiCE's DPP term among the k free trajectories
+                diff = (Uk[:, :, None, :] - Uk[:, None, :, :]).abs()
+                dist = (diff * varying[:, :, None, :]).sum(dim=3)
+                for j in cat:
+                    pj = probs[j][:, :k]
+                    gap_p = (pj[:, :, None, :] - pj[:, None, :, :]).abs().sum(3)
+                    dist = dist + 0.5 * gap_p
+                K = 1.0 / (1.0 + dist / d) + 1e-4 * eye
+                loss = loss - problem.diversity_weight * torch.logdet(K)
+            loss.sum().backward()
+            opt.step()
             with torch.no_grad():
-                for j in cat:  # the most probable allowed category
-                    masked = probs[j].masked_fill(~mask_of[j], -1.0)
-                    Z[..., j] = np.tile(masked.argmax(dim=-1).numpy(), (1, 2))
-            project(Z, bounds, space, qidx, np.zeros_like(Z))
-            valid, _ = problem.evaluate(Z.reshape(-1, d), owner2)
-            ok = valid.reshape(q, 2 * T)
-            for row in np.flatnonzero(ok.any(axis=1)):
-                pools[qidx[row]].append(Z[row][ok[row]])
-            # Wachter: weigh the prediction term up where nothing is valid yet
-            found = torch.as_tensor(np.array([len(pools[i]) > 0 for i in qidx]))
-            lam = torch.where(found, lam, torch.clamp(lam * 2.0, max=1e3))
+                C = torch.maximum(torch.minimum(Zq + U * mad, hi), lo)
+                U.copy_((C - Zq) / mad)
+            if step % check_every == 0 or step == max_iter:
+                Z = C.detach().numpy().astype(np.float64)
+                # numeric moves below snap MADs are noise of the optimiser: the
+                # snapped copy (those cells back at the query) is checked too
+                Zs = Z.copy()
+                small = np.abs(U.detach().numpy()) < snap
+                Zs[small] = np.broadcast_to(query_rows, Z.shape)[small]
+                Z = np.concatenate([Zs, Z], axis=1)
+                with torch.no_grad():
+                    for j in cat:  # the most probable allowed category
+                        masked = probs[j].masked_fill(~mask_of[j], -1.0)
+                        Z[..., j] = np.tile(masked.argmax(dim=-1).numpy(), (1, 2))
+                project(Z, bounds, space, qidx, np.zeros_like(Z))
+                valid, _ = problem.evaluate(Z.reshape(-1, d), owner2)
+                ok = valid.reshape(q, 2 * T)
+                for row in np.flatnonzero(ok.any(axis=1)):
+                    pools[qidx[row]].append(Z[row][ok[row]])
+                # Wachter: weigh the prediction term up where nothing is valid yet
+                found = torch.as_tensor(np.array([len(pools[i]) > 0 for i in qidx]))
+                lam = torch.where(found, lam, torch.clamp(lam * 2.0, max=1e3))
     pools = [np.vstack(p) if p else np.empty((0, d)) for p in pools]
     # one-feature neighbours of the best answers, for the diverse selection
     return nudges(problem, pools)

@@ -108,10 +108,15 @@ def image_counterfactuals(
     from skcfx.utils._torch import require_torch, to_float32
 
     torch = require_torch("image_counterfactuals")
-    from skcfx.counterfactual._differentiable import torch_forward
+    from skcfx.utils._differentiable import torch_forward
+    from skcfx.utils._torch import eval_mode
     from skcfx.utils._torch_nn import class_margin
 
-    net = torch_forward(model)
+    net = torch_forward(
+        model,
+        owner="image_counterfactuals",
+        alternative="Pass a torch module, a fitted skorch net or MLPClassifier.",
+    )
     X = to_float32(X)
     n = len(X)
     target = np.broadcast_to(np.asarray(target, dtype=np.int64), (n,)).copy()
@@ -120,68 +125,70 @@ def image_counterfactuals(
     t = torch.as_tensor(target)
     enc = None
     if encoder is not None:
-        if X_train is None or y_train is None:
-            raise ValueError(
-                "encoder is given but X_train/y_train are not: prototype "
-                "guidance needs the training images and their classes."
-            )
-        enc = getattr(encoder, "module_", encoder).eval()
-        y_train = np.asarray(y_train)
-        with torch.no_grad():
-            codes = enc(torch.as_tensor(to_float32(X_train))).reshape(len(y_train), -1)
-            own = enc(x).reshape(n, -1)
-        protos = []
-        for i in range(n):
-            pool = codes[torch.as_tensor(y_train == target[i])]
-            if len(pool) == 0:
+        enc = getattr(encoder, "module_", encoder)
+    with eval_mode(net, enc):
+        if encoder is not None:
+            if X_train is None or y_train is None:
                 raise ValueError(
-                    f"No training image of class {target[i]} for the prototype of "
-                    f"image {i}."
+                    "encoder is given but X_train/y_train are not: prototype "
+                    "guidance needs the training images and their classes."
                 )
-            dist = ((pool - own[i]) ** 2).sum(dim=1)
-            near = torch.argsort(dist)[:n_prototype_neighbors]
-            protos.append(pool[near].mean(dim=0))
-        proto = torch.stack(protos)
-    delta = torch.zeros_like(x, requires_grad=True)
-    opt = torch.optim.Adam([delta], lr=learning_rate)
-    lam = torch.ones(n)
-    best = x.clone()
-    best_loss = torch.full((n,), float("inf"))
-    found = torch.zeros(n, dtype=torch.bool)
-    net.eval()
+            y_train = np.asarray(y_train)
+            train = torch.as_tensor(to_float32(X_train))
+            with torch.no_grad():
+                codes = enc(train).reshape(len(y_train), -1)
+                own = enc(x).reshape(n, -1)
+            protos = []
+            for i in range(n):
+                pool = codes[torch.as_tensor(y_train == target[i])]
+                if len(pool) == 0:
+                    raise ValueError(
+                        f"No training image of class {target[i]} for the prototype of "
+                        f"image {i}."
+                    )
+                dist = ((pool - own[i]) ** 2).sum(dim=1)
+                near = torch.argsort(dist)[:n_prototype_neighbors]
+                protos.append(pool[near].mean(dim=0))
+            proto = torch.stack(protos)
+        delta = torch.zeros_like(x, requires_grad=True)
+        opt = torch.optim.Adam([delta], lr=learning_rate)
+        lam = torch.ones(n)
+        best = x.clone()
+        best_loss = torch.full((n,), float("inf"))
+        found = torch.zeros(n, dtype=torch.bool)
 
-    def tv(img):
-        side = int(round(np.sqrt(img[0].numel())))
-        grid = img.reshape(n, -1, side, side) if img.dim() == 2 else img
-        return (grid[..., 1:, :] - grid[..., :-1, :]).abs().flatten(1).sum(1) + (
-            grid[..., :, 1:] - grid[..., :, :-1]
-        ).abs().flatten(1).sum(1)
+        def tv(img):
+            side = int(round(np.sqrt(img[0].numel())))
+            grid = img.reshape(n, -1, side, side) if img.dim() == 2 else img
+            return (grid[..., 1:, :] - grid[..., :-1, :]).abs().flatten(1).sum(1) + (
+                grid[..., :, 1:] - grid[..., :, :-1]
+            ).abs().flatten(1).sum(1)
 
-    for _ in range(max_iter):
-        opt.zero_grad()
-        cf = torch.clamp(x + delta, lo, hi)
-        logits = net(cf)
-        hinge = torch.relu(margin - class_margin(logits, t))
-        d = (cf - x).flatten(1)
-        rest = l1 * d.abs().sum(1) + l2 * (d**2).sum(1)
-        if tv_weight:
-            rest = rest + tv_weight * tv(cf)
-        if enc is not None:
-            rest = rest + prototype_weight * (
-                (enc(cf).reshape(n, -1) - proto) ** 2
-            ).sum(1)
-        (lam * hinge + rest).sum().backward()
-        opt.step()
+        for _ in range(max_iter):
+            opt.zero_grad()
+            cf = torch.clamp(x + delta, lo, hi)
+            logits = net(cf)
+            hinge = torch.relu(margin - class_margin(logits, t))
+            d = (cf - x).flatten(1)
+            rest = l1 * d.abs().sum(1) + l2 * (d**2).sum(1)
+            if tv_weight:
+                rest = rest + tv_weight * tv(cf)
+            if enc is not None:
+                rest = rest + prototype_weight * (
+                    (enc(cf).reshape(n, -1) - proto) ** 2
+                ).sum(1)
+            (lam * hinge + rest).sum().backward()
+            opt.step()
+            with torch.no_grad():
+                valid = logits.argmax(dim=1) == t
+                better = valid & (rest < best_loss)
+                best[better] = cf[better].detach()
+                best_loss = torch.where(better, rest.detach(), best_loss)
+                found |= valid
+                lam = torch.where(found, lam, torch.clamp(lam * 1.05, max=1e3))
         with torch.no_grad():
-            valid = logits.argmax(dim=1) == t
-            better = valid & (rest < best_loss)
-            best[better] = cf[better].detach()
-            best_loss = torch.where(better, rest.detach(), best_loss)
-            found |= valid
-            lam = torch.where(found, lam, torch.clamp(lam * 1.05, max=1e3))
-    with torch.no_grad():
-        final = best.clamp(lo, hi)
-        prediction = net(final).argmax(dim=1).numpy()
+            final = best.clamp(lo, hi)
+            prediction = net(final).argmax(dim=1).numpy()
     final = final.numpy()
     return Bunch(
         counterfactuals=final,

@@ -4,7 +4,7 @@ import contextlib
 
 import numpy as np
 
-__all__ = ["require_torch", "seeded_torch"]
+__all__ = ["eval_mode", "require_torch", "seeded_torch"]
 
 
 def require_torch(owner):
@@ -49,6 +49,32 @@ def seeded_torch(seed):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
         yield
+
+
+@contextlib.contextmanager
+def eval_mode(*modules):
+    """Run a block with ``modules`` in evaluation mode, then restore each
+    submodule's own training flag (a user's network is left as it was).
+
+    Parameters
+    ----------
+    *modules : torch.nn.Module or None
+        None entries are ignored.
+    """
+    flags = [
+        [(m, m.training) for m in module.modules()]
+        for module in modules
+        if module is not None
+    ]
+    try:
+        for module in modules:
+            if module is not None:
+                module.eval()
+        yield
+    finally:
+        for saved in flags:
+            for m, training in saved:
+                m.training = training
 
 
 def to_float32(X):

@@ -18,10 +18,16 @@ _ACTIVATIONS = {
 
 
 class BinaryLogits(nn.Module):
-    """Turn a single logit ``z`` into the two-class logits ``[0, z]``."""
+    """Turn a single logit ``z`` into the two-class logits ``[-z/2, z/2]``.
+
+    Same softmax (and margin ``z``) as ``[0, z]``, but each class's logit
+    moves with the evidence for it, so gradients of either class's logit
+    (TCAV, CCE) are informative.
+    """
 
     def forward(self, z):
-        return torch.cat([torch.zeros_like(z), z], dim=1)
+        half = 0.5 * z
+        return torch.cat([-half, half], dim=1)
 
 
 class Affine(nn.Module):
@@ -45,7 +51,7 @@ def sklearn_mlp(mlp, start=0):
 
     ``start=0`` is the whole network (raw inputs to logits); ``start=i + 1``
     is the head above hidden layer ``i``. A binary MLP's single output logit
-    ``z`` becomes the two class logits ``[0, z]``.
+    ``z`` becomes the two class logits ``[-z/2, z/2]``.
     """
     layers = []
     last = len(mlp.coefs_) - 1

@@ -68,3 +68,22 @@ def test_bad_classes_are_named(bank):
     cav, head, A, _ = bank
     with pytest.raises(ValueError, match="y holds class 3, outside the head's 2"):
         conceptual_counterfactuals(cav, head, A[:3], [3, 0, 1])
+
+
+def test_scikit_learn_head(bank):
+    """An MLPClassifier fitted on the activations is a head as is."""
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier
+
+    cav, _, A, C = bank
+    y = C[:, 2]  # class 1 exactly when concept 2 shows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp = MLPClassifier((16,), max_iter=500, random_state=0).fit(A, y)
+    rows = np.flatnonzero(C[:, 2] == 0)[:20]
+    res = conceptual_counterfactuals(cav, mlp, A[rows], np.ones(20, dtype=int))
+    fixed = res.misclassified & res.success
+    assert fixed.sum() >= 15
+    # concept 2 (the one the model needs) is the one added first
+    assert (res.ranking[fixed, 0] == 2).mean() > 0.9

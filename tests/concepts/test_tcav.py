@@ -132,3 +132,57 @@ def test_skorch_net_activations_and_head():
     concepts = {"c": A[y == 1][:30]}
     res = tcav(head, 1, concepts, A, A[y == 1], n_random=4, random_state=0)
     assert 0 <= res.frame.loc["c", "tcav_mean"] <= 1
+
+
+def test_scikit_learn_head_equals_its_torch_copy():
+    """A LogisticRegression fitted on activations is a head as is: same
+    scores as the equivalent torch layer, for both classes of a binary
+    model (logits [-z/2, z/2]) and for a multi-class one."""
+    from sklearn.linear_model import LogisticRegression
+
+    _, concepts, pool, class_acts = _setup(2)
+    rng = np.random.RandomState(0)
+    A = rng.standard_normal((600, pool.shape[1]))
+    for n_classes in (2, 3):
+        y = (A[:, 0] > 0).astype(int) + (n_classes == 3) * (A[:, 1] > 1)
+        clf = LogisticRegression().fit(A, y)
+        W = np.atleast_2d(clf.coef_)
+        b = np.atleast_1d(clf.intercept_)
+        if n_classes == 2:  # the two-class logits of a single score
+            W, b = np.vstack([-W / 2, W / 2]), np.r_[-b / 2, b / 2]
+        layer = torch.nn.Linear(W.shape[1], W.shape[0])
+        with torch.no_grad():
+            layer.weight.copy_(torch.as_tensor(W, dtype=torch.float32))
+            layer.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+        for target in range(n_classes):
+            ours = tcav(
+                clf, target, concepts, pool, class_acts, n_random=6, random_state=0
+            )
+            ref = tcav(
+                layer, target, concepts, pool, class_acts, n_random=6, random_state=0
+            )
+            assert_allclose(ours.scores, ref.scores)
+        # the class-0 logit moves with the evidence for class 0 (not a
+        # constant zero): opposite scores to class 1's
+        s0 = tcav(clf, 0, concepts, pool, class_acts, n_random=6, random_state=0).scores
+        s1 = tcav(clf, 1, concepts, pool, class_acts, n_random=6, random_state=0).scores
+        if n_classes == 2:
+            assert_allclose(s0, 1.0 - s1, atol=0.02)
+
+
+def test_user_module_training_flags_are_restored():
+    head, concepts, pool, class_acts = _setup()
+    net = torch.nn.Sequential(torch.nn.Dropout(0.1), head)
+    net.train()
+    net[0].eval()  # mixed modes: each submodule's own flag must come back
+    tcav(net, 1, concepts, pool, class_acts, n_random=4)
+    assert net.training and not net[0].training and net[1].training
+
+
+def test_unsupported_head_is_named():
+    from sklearn.ensemble import RandomForestClassifier
+
+    _, concepts, pool, class_acts = _setup()
+    forest = RandomForestClassifier(n_estimators=3).fit(pool, pool[:, 0] > 0)
+    with pytest.raises(TypeError, match="tcav needs a differentiable model"):
+        tcav(forest, 1, concepts, pool, class_acts)

@@ -8,7 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, PolynomialFeatures, StandardScaler
 from sklearn.svm import LinearSVC
 
-from skcfx.counterfactual._differentiable import torch_forward
+from skcfx.utils._differentiable import torch_forward
 
 torch = pytest.importorskip("torch")
 
@@ -49,3 +49,24 @@ def test_unsupported_step_is_named():
 
     with pytest.raises(TypeError, match="got RandomForestClassifier"):
         torch_forward(RandomForestClassifier(n_estimators=2).fit(X, Y2))
+
+
+def test_probabilities_match_predict_proba():
+    """The torch copy's softmax is the model's predict_proba (a binary model's
+    single score z becomes the logits [-z/2, z/2])."""
+    for y in (Y2, Y3):
+        model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+        with torch.no_grad():
+            logits = torch_forward(model)(torch.as_tensor(X, dtype=torch.float32))
+        np.testing.assert_allclose(
+            torch.softmax(logits, 1).numpy(), model.predict_proba(X), atol=1e-5
+        )
+
+
+def test_user_modules_are_returned_untouched():
+    """A user's network is used as is: never copied, never switched to
+    evaluation mode behind the caller's back."""
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.2))
+    net.train()
+    assert torch_forward(net) is net
+    assert net.training and net[1].training

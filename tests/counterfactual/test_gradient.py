@@ -249,3 +249,44 @@ def test_predicates_and_causal_rules_hold(mlp_setting, threshold, min_age_step, 
     c = valid.reset_index(drop=True)
     assert bounded_debt(c).all()
     assert income_needs_age(c, q).all()
+
+
+def test_skorch_net_behind_a_scaler():
+    """A skorch classifier (with dropout) behind a StandardScaler is
+    differentiated through its module, in evaluation mode."""
+    from skorch import NeuralNetClassifier
+
+    X, y = _numeric_frame()
+    Xs = StandardScaler()
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Sequential(
+                torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Dropout(0.3)
+            )
+            self.out = torch.nn.Linear(16, 2)
+
+        def forward(self, x):
+            return self.out(self.body(x.float()))
+
+    net = NeuralNetClassifier(
+        Net,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=40,
+        lr=0.05,
+        optimizer=torch.optim.Adam,
+        train_split=None,
+        verbose=0,
+    )
+    torch.manual_seed(0)
+    model = make_pipeline(Xs, net).fit(X, y.to_numpy().astype(np.int64))
+    net.module_.train()
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="gradient", random_state=0
+    ).fit(X)
+    expl = cfx.explain(X[model.predict(X) == 0].iloc[:5])
+    assert_counterfactuals_valid(cfx, expl)
+    assert coverage(expl) == 1.0
+    again = cfx.explain(X[model.predict(X) == 0].iloc[:5])
+    np.testing.assert_array_equal(expl.to_frame(), again.to_frame())

@@ -82,3 +82,24 @@ def test_plot_shows_query_counterfactual_difference(digits_setting):
     np.testing.assert_allclose(shown, res.counterfactuals[3].reshape(8, 8))
     assert axes[0, 2].get_title() == "difference"
     matplotlib.pyplot.close("all")
+
+
+def test_user_networks_keep_their_training_mode(digits_setting):
+    """The classifier and the encoder run in evaluation mode (dropout off, so
+    the answer is deterministic), and each submodule's own mode comes back."""
+    from skcfx.utils._torch_nn import sklearn_mlp
+
+    mlp, enc, Xtr, ytr, queries, _, _ = digits_setting
+    net = torch.nn.Sequential(torch.nn.Dropout(0.5), sklearn_mlp(mlp))
+    net.train()
+    net[1].eval()
+    encoder = torch.nn.Sequential(torch.nn.Dropout(0.5), enc).train()
+    a = image_counterfactuals(
+        net, queries[:5], 8, encoder=encoder, X_train=Xtr, y_train=ytr, max_iter=50
+    )
+    b = image_counterfactuals(
+        net, queries[:5], 8, encoder=encoder, X_train=Xtr, y_train=ytr, max_iter=50
+    )
+    np.testing.assert_array_equal(a.counterfactuals, b.counterfactuals)
+    assert net.training and net[0].training and not net[1].training
+    assert encoder.training and encoder[0].training and encoder[1].training

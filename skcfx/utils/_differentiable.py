@@ -1,0 +1,107 @@
+"""Turn a fitted model into a torch function of its raw numeric inputs.
+
+Supported: torch modules and fitted skorch nets (their ``module_``),
+scikit-learn linear classifiers with ``coef_`` / ``intercept_``
+(``LogisticRegression``, ``LinearSVC``, ``SGDClassifier``,
+``RidgeClassifier``, ...), ``MLPClassifier``, and Pipelines of
+``StandardScaler`` / ``MinMaxScaler`` steps in front of one of those. The
+returned module maps a float32 batch of raw rows to class logits (two
+columns for a binary linear model: ``[-z/2, z/2]``), so gradient-based methods
+(counterfactuals, TCAV, CCE, image counterfactuals) work on plain
+scikit-learn models without the user writing torch.
+"""
+
+import numpy as np
+
+__all__ = ["torch_forward"]
+
+_GRADIENT = 'CounterfactualExplainer(method="gradient")'
+_AGNOSTIC = 'Use a model-agnostic method ("genetic", "random" or "kdtree").'
+
+
+def _affine_scaler(step):
+    """(scale, offset) with step.transform(x) == x * scale + offset."""
+    name = type(step).__name__
+    if name == "StandardScaler":
+        scale = 1.0 / step.scale_ if step.with_std else np.ones(step.n_features_in_)
+        offset = -step.mean_ * scale if step.with_mean else np.zeros_like(scale)
+        return scale, offset
+    if name == "MinMaxScaler":
+        if getattr(step, "clip", False):
+            return None
+        return step.scale_, step.min_
+    return None
+
+
+def torch_forward(model, *, owner=_GRADIENT, alternative=_AGNOSTIC):
+    """A torch module computing ``model``'s class logits from raw rows.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        See the module docstring for what is supported.
+    owner : str
+        Who needs the gradient, for error messages.
+    alternative : str
+        What to do instead, for error messages.
+
+    Returns
+    -------
+    module : torch.nn.Module
+        float32 in, logits out. A user's torch module (or a skorch net's) is
+        returned as is, never switched to evaluation mode here: callers run
+        it inside :func:`~skcfx.utils._torch.eval_mode`, which restores its
+        mode afterwards.
+
+    Raises
+    ------
+    TypeError
+        Naming the step that cannot be differentiated, and ``alternative``.
+    """
+    from skcfx.utils._torch import require_torch
+
+    torch = require_torch(owner)
+    from skcfx.utils._torch_nn import Affine, BinaryLogits, sklearn_mlp
+
+    inner = getattr(model, "estimator", None)
+    if type(model).__name__ == "FrozenEstimator" and inner is not None:
+        return torch_forward(inner, owner=owner, alternative=alternative)
+    if isinstance(model, torch.nn.Module):
+        return model
+    if hasattr(model, "module_") and isinstance(model.module_, torch.nn.Module):
+        return model.module_
+    if hasattr(model, "steps"):
+        layers = []
+        for name, step in model.steps[:-1]:
+            if step in (None, "passthrough"):
+                continue
+            affine = _affine_scaler(step)
+            if affine is None:
+                raise TypeError(
+                    f"{owner} cannot differentiate the Pipeline step {name!r} "
+                    f"({type(step).__name__}); supported in front of the model: "
+                    f"StandardScaler, MinMaxScaler (clip=False). {alternative}"
+                )
+            layers.append(Affine(*affine))
+        last = model.steps[-1][1]
+        layers.append(torch_forward(last, owner=owner, alternative=alternative))
+        return torch.nn.Sequential(*layers)
+    if type(model).__name__ == "MLPClassifier":
+        return sklearn_mlp(model)
+    coef = getattr(model, "coef_", None)
+    if coef is not None and hasattr(model, "intercept_"):
+        coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+        intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
+        linear = torch.nn.Linear(coef.shape[1], coef.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(torch.as_tensor(coef, dtype=torch.float32))
+            linear.bias.copy_(torch.as_tensor(intercept, dtype=torch.float32))
+        layers = [linear]
+        if coef.shape[0] == 1:
+            layers.append(BinaryLogits())
+        return torch.nn.Sequential(*layers)
+    raise TypeError(
+        f"{owner} needs a differentiable model: a torch module, a skorch net, a "
+        f"linear classifier with coef_, an MLPClassifier, or a Pipeline of "
+        f"scalers in front of one; got {type(model).__name__}. {alternative}"
+    )
