@@ -16,7 +16,8 @@ def coded_forward(model, space):
     ``forward(Z, cats)`` takes coded rows and a dict of relaxed one-hot
     vectors (one per categorical column, over ``space.categories``). A
     Pipeline that starts with a ColumnTransformer (StandardScaler,
-    MinMaxScaler, OneHotEncoder with ``drop=None``, passthrough, drop) is
+    MinMaxScaler, passthrough and drop on numeric columns; any encoder that
+    maps each category to a fixed vector on categorical ones) is
     rebuilt in torch; otherwise the model must take the numeric columns
     directly (see :func:`torch_forward`).
     """

@@ -2,9 +2,14 @@
 
 Numeric columns enter as their raw values; each categorical column enters as
 a (relaxed) one-hot vector over the feature space's categories. A leading
-ColumnTransformer of StandardScaler / MinMaxScaler / OneHotEncoder /
-passthrough / drop is rebuilt in torch from its fitted attributes, so the
-gradient search can run on raw pandas data behind the user's Pipeline.
+ColumnTransformer is rebuilt in torch from its fitted attributes, so the
+gradient search can run on raw pandas data behind the user's Pipeline:
+StandardScaler / MinMaxScaler / passthrough / drop on numeric columns, and on
+categorical columns any encoder that maps each category to a fixed vector
+(OneHotEncoder with any ``drop``, infrequent categories or unknown-category
+handling, OrdinalEncoder, TargetEncoder, ...). Such an encoder's output is
+``base + sum_j onehot_j @ M_j``, with the tables read off the fitted encoder
+itself (one ``transform`` call per column) and checked on random rows.
 """
 
 import numpy as np
@@ -35,10 +40,11 @@ class _Block(nn.Module):
         )
 
     def forward(self, Z, cats):
-        if self.kind == "onehot":
-            return torch.cat(
-                [cats[j] @ m for j, m in zip(self.columns, self.maps)], dim=1
-            )
+        if self.kind == "table":
+            out = self.maps[0].expand(Z.shape[0], -1)  # the base row
+            for j, m in zip(self.columns, self.maps[1:]):
+                out = out + cats[j] @ m
+            return out
         X = Z[:, self.columns]
         return self.affine(X) if self.kind == "affine" else X
 
@@ -92,31 +98,64 @@ def build_blocks(ct, space, step_name, affine_of):
             blocks.append(_Block("pass", idx))
             continue
         kind = type(trans).__name__
-        if kind == "OneHotEncoder":
-            if trans.drop_idx_ is not None:
-                raise TypeError(
-                    f"{where!r} is a OneHotEncoder with drop={trans.drop!r}; the "
-                    "gradient search supports drop=None. Use a model-agnostic method."
-                )
-            maps = []
-            for j, cats in zip(idx, trans.categories_):
-                space_cats = list(space.categories[j])
-                pos = {str(c): i for i, c in enumerate(cats)}
-                M = np.zeros((len(space_cats), len(cats)))
-                for a, c in enumerate(space_cats):
-                    if str(c) in pos:
-                        M[a, pos[str(c)]] = 1.0
-                maps.append(M)
-            blocks.append(_Block("onehot", idx, maps=maps))
+        if categorical and len(categorical) == len(idx):
+            maps = _category_tables(trans, idx, space, where)
+            blocks.append(_Block("table", idx, maps=maps))
             continue
         affine = affine_of(trans)
         if affine is None or categorical:
             raise TypeError(
                 f'method="gradient" cannot differentiate {where!r} '
                 f"({kind}); supported: StandardScaler, MinMaxScaler and "
-                "passthrough on numeric columns, OneHotEncoder (drop=None) on "
-                'categorical ones. Use a model-agnostic method ("genetic", '
-                '"random" or "kdtree").'
+                "passthrough on numeric columns, encoders of categorical "
+                "columns alone (OneHotEncoder, OrdinalEncoder, ...). Use a "
+                'model-agnostic method ("genetic", "random" or "kdtree").'
             )
         blocks.append(_Block("affine", idx, *affine))
     return blocks
+
+
+def _dense(out):
+    out = out.toarray() if hasattr(out, "toarray") else out
+    return np.asarray(out, dtype=np.float64)
+
+
+def _category_tables(trans, idx, space, where):
+    """``[base, M_j ...]`` with ``trans`` (fitted on the categorical columns
+    ``idx``) equal to ``base + sum_j onehot_j @ M_j`` on the space's
+    categories; a TypeError naming ``where`` if it is not of that form."""
+    names = [space.names[j] for j in idx]
+    d = len(space.names)
+
+    def transform(Z):
+        frame = space.decode(Z)[names]
+        try:
+            return _dense(trans.transform(frame))
+        except Exception as exc:  # noqa: BLE001 - re-raised with the step named
+            raise TypeError(
+                f"{where!r} ({type(trans).__name__}) could not encode the "
+                f"categories of {names}: {exc}. Use a model-agnostic method."
+            ) from exc
+
+    ref = np.zeros((1, d))  # every categorical column at its first category
+    base = transform(ref)
+    maps = [base]
+    for j in idx:
+        K = len(space.categories[j])
+        Z = np.repeat(ref, K, axis=0)
+        Z[:, j] = np.arange(K)
+        maps.append(transform(Z) - base)
+    # check the decomposition on random combinations of categories
+    rng = np.random.default_rng(0)
+    Z = np.zeros((16, d))
+    for j in idx:
+        Z[:, j] = rng.integers(0, len(space.categories[j]), 16)
+    approx = base + sum(maps[1 + a][Z[:, j].astype(int)] for a, j in enumerate(idx))
+    if not np.allclose(approx, transform(Z), atol=1e-6):
+        raise TypeError(
+            f"{where!r} ({type(trans).__name__}) does not encode each of "
+            f"{names} on its own (its output is not a sum of per-column "
+            "tables); the gradient search cannot rebuild it. Use a "
+            "model-agnostic method."
+        )
+    return maps

@@ -134,16 +134,24 @@ def test_gradient_errors_name_the_problem():
         CounterfactualExplainer(forest, method="gradient").fit(X, y)
     Xc = X.assign(city=np.where(X["age"] > 40, "a", "b").astype(object))
     from sklearn.compose import make_column_transformer
-    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures
 
-    dropping = make_pipeline(
+    Xc = Xc.assign(zone=np.where(X["debt"] > 15, "x", "y").astype(object))
+    interacting = make_pipeline(
         make_column_transformer(
-            (OneHotEncoder(drop="first"), ["city"]), remainder="passthrough"
+            (
+                make_pipeline(
+                    OneHotEncoder(sparse_output=False),
+                    PolynomialFeatures(interaction_only=True),
+                ),
+                ["city", "zone"],
+            ),
+            remainder="passthrough",
         ),
         LogisticRegression(max_iter=500),
     )
-    with pytest.raises(TypeError, match="OneHotEncoder with drop='first'"):
-        CounterfactualExplainer(dropping, method="gradient").fit(Xc, y)
+    with pytest.raises(TypeError, match="'columntransformer.pipeline'.*on its own"):
+        CounterfactualExplainer(interacting, method="gradient").fit(Xc, y)
     with pytest.raises(TypeError, match="needs the categorical columns \\['age'\\]"):
         CounterfactualExplainer(
             LogisticRegression(), method="gradient", categorical_features=["age"]
@@ -290,3 +298,55 @@ def test_skorch_net_behind_a_scaler():
     assert coverage(expl) == 1.0
     again = cfx.explain(X[model.predict(X) == 0].iloc[:5])
     np.testing.assert_array_equal(expl.to_frame(), again.to_frame())
+
+
+@pytest.mark.parametrize(
+    "encoder",
+    ["drop_first", "if_binary", "infrequent", "ordinal", "target"],
+)
+def test_categorical_encoders_are_rebuilt_exactly(encoder):
+    """Any encoder mapping each category to a fixed vector is rebuilt in
+    torch from the fitted encoder: the torch copy gives the model's
+    probabilities on raw rows, and the search finds valid counterfactuals."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
+
+    from skcfx.datasets import load_adult
+
+    X, y = load_adult(subset="dice", return_X_y=True)
+    X, y = X.iloc[:1500], y.iloc[:1500]
+    cat = ["workclass", "education", "marital_status", "occupation", "race", "gender"]
+    enc = {
+        "drop_first": OneHotEncoder(drop="first", handle_unknown="ignore"),
+        "if_binary": OneHotEncoder(drop="if_binary"),
+        "infrequent": OneHotEncoder(
+            min_frequency=30, handle_unknown="infrequent_if_exist"
+        ),
+        "ordinal": OrdinalEncoder(),
+        "target": TargetEncoder(),
+    }[encoder]
+    model = make_pipeline(
+        make_column_transformer(
+            (StandardScaler(), ["age", "hours_per_week"]), (enc, cat)
+        ),
+        LogisticRegression(max_iter=1000),
+    ).fit(X, y)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="gradient", random_state=0
+    ).fit(X)
+    space = cfx.feature_space_
+    Z = space.encode(X.iloc[:200])
+    cats = {
+        j: torch.nn.functional.one_hot(
+            torch.as_tensor(Z[:, j].astype(np.int64)), len(space.categories[j])
+        ).float()
+        for j in space.categorical
+    }
+    with torch.no_grad():
+        logits = cfx._module(torch.as_tensor(Z, dtype=torch.float32), cats)
+    np.testing.assert_allclose(
+        torch.softmax(logits, 1).numpy(), model.predict_proba(X.iloc[:200]), atol=1e-4
+    )
+    expl = cfx.explain(X[model.predict(X) == 0].iloc[:4])
+    assert_counterfactuals_valid(cfx, expl)
+    assert coverage(expl) == 1.0
