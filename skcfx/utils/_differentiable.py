@@ -4,7 +4,8 @@ Supported: torch modules and fitted skorch nets (their ``module_``),
 scikit-learn linear classifiers with ``coef_`` / ``intercept_``
 (``LogisticRegression``, ``LinearSVC``, ``SGDClassifier``,
 ``RidgeClassifier``, ...), ``MLPClassifier``, and Pipelines of
-``StandardScaler`` / ``MinMaxScaler`` steps in front of one of those. The
+``StandardScaler`` / ``MinMaxScaler`` / ``MaxAbsScaler`` / ``PCA`` /
+``TruncatedSVD`` steps in front of one of those. The
 returned module maps a float32 batch of raw rows to class logits (two
 columns for a binary linear model: ``[-z/2, z/2]``), so gradient-based methods
 (counterfactuals, TCAV, CCE, image counterfactuals) work on plain
@@ -30,7 +31,33 @@ def _affine_scaler(step):
         if getattr(step, "clip", False):
             return None
         return step.scale_, step.min_
+    if name == "MaxAbsScaler":
+        return 1.0 / step.scale_, np.zeros_like(step.scale_)
     return None
+
+
+def _linear_step(step):
+    """(W, b) with step.transform(x) == x @ W.T + b, for linear projections."""
+    name = type(step).__name__
+    if name in ("PCA", "IncrementalPCA"):
+        W = np.asarray(step.components_, dtype=np.float64)
+        if step.whiten:
+            W = W / np.sqrt(step.explained_variance_)[:, None]
+        return W, -W @ step.mean_
+    if name == "TruncatedSVD":
+        W = np.asarray(step.components_, dtype=np.float64)
+        return W, np.zeros(W.shape[0])
+    return None
+
+
+def _torch_linear(W, b):
+    import torch
+
+    layer = torch.nn.Linear(W.shape[1], W.shape[0])
+    with torch.no_grad():
+        layer.weight.copy_(torch.as_tensor(W, dtype=torch.float32))
+        layer.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+    return layer
 
 
 def torch_forward(model, *, owner=_GRADIENT, alternative=_AGNOSTIC):
@@ -76,13 +103,18 @@ def torch_forward(model, *, owner=_GRADIENT, alternative=_AGNOSTIC):
             if step in (None, "passthrough"):
                 continue
             affine = _affine_scaler(step)
-            if affine is None:
+            if affine is not None:
+                layers.append(Affine(*affine))
+                continue
+            linear = _linear_step(step)
+            if linear is None:
                 raise TypeError(
                     f"{owner} cannot differentiate the Pipeline step {name!r} "
                     f"({type(step).__name__}); supported in front of the model: "
-                    f"StandardScaler, MinMaxScaler (clip=False). {alternative}"
+                    f"StandardScaler, MinMaxScaler (clip=False), MaxAbsScaler, "
+                    f"PCA, TruncatedSVD. {alternative}"
                 )
-            layers.append(Affine(*affine))
+            layers.append(_torch_linear(*linear))
         last = model.steps[-1][1]
         layers.append(torch_forward(last, owner=owner, alternative=alternative))
         return torch.nn.Sequential(*layers)
@@ -92,11 +124,7 @@ def torch_forward(model, *, owner=_GRADIENT, alternative=_AGNOSTIC):
     if coef is not None and hasattr(model, "intercept_"):
         coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
         intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
-        linear = torch.nn.Linear(coef.shape[1], coef.shape[0])
-        with torch.no_grad():
-            linear.weight.copy_(torch.as_tensor(coef, dtype=torch.float32))
-            linear.bias.copy_(torch.as_tensor(intercept, dtype=torch.float32))
-        layers = [linear]
+        layers = [_torch_linear(coef, intercept)]
         if coef.shape[0] == 1:
             layers.append(BinaryLogits())
         return torch.nn.Sequential(*layers)

@@ -2,10 +2,16 @@
 
 import numpy as np
 import pytest
+from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    PolynomialFeatures,
+    StandardScaler,
+)
 from sklearn.svm import LinearSVC
 
 from skcfx.utils._differentiable import torch_forward
@@ -24,6 +30,12 @@ Y3 = np.digitize(X[:, 0], [0, 2])
         make_pipeline(StandardScaler(), LogisticRegression()),
         make_pipeline(
             MinMaxScaler(), MLPClassifier((8,), max_iter=2000, random_state=0)
+        ),
+        make_pipeline(MaxAbsScaler(), PCA(3, whiten=True), LogisticRegression()),
+        make_pipeline(
+            StandardScaler(),
+            TruncatedSVD(3, random_state=0),
+            MLPClassifier((8,), max_iter=2000, random_state=0),
         ),
         LinearSVC(),
         RidgeClassifier(),
