@@ -105,3 +105,11 @@ except ImportError:  # plotting is optional
 if plt is not None:
     explanations.plot(0)
     plt.tight_layout()
+
+# %%
+# Semi-factuals: what would *not* be enough. For each feature that may vary,
+# the farthest change (under the same constraints) after which the model
+# still predicts <=50K, on the side that brings it closer to >50K:
+# "even if you worked 99 hours a week, ...".
+even_if = constrained.semifactuals(rejected.head(2))
+print(even_if.drop(columns=["workclass", "race", "gender"]).to_string())

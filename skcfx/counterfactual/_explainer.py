@@ -43,6 +43,7 @@ from skcfx.counterfactual._kdtree import (
 )
 from skcfx.counterfactual._random import random_search
 from skcfx.counterfactual._search import Oracle, Problem, finalize
+from skcfx.counterfactual._semifactual import semifactual_search
 from skcfx.exceptions import NoCounterfactualWarning
 from skcfx.utils._docstrings import substitute
 
@@ -543,8 +544,8 @@ class CounterfactualExplainer(
         ]
         return pred_labels, orig, target, None, None, groups
 
-    def _search_chunk(self, Zq, bounds, orig, target, low, high, groups):
-        """Run the configured search on a chunk of queries (picklable)."""
+    def _problem(self, Zq, bounds, orig, target, low, high):
+        """The search problem of a chunk of queries."""
         space = self.feature_space_
         oracle = Oracle(
             self.estimator_,
@@ -556,7 +557,7 @@ class CounterfactualExplainer(
             self._use_predict,
             self._y_scale,
         )
-        problem = Problem(
+        return Problem(
             Zq,
             bounds,
             space,
@@ -571,6 +572,10 @@ class CounterfactualExplainer(
             sparsity_weight=self.sparsity_weight,
             diversity_weight=self.diversity_weight,
         )
+
+    def _search_chunk(self, Zq, bounds, orig, target, low, high, groups):
+        """Run the configured search on a chunk of queries (picklable)."""
+        problem = self._problem(Zq, bounds, orig, target, low, high)
         n_cand, max_iter = _DEFAULTS[self.method]
         n_cand = self.n_candidates or n_cand
         max_iter = self.max_rounds or max_iter
@@ -892,6 +897,84 @@ class CounterfactualExplainer(
             already,
             groups,
         )
+
+    # ------------------------------------------------------ semi-factuals
+    def semifactuals(self, X, *, n_grid=12):
+        """Semi-factuals ("even if") of each row: the farthest change of one
+        feature that keeps the prediction, toward the desired outcome.
+
+        For every feature that may vary (the same constraints as
+        :meth:`explain`: ``features_to_vary``, ``permitted_range``,
+        ``monotonic``, predicates), the admissible value farthest from the
+        query such that every value in between keeps the query's predicted
+        class, on the side where the model moves toward the desired outcome
+        (a change that brings it no closer is not reported); for a
+        categorical feature, the allowed category closest to the desired
+        outcome that keeps the prediction. "Even if your hours were 60, the
+        prediction would stay <=50K." All rows and features are searched
+        together (one model call per grid level).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_queries, n_features)
+            Query rows in the raw form seen in :meth:`fit`. Not modified.
+        n_grid : int, default=12
+            Values per side of a numeric feature in the first grid; two
+            finer grids follow in the gap where the prediction changes.
+
+        Returns
+        -------
+        semifactuals : DataFrame
+            One row per query and feature with a semi-factual, the farthest
+            (largest ``distance``) first within each query: ``query`` (the
+            query's index label), ``rank``, ``feature`` (the changed column),
+            the feature columns of the semi-factual row, ``distance`` (the
+            change in MADs for a numeric feature, 1 for a category),
+            ``prediction`` (re-predicted by the model: the query's) and
+            ``margin_gain`` (how much closer the model's score margin gets to
+            the desired outcome; larger is a stronger "even if").
+        """
+        check_is_fitted(self)
+        if self._task != "classification":
+            raise ValueError(
+                "semifactuals supports classifiers; for a regression model "
+                "the desired outcome is a range (use explain)."
+            )
+        frame, _ = self._check_X(X, reset=False)
+        space = self.feature_space_
+        Zq = space.encode(frame)
+        Xm = self._to_model(space.decode(Zq))
+        _, orig, target, _, _, _ = self._targets(Zq, Xm)
+        bounds = self.constraints_.bounds(Zq)
+        problem = self._problem(Zq, bounds, orig, target, None, None)
+        Z, owner, feature, gain = semifactual_search(problem, n_grid=n_grid)
+        labels = list(frame.index) if hasattr(X, "columns") else list(range(len(frame)))
+        dist = np.abs(Z[np.arange(len(Z)), feature] - Zq[owner, feature])
+        dist = np.where(space.is_categorical[feature], 1.0, dist / space.mad[feature])
+        order = np.lexsort((feature, -dist, owner))
+        Z, owner, feature, gain, dist = (
+            a[order] for a in (Z, owner, feature, gain, dist)
+        )
+        rank = np.zeros(len(owner), dtype=int)
+        for i in np.unique(owner):
+            rank[owner == i] = np.arange((owner == i).sum())
+        rows = space.decode(Z)
+        if len(rows):
+            prediction = np.asarray(self.estimator_.predict(self._to_model(rows)))
+        else:
+            prediction = np.zeros(0, dtype=self.classes_.dtype)
+        out = pd.DataFrame(
+            {
+                "query": [labels[i] for i in owner],
+                "rank": rank,
+                "feature": [space.names[j] for j in feature],
+            }
+        )
+        out = pd.concat([out, rows.reset_index(drop=True)], axis=1)
+        out["distance"] = dist
+        out["prediction"] = prediction
+        out["margin_gain"] = gain
+        return out
 
     # -------------------------------------------------- transform/score
     def transform(self, X):

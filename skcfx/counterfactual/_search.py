@@ -103,10 +103,30 @@ class Oracle:
             the desired range in units of the target's MAD), plus 1 when a
             predicate fails.
         """
+        out = self.outcome(Z, owner, problem)
+        if out is None:
+            return np.zeros(0, dtype=bool), np.zeros(0)
+        valid, loss = out["valid"], out["loss"]
+        if out["predicates_ok"] is not None:
+            loss = loss + (~out["predicates_ok"])
+            valid = valid & out["predicates_ok"]
+        return valid, loss
+
+    def outcome(self, Z, owner, problem):
+        """Model outcome of coded candidates, before combining.
+
+        Returns None for no candidates, else a dict: ``valid`` (desired
+        outcome reached), ``loss`` (0 where valid, else the distance to it,
+        see :meth:`__call__`), ``margin`` (classification: signed margin
+        toward the desired outcome, positive where reached; regression:
+        minus the scaled distance to the desired range), ``pred``
+        (classification: predicted class index; regression: the
+        prediction) and ``predicates_ok`` (None without predicates).
+        """
         self.n_calls += 1
         m = Z.shape[0]
         if m == 0:
-            return np.zeros(0, dtype=bool), np.zeros(0)
+            return None
         # the model sees each distinct row once (candidates of different
         # queries, or of different moves, often coincide)
         uniq, inv = np.unique(Z, axis=0, return_inverse=True)
@@ -117,7 +137,8 @@ class Oracle:
             low = problem.low[owner]
             high = problem.high[owner]
             valid = (y >= low) & (y <= high)
-            loss = np.maximum(np.maximum(low - y, y - high), 0.0) / self.y_scale
+            dist = np.maximum(np.maximum(low - y, y - high), 0.0) / self.y_scale
+            margin, pred, loss = -dist, y, dist
         else:
             S = self.scores(X)[inv]
             rows = np.arange(m)
@@ -141,12 +162,11 @@ class Oracle:
                 pred = S.argmax(axis=1)
             valid = np.where(specific, pred == t, pred != orig)
             loss = np.where(valid, 0.0, np.maximum(-margin, 0.0) + 1e-3)
+        ok = None
         if self.constraints.predicates:
             queries = self.space.decode(problem.Zq[owner])
             ok = self.constraints.predicate_mask(self.space.decode(Z), queries)
-            loss = loss + (~ok)
-            valid &= ok
-        return valid, loss
+        return dict(valid=valid, loss=loss, margin=margin, pred=pred, predicates_ok=ok)
 
 
 def query_seed(base_seed, z):

@@ -1,0 +1,168 @@
+"""Semi-factual ("even if") search: the farthest one-feature change that
+keeps the prediction, toward the decision boundary.
+
+A semi-factual of a query tells what would *not* be enough: "even if you
+worked 60 hours a week, the model would still predict <= 50K". Following the
+"most distant neighbour" idea of the semi-factual literature (Kenny and
+Keane, 2021; Aryal and Keane, 2023), for each query and each feature that
+may vary, the search finds the admissible value farthest from the query such
+that every value in between keeps the query's predicted class (and the
+user's predicates), on the side where the model moves toward the desired
+outcome; a semi-factual whose change does not bring the model any closer to
+the desired outcome says nothing and is dropped.
+
+All queries and features are searched together: one model call scores a
+grid of ``n_grid`` values on each side of every numeric feature and every
+allowed category of every categorical feature, and each of ``refine``
+further calls places a finer grid in the gap between the farthest unchanged
+value and the first changed one.
+"""
+
+import numpy as np
+
+from skcfx.counterfactual._search import _to_grid
+
+__all__ = ["semifactual_search"]
+
+
+def _unchanged(problem, Z, owner):
+    """Still the query's predicted class (and predicates hold); the margin
+    toward the desired outcome."""
+    out = problem.oracle.outcome(Z, owner, problem)
+    if out is None:
+        return np.zeros(0, dtype=bool), np.zeros(0)
+    same = out["pred"] == problem.orig[owner]
+    if out["predicates_ok"] is not None:
+        same &= out["predicates_ok"]
+    return same, out["margin"]
+
+
+def semifactual_search(problem, *, n_grid=12, refine=2):
+    """Farthest prediction-keeping one-feature change per query and feature.
+
+    Parameters
+    ----------
+    problem : Problem
+        Classification problem (``orig`` is each query's predicted class).
+    n_grid : int
+        Values per side of a numeric feature in the first grid.
+    refine : int
+        Further calls refining the gap after the farthest unchanged value.
+
+    Returns
+    -------
+    Z : ndarray (m, d)
+        Semi-factual rows (coded).
+    owner : ndarray of int (m,)
+        Their query.
+    feature : ndarray of int (m,)
+        The feature each changes.
+    gain : ndarray (m,)
+        Increase of the margin toward the desired outcome over the query's
+        (positive: closer to it).
+    """
+    space = problem.space
+    bounds = problem.bounds
+    n, d = problem.Zq.shape
+    Zq = problem.Zq
+    _, base_margin = _unchanged(problem, Zq, np.arange(n))
+    found_Z, found_owner, found_feature, found_gain = [], [], [], []
+
+    # ---- numeric features: a grid on each side, then refinements
+    fr = np.linspace(0.0, 1.0, n_grid + 1)[1:]  # excludes the query
+    rows, feats, sides = [], [], []
+    for j in space.numeric:
+        for side in (0, 1):
+            for i in range(n):
+                if not bounds.varying[i, j]:
+                    continue
+                end = bounds.lo[i, j] if side == 0 else bounds.hi[i, j]
+                if abs(end - Zq[i, j]) <= 1e-12:
+                    continue
+                rows.append(i)
+                feats.append(j)
+                sides.append(end)
+    if rows:
+        owner = np.asarray(rows)
+        feat = np.asarray(feats)
+        end = np.asarray(sides, dtype=float)
+        start = Zq[owner, feat]
+        r_idx = np.arange(len(owner))[:, None]
+        g_idx = np.arange(len(fr))[None, :]
+        lo = start.copy()  # farthest value known to keep the prediction
+        hi = end.copy()  # nearest value known to change it (or the bound)
+        for level in range(refine + 1):
+            cand = lo[:, None] + fr[None, :] * (hi - lo)[:, None]
+            # on the column's grid (rounded toward the query) and inside the
+            # query's box; every other feature keeps the query's value
+            cand = _to_grid(problem, owner, feat, cand, toward=start)
+            Z = np.repeat(Zq[owner][:, None, :], len(fr), axis=1)
+            Z[r_idx, g_idx, feat[:, None]] = cand
+            same, margin = _unchanged(
+                problem, Z.reshape(-1, d), np.repeat(owner, len(fr))
+            )
+            same = same.reshape(len(owner), len(fr))
+            # the unchanged run from ``lo`` (contiguous: no jump across a
+            # region where the prediction changes)
+            run = np.cumprod(same, axis=1).astype(bool)
+            n_run = run.sum(axis=1)
+            last = np.maximum(n_run - 1, 0)
+            moved = n_run > 0
+            new_lo = np.where(moved, cand[np.arange(len(owner)), last], lo)
+            nxt = np.minimum(n_run, len(fr) - 1)
+            new_hi = np.where(n_run < len(fr), cand[np.arange(len(owner)), nxt], hi)
+            if level == 0:
+                margin_at = np.full(len(owner), -np.inf)
+            margin = margin.reshape(len(owner), len(fr))
+            margin_at = np.where(moved, margin[np.arange(len(owner)), last], margin_at)
+            lo, hi = new_lo, new_hi
+        gain = margin_at - base_margin[owner]
+        keep = (np.abs(lo - start) > 1e-12) & (gain > 1e-9)
+        # per (query, feature) the better side (the larger gain)
+        key = owner * d + feat
+        order = np.lexsort((-gain, key))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        best = order[first]
+        best = best[keep[best]]
+        Z = Zq[owner[best]].copy()
+        Z[np.arange(len(best)), feat[best]] = lo[best]
+        found_Z.append(Z)
+        found_owner.append(owner[best])
+        found_feature.append(feat[best])
+        found_gain.append(gain[best])
+
+    # ---- categorical features: every allowed other category; the one
+    # closest to the desired outcome that keeps the prediction
+    for j in space.categorical:
+        K = len(space.categories[j])
+        ok = bounds.allowed[j] & bounds.varying[:, j : j + 1]
+        ok[np.arange(n), Zq[:, j].astype(int)] = False
+        qi, code = np.nonzero(ok)
+        if not len(qi):
+            continue
+        Z = Zq[qi].copy()
+        Z[:, j] = code
+        same, margin = _unchanged(problem, Z, qi)
+        gain = margin - base_margin[qi]
+        good = same & (gain > 1e-9)
+        score = np.where(good, gain, -np.inf)
+        table = np.full((n, K), -np.inf)
+        table[qi, code] = score
+        best_code = table.argmax(axis=1)
+        has = np.isfinite(table.max(axis=1))
+        for i in np.flatnonzero(has):
+            z = Zq[i].copy()
+            z[j] = best_code[i]
+            found_Z.append(z[None, :])
+            found_owner.append(np.array([i]))
+            found_feature.append(np.array([j]))
+            found_gain.append(np.array([table[i, best_code[i]]]))
+    if not found_Z:
+        return np.zeros((0, d)), np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    return (
+        np.vstack(found_Z),
+        np.concatenate(found_owner).astype(int),
+        np.concatenate(found_feature).astype(int),
+        np.concatenate(found_gain),
+    )
