@@ -544,6 +544,17 @@ class CounterfactualExplainer(
         ]
         return pred_labels, orig, target, None, None, groups
 
+    def _prepare(self, X):
+        """Checked queries: (frame, coded rows, targets, bounds, labels)."""
+        check_is_fitted(self)
+        frame, _ = self._check_X(X, reset=False)
+        space = self.feature_space_
+        Zq = space.encode(frame)
+        targets = self._targets(Zq, self._to_model(space.decode(Zq)))
+        bounds = self.constraints_.bounds(Zq)
+        labels = list(frame.index) if hasattr(X, "columns") else list(range(len(frame)))
+        return frame, Zq, targets, bounds, labels
+
     def _problem(self, Zq, bounds, orig, target, low, high):
         """The search problem of a chunk of queries."""
         space = self.feature_space_
@@ -636,14 +647,10 @@ class CounterfactualExplainer(
             Counterfactuals, predictions re-computed on the final rows,
             per-query status and metrics; see its ``to_frame()``.
         """
-        check_is_fitted(self)
-        frame, _ = self._check_X(X, reset=False)
+        frame, Zq, targets, bounds, _ = self._prepare(X)
+        qpred, orig, target, low, high, groups = targets
         space = self.feature_space_
-        Zq = space.encode(frame)
         queries = frame.copy()
-        Xm = self._to_model(space.decode(Zq))
-        qpred, orig, target, low, high, groups = self._targets(Zq, Xm)
-        bounds = self.constraints_.bounds(Zq)
         n = Zq.shape[0]
 
         # queries that already have the desired outcome need no search
@@ -860,14 +867,9 @@ class CounterfactualExplainer(
             Same checks and metrics as :meth:`explain`: validity re-predicted
             by the model, constraint violations counted cell by cell.
         """
-        check_is_fitted(self)
-        frame, _ = self._check_X(X, reset=False)
+        frame, Zq, targets, bounds, labels = self._prepare(X)
+        qpred, orig, target, low, high, groups = targets
         space = self.feature_space_
-        Zq = space.encode(frame)
-        Xm = self._to_model(space.decode(Zq))
-        qpred, orig, target, low, high, groups = self._targets(Zq, Xm)
-        bounds = self.constraints_.bounds(Zq)
-        labels = list(frame.index) if hasattr(X, "columns") else list(range(len(frame)))
         pos = {lab: i for i, lab in enumerate(labels)}
         cf = counterfactuals
         missing = [c for c in space.names + ["query"] if c not in cf.columns]
@@ -940,15 +942,11 @@ class CounterfactualExplainer(
                 "semifactuals supports classifiers; for a regression model "
                 "the desired outcome is a range (use explain)."
             )
-        frame, _ = self._check_X(X, reset=False)
+        _, Zq, targets, bounds, labels = self._prepare(X)
         space = self.feature_space_
-        Zq = space.encode(frame)
-        Xm = self._to_model(space.decode(Zq))
-        _, orig, target, _, _, _ = self._targets(Zq, Xm)
-        bounds = self.constraints_.bounds(Zq)
+        orig, target = targets[1], targets[2]
         problem = self._problem(Zq, bounds, orig, target, None, None)
         Z, owner, feature, gain = semifactual_search(problem, n_grid=n_grid)
-        labels = list(frame.index) if hasattr(X, "columns") else list(range(len(frame)))
         dist = np.abs(Z[np.arange(len(Z)), feature] - Zq[owner, feature])
         dist = np.where(space.is_categorical[feature], 1.0, dist / space.mad[feature])
         order = np.lexsort((feature, -dist, owner))
