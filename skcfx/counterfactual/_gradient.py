@@ -207,7 +207,7 @@ def gradient_search(
             torch.as_tensor(codes_t.astype(np.int64)), K
         ).to(torch.float32)
         params.append(logits_of[j])
-    opt = torch.optim.Adam(params, lr=learning_rate)
+    opt = torch.optim.Adam(params, lr=learning_rate, foreach=True)
     target = torch.as_tensor(problem.target[qidx], dtype=torch.long)
     orig = torch.as_tensor(problem.orig[qidx], dtype=torch.long)
     specific = target >= 0
