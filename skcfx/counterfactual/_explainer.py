@@ -910,7 +910,8 @@ class CounterfactualExplainer(
         ``monotonic``, predicates), the admissible value farthest from the
         query such that every value in between keeps the query's predicted
         class, on the side where the model moves toward the desired outcome
-        (a change that brings it no closer is not reported); for a
+        (a change that brings it no closer is not reported; the other
+        features keep the query's values); for a
         categorical feature, the allowed category closest to the desired
         outcome that keeps the prediction. "Even if your hours were 60, the
         prediction would stay <=50K." All rows and features are searched

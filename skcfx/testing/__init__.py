@@ -18,12 +18,14 @@ Requires hypothesis (``pip install skcfx[test]``).
 from skcfx.testing._assertions import (
     assert_constraints_hold,
     assert_counterfactuals_valid,
+    assert_semifactuals_valid,
 )
 from skcfx.testing._strategies import constraint_sets, mixed_frames
 
 __all__ = [
     "assert_constraints_hold",
     "assert_counterfactuals_valid",
+    "assert_semifactuals_valid",
     "constraint_sets",
     "mixed_frames",
 ]

@@ -5,11 +5,17 @@ queries and ``to_frame()``), independently of the explainer's internal
 bookkeeping, so they can catch a bug in it.
 """
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
-__all__ = ["assert_constraints_hold", "assert_counterfactuals_valid"]
+__all__ = [
+    "assert_constraints_hold",
+    "assert_counterfactuals_valid",
+    "assert_semifactuals_valid",
+]
 
 
 def _pairs(explanations):
@@ -93,9 +99,18 @@ def assert_constraints_hold(explainer, explanations, *, check_predicates=True):
         Naming the query, column and value.
     """
     frame, q_rows = _pairs(explanations)
+    _check_constraints(
+        explainer, frame, q_rows, explanations.feature_names, check_predicates
+    )
+
+
+def _check_constraints(
+    explainer, frame, q_rows, names, check_predicates, only_changed=False
+):
+    """The checks of :func:`assert_constraints_hold` on aligned frames
+    (``only_changed``: value checks on changed cells only)."""
     if len(frame) == 0:
         return
-    names = explanations.feature_names
     vary = explainer.features_to_vary
     vary = set(names) if isinstance(vary, str) and vary == "all" else set(vary)
     ranges = explainer.permitted_range or {}
@@ -119,15 +134,17 @@ def assert_constraints_hold(explainer, explanations, *, check_predicates=True):
         if name not in vary:
             bad |= changed
             why = "frozen feature changed"
+        checked = changed if only_changed else np.ones(len(frame), dtype=bool)
         if name in ranges and not bad.any():
             rng = ranges[name]
             if numeric:
                 low, high = rng
                 low = -np.inf if low is None else low
                 high = np.inf if high is None else high
-                bad |= (cf_v < low - 1e-9) | (cf_v > high + 1e-9)
+                bad |= checked & ((cf_v < low - 1e-9) | (cf_v > high + 1e-9))
             else:
-                bad |= ~np.isin(cf_v, np.asarray(list(rng), dtype=object))
+                inside = np.isin(cf_v, np.asarray(list(rng), dtype=object))
+                bad |= checked & ~inside
             why = f"outside permitted_range {rng!r}"
         if name in mono and not bad.any():
             sign = 1 if mono[name] in ("increasing", "increase", 1) else -1
@@ -166,3 +183,78 @@ def assert_constraints_hold(explainer, explanations, *, check_predicates=True):
                     f"query {frame['query'].iloc[r]!r}: predicate "
                     f"{getattr(f, '__name__', f)!r} rejects a counterfactual"
                 )
+
+
+def assert_semifactuals_valid(explainer, X, semifactuals, *, check_predicates=True):
+    """Semi-factuals keep the prediction, change one feature, obey constraints.
+
+    Checked from raw values: each row of ``semifactuals`` differs from its
+    query in exactly the column named in ``feature``; the model predicts the
+    query's class on it (re-run here); and the constraints hold as in
+    :func:`assert_constraints_hold` for the changed value (the other
+    columns are the query's own values, which may lie outside a permitted
+    range).
+
+    Parameters
+    ----------
+    explainer : fitted CounterfactualExplainer
+        The explainer whose model and constraints are checked.
+    X : DataFrame
+        The queries given to :meth:`CounterfactualExplainer.semifactuals`
+        (unique index labels).
+    semifactuals : DataFrame
+        Its output.
+    check_predicates : bool, default=True
+        Also re-run the user predicates on the returned rows.
+
+    Raises
+    ------
+    AssertionError
+        Naming the query and column.
+    """
+    if len(semifactuals) == 0:
+        return
+    names = list(explainer.feature_space_.names)
+    if not hasattr(X, "columns"):
+        X = pd.DataFrame(np.asarray(X), columns=names)
+    pos = {label: i for i, label in enumerate(X.index)}
+    if len(pos) != len(X):
+        raise AssertionError("query index labels must be unique")
+    frame = semifactuals.reset_index(drop=True)
+    q_rows = X.iloc[[pos[q] for q in frame["query"]]].reset_index(drop=True)
+    for r in range(len(frame)):
+        differs = [
+            c
+            for c in names
+            if not (
+                frame.at[r, c] == q_rows.at[r, c]
+                or (
+                    isinstance(q_rows.at[r, c], numbers.Number)
+                    and np.isclose(float(frame.at[r, c]), float(q_rows.at[r, c]))
+                )
+            )
+        ]
+        if differs != [frame.at[r, "feature"]]:
+            raise AssertionError(
+                f"query {frame.at[r, 'query']!r}: semi-factual for "
+                f"{frame.at[r, 'feature']!r} changes {differs}"
+            )
+    model_in = frame[names] if explainer._input_kind == "frame" else None
+    if model_in is None:
+        model_in = frame[names].to_numpy()
+        q_in = q_rows[names].to_numpy()
+    else:
+        q_in = q_rows[names]
+    pred = np.asarray(explainer.estimator_.predict(model_in))
+    q_pred = np.asarray(explainer.estimator_.predict(q_in))
+    bad = pred != q_pred
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise AssertionError(
+            f"query {frame.at[r, 'query']!r}: semi-factual for "
+            f"{frame.at[r, 'feature']!r} is predicted {pred[r]!r}, the query "
+            f"{q_pred[r]!r}"
+        )
+    _check_constraints(
+        explainer, frame, q_rows, names, check_predicates, only_changed=True
+    )

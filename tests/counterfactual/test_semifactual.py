@@ -12,7 +12,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from skcfx import CounterfactualExplainer
 from skcfx.exceptions import InfeasibleConstraintsError
-from skcfx.testing import constraint_sets
+from skcfx.testing import assert_semifactuals_valid, constraint_sets
 
 
 def _frame(n=300, seed=0):
@@ -121,6 +121,7 @@ def test_constraints_hold(linear, data):
     before = queries.copy()
     sf = cfx.semifactuals(queries)
     pd.testing.assert_frame_equal(queries, before)  # the caller's frame
+    assert_semifactuals_valid(cfx, queries, sf)
     assert set(sf["feature"]) <= set(constraints["features_to_vary"])
     for _, row in sf.iterrows():
         q = queries.loc[row["query"]]
@@ -178,3 +179,31 @@ def test_regression_is_refused():
     ).fit(X, X["a"])
     with pytest.raises(ValueError, match="semifactuals supports classifiers"):
         cfx.semifactuals(X.iloc[:2])
+
+
+def test_assertion_catches_broken_semifactuals(linear):
+    """The public assertion re-derives everything from the raw rows: it
+    rejects a row whose prediction changed, a second changed column and a
+    value outside the permitted range."""
+    X, model = linear
+    queries = X[model.predict(X) == 0].iloc[:5]
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), permitted_range={"a": (0, 9)}, random_state=0
+    ).fit(X)
+    sf = cfx.semifactuals(queries)
+    assert_semifactuals_valid(cfx, queries, sf)
+    row = sf.iloc[[0]].copy()
+    f = row["feature"].iloc[0]
+    flipped = row.copy()
+    flipped[f] = 1e3 if model.coef_[0][list("abc").index(f)] > 0 else -1e3
+    with pytest.raises(AssertionError, match="is predicted"):
+        assert_semifactuals_valid(cfx, queries, flipped)
+    other = [c for c in "abc" if c != f][0]
+    two = row.copy()
+    two[other] = two[other] + 1.0
+    with pytest.raises(AssertionError, match="changes"):
+        assert_semifactuals_valid(cfx, queries, two)
+    outside = sf[sf["feature"] == "a"].iloc[[0]].copy()
+    outside["a"] = 9.5
+    with pytest.raises(AssertionError, match="(permitted_range|is predicted)"):
+        assert_semifactuals_valid(cfx, queries, outside)
