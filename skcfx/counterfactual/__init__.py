@@ -8,7 +8,10 @@ rebuilding the user's model in torch). Shared pieces: ``_feature_space.py``
 (raw <-> coded features), ``_constraints.py`` (exact constraints),
 ``_search.py`` (batched scoring, sparsity step, diversity selection).
 :func:`image_counterfactuals` (``_image.py``) handles images, optionally
-guided by class prototypes in an autoencoder's latent space.
+guided by class prototypes in an autoencoder's latent space;
+:func:`text_counterfactuals` (``_text.py``) makes word-level edits of
+sentences; :meth:`CounterfactualExplainer.semifactuals` (``_semifactual.py``)
+gives "even if" explanations.
 """
 
 from skcfx.counterfactual._explainer import CounterfactualExplainer
@@ -17,10 +20,12 @@ from skcfx.counterfactual._image import (
     image_counterfactuals,
     plot_image_counterfactuals,
 )
+from skcfx.counterfactual._text import text_counterfactuals
 
 __all__ = [
     "CounterfactualExplainer",
     "CounterfactualExplanations",
     "image_counterfactuals",
     "plot_image_counterfactuals",
+    "text_counterfactuals",
 ]
