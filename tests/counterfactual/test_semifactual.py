@@ -207,3 +207,25 @@ def test_assertion_catches_broken_semifactuals(linear):
     outside["a"] = 9.5
     with pytest.raises(AssertionError, match="(permitted_range|is predicted)"):
         assert_semifactuals_valid(cfx, queries, outside)
+
+
+def test_multiclass_semifactuals_keep_the_class():
+    """Three classes, desired "any other class" and a named class: the
+    semi-factual keeps the query's class and moves toward the target."""
+    X, _ = _frame()
+    y = np.digitize(X["a"] + X["b"], [8, 12])
+    model = LogisticRegression(C=100.0, max_iter=5000).fit(X, y)
+    queries = X[model.predict(X) == 0].iloc[:10]
+    for desired in ("opposite", 2):
+        cfx = CounterfactualExplainer(
+            FrozenEstimator(model), desired_class=desired, random_state=0
+        ).fit(X)
+        sf = cfx.semifactuals(queries)
+        assert len(sf)
+        assert_semifactuals_valid(cfx, queries, sf)
+        assert (sf["prediction"] == 0).all() and (sf["margin_gain"] > 0).all()
+        # "a" and "b" raise the class: they only move up
+        for f in ("a", "b"):
+            rows = sf[sf["feature"] == f]
+            q = queries.loc[rows["query"], f].to_numpy()
+            assert (rows[f].to_numpy() > q).all()
