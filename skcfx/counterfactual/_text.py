@@ -165,8 +165,10 @@ def text_counterfactuals(
         ``n_edits``,
         ``prediction`` and ``probability`` (of the prediction), re-predicted
         by the model, and ``valid``. A sentence without one within
-        ``max_edits`` has no row (see ``found`` in the attributes
-        ``DataFrame.attrs["found"]``, one boolean per sentence).
+        ``max_edits`` has no row: ``DataFrame.attrs["found"]`` holds one
+        boolean per sentence and ``attrs["status"]`` one of "found", "not
+        found" or "already desired" (the model already gives the desired
+        class: nothing to change, no row).
 
     References
     ----------
@@ -269,7 +271,9 @@ def text_counterfactuals(
                         out.append(edits | {(p, "replace", w)})
         return out
 
-    beams = [[frozenset()] for _ in range(n)]
+    # a sentence the model already gives the desired class needs no edit
+    _, already = goal(proba, np.arange(n))
+    beams = [[] if already[i] else [frozenset()] for i in range(n)]
     found = [dict() for _ in range(n)]  # edit set -> probability toward goal
     seen = [set() for _ in range(n)]
     for _ in range(int(max_edits)):
@@ -326,6 +330,12 @@ def text_counterfactuals(
         out["probability"] = pd.Series(dtype=float)
         out["valid"] = pd.Series(dtype=bool)
     out.attrs["found"] = np.array([bool(f) for f in found])
+    out.attrs["status"] = np.array(
+        [
+            "already desired" if a else ("found" if f else "not found")
+            for a, f in zip(already, found)
+        ]
+    )
     return out
 
 

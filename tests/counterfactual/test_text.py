@@ -132,3 +132,13 @@ def test_minimal_drops_unneeded_edits():
 
     found = _minimal(model, [tokens], [{frozenset({needed, extra}): 0.8}], goal)
     assert list(found[0]) == [frozenset({needed})]
+
+
+def test_sentences_already_desired_are_left_alone():
+    model = _Counter()
+    cf = text_counterfactuals(
+        model, ["good food", "bad food", ""], desired_class=1, vocabulary=["good"]
+    )
+    assert list(cf.attrs["status"]) == ["already desired", "found", "not found"]
+    assert set(cf["query"]) == {1}
+    assert (model.predict(list(cf["text"])) == 1).all()
