@@ -46,13 +46,13 @@ def _tokens(text):
     return _TOKEN.findall(str(text))
 
 
+_SPACE_BEFORE_PUNCT = re.compile(r" ([^\w\s(\"'])")
+
+
 def _join(tokens):
-    out = ""
-    for t in tokens:
-        if out and (t[0].isalnum() or t[0] in "(\"'") and not out.endswith(("(",)):
-            out += " "
-        out += t
-    return out
+    """Tokens back to a sentence: spaces between words, none before
+    punctuation (except opening brackets and quotes) or after "("."""
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(tokens)).replace("( ", "(")
 
 
 def _apply(tokens, edits):
@@ -302,6 +302,8 @@ def text_counterfactuals(
             rest = mine[~valid[mine]]
             best = rest[np.argsort(-toward[rest], kind="stable")[:beam_width]]
             beams[i] = [cand[r] for r in best]
+    # the candidates for selection: the best few per sentence, made minimal
+    found = [_best(f, 4 * n_counterfactuals) for f in found]
     found = _minimal(model, tokens, found, goal)
     rows = []
     for i in range(n):
@@ -339,6 +341,12 @@ def text_counterfactuals(
     return out
 
 
+def _best(found, m):
+    """The ``m`` edit sets with the fewest edits, then the most convincing."""
+    order = sorted(found, key=lambda e: (len(e), -found[e], sorted(e)))
+    return {e: found[e] for e in order[:m]}
+
+
 def _minimal(model, tokens, found, goal):
     """Drop every edit whose removal keeps the new prediction (rounds of one
     model call for all sentences, until no set shrinks)."""
@@ -374,7 +382,7 @@ def _minimal(model, tokens, found, goal):
 def _select(found, k):
     """Fewest edits first, then the most convincing; each next one edits at
     least one word the ones already picked do not."""
-    order = sorted(found, key=lambda e: (len(e), -found[e], sorted(e)))
+    order = list(_best(found, len(found)))
     picked, words = [], set()
     for e in order:
         pos = {p for p, _, _ in e}
