@@ -1,0 +1,108 @@
+"""Word-level text counterfactuals: coverage, edits, speed and memory.
+
+Three classifiers of raw strings on the bundled sentiment sentences (amazon,
+imdb, yelp; 70/30 split): CountVectorizer + LogisticRegression, TF-IDF +
+LogisticRegression, CountVectorizer + MultinomialNB. For the first
+``--n-sentences`` held-out sentences, ``text_counterfactuals`` with all
+edits and with each kind of edit alone (CheckList's questions: does deleting
+a word, negating, or swapping a sentiment word flip the model?). Reported:
+share of sentences with a counterfactual, mean edits of the best one, time
+per sentence (one call for all sentences, untraced), peak traced memory (a
+second, traced run).
+
+Polyjuice, the natural competitor, generates edits with a GPT-2 model that
+must be downloaded; nothing can be downloaded here, so there is no
+side-by-side run (see doc/benchmarks.rst).
+
+    python bench_text_counterfactuals.py --out results/text_counterfactuals.md
+"""
+
+import argparse
+import time
+import tracemalloc
+from pathlib import Path
+
+import pandas as pd
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.pipeline import make_pipeline
+
+from skcfx.counterfactual import text_counterfactuals
+from skcfx.datasets import load_sentiment
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-sentences", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    texts, labels = load_sentiment(return_X_y=True)
+    train, test, y_train, y_test = train_test_split(
+        texts.to_numpy(dtype=object), labels.to_numpy(), test_size=0.3, random_state=0
+    )
+    queries = list(test[: args.n_sentences])
+    models = {
+        "count + logistic": make_pipeline(
+            CountVectorizer(binary=True, min_df=2),
+            LogisticRegression(C=2.0, max_iter=1000),
+        ),
+        "tf-idf + logistic": make_pipeline(
+            TfidfVectorizer(min_df=2), LogisticRegression(C=10.0, max_iter=1000)
+        ),
+        "count + naive Bayes": make_pipeline(
+            CountVectorizer(min_df=2), MultinomialNB()
+        ),
+    }
+    settings = {
+        "all edits": ("delete", "replace", "negate"),
+        "replace only": ("replace",),
+        "negate only": ("negate",),
+        "delete only": ("delete",),
+    }
+    rows = []
+    for name, model in models.items():
+        model.fit(train, y_train)
+        accuracy = model.score(test, y_test)
+        for setting, ops in settings.items():
+            start = time.perf_counter()
+            cf = text_counterfactuals(model, queries, operations=ops, max_edits=3)
+            elapsed = time.perf_counter() - start
+            tracemalloc.start()  # a second run, traced (tracing slows it down)
+            text_counterfactuals(model, queries, operations=ops, max_edits=3)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            best = cf[cf["rank"] == 0]
+            rows.append(
+                dict(
+                    model=name,
+                    accuracy=accuracy,
+                    edits=setting,
+                    found=cf.attrs["found"].mean(),
+                    valid=cf["valid"].mean() if len(cf) else float("nan"),
+                    mean_edits_best=best["n_edits"].mean(),
+                    ms_per_sentence=1000 * elapsed / len(queries),
+                    peak_mb=peak / 1e6,
+                )
+            )
+            print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    text = table.to_markdown(index=False, floatfmt=".3g")
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            "Command: `python bench_text_counterfactuals.py "
+            + " ".join(__import__("sys").argv[1:])
+            + "`\n\n"
+            + text
+            + "\n"
+        )
+        args.out.with_suffix(".rst").write_text(
+            table.to_markdown(index=False, floatfmt=".3g", tablefmt="rst") + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
