@@ -219,18 +219,19 @@ def text_counterfactuals(
         valid = np.where(t >= 0, pred == t, pred != orig[owner])
         return toward, valid
 
-    substitutes = []
+    if edit_scope not in ("polar", "all"):
+        raise ValueError(f"edit_scope must be 'polar' or 'all'; got {edit_scope!r}.")
+    # replacement words per goal: toward class t, or away from class o when
+    # any other class will do (key -1 - o)
+    goal_key = np.where(target >= 0, target, -1 - orig)
+    substitutes = {}
     if "replace" in ops:
         words = _vocabulary(model, vocabulary)
         P = np.asarray(model.predict_proba(words))
-        # per sentence the desired direction differs; rank words per class
-        order_by = {}
-        for t in np.unique(target):
-            score = P[:, t] if t >= 0 else 1.0 - P.max(axis=1)
-            order_by[int(t)] = [words[i] for i in np.argsort(-score)[:n_substitutes]]
-        substitutes = order_by
-    if edit_scope not in ("polar", "all"):
-        raise ValueError(f"edit_scope must be 'polar' or 'all'; got {edit_scope!r}.")
+        for key in np.unique(goal_key):
+            score = P[:, key] if key >= 0 else 1.0 - P[:, -1 - key]
+            top = np.argsort(-score, kind="stable")[:n_substitutes]
+            substitutes[int(key)] = [words[i] for i in top]
     keep = {w.lower() for w in protected}
     editable = [
         [i for i, t in enumerate(tok) if t[0].isalnum() and t.lower() not in keep]
@@ -266,7 +267,7 @@ def text_counterfactuals(
             if "negate" in ops and word.lower() != "not":
                 out.append(edits | {(p, "negate", "not")})
             if "replace" in ops:
-                for w in substitutes[int(target[i])]:
+                for w in substitutes[int(goal_key[i])]:
                     if w.lower() != word.lower():
                         out.append(edits | {(p, "replace", w)})
         return out

@@ -142,3 +142,36 @@ def test_sentences_already_desired_are_left_alone():
     assert list(cf.attrs["status"]) == ["already desired", "found", "not found"]
     assert set(cf["query"]) == {1}
     assert (model.predict(list(cf["text"])) == 1).all()
+
+
+class _Topics(ClassifierMixin, BaseEstimator):
+    """Three classes by keyword counts: 0 "bad", 1 "good", 2 "meh"."""
+
+    classes_ = np.array(["neg", "pos", "neutral"])
+
+    def fit(self, X, y=None):
+        return self
+
+    def predict_proba(self, X):
+        keys = ("bad", "good", "meh")
+        S = np.array([[s.lower().split().count(k) for k in keys] for s in X], float)
+        E = np.exp(3.0 * S + np.array([0.1, 0.0, 0.0]))  # ties: "neg"
+        return E / E.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def test_multiclass_any_other_class_and_named_class():
+    model = _Topics()
+    texts = ["the soup was bad", "the soup was good"]
+    vocab = ["good", "meh", "bad", "soup"]
+    cf = text_counterfactuals(model, texts, vocabulary=vocab, edit_scope="all")
+    pred = model.predict(list(cf["text"]))
+    orig = model.predict([texts[i] for i in cf["query"]])
+    assert len(cf) and (pred != orig).all()
+    cf = text_counterfactuals(
+        model, texts, desired_class="neutral", vocabulary=vocab, edit_scope="all"
+    )
+    assert (model.predict(list(cf["text"])) == "neutral").all()
+    assert list(cf.attrs["status"]) == ["found", "found"]
