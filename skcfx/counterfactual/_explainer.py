@@ -915,7 +915,7 @@ class CounterfactualExplainer(
         categorical feature, the allowed category closest to the desired
         outcome that keeps the prediction. "Even if your hours were 60, the
         prediction would stay <=50K." All rows and features are searched
-        together (one model call per grid level).
+        together, in five model calls.
 
         Parameters
         ----------

@@ -12,10 +12,10 @@ outcome; a semi-factual whose change does not bring the model any closer to
 the desired outcome says nothing and is dropped.
 
 All queries and features are searched together: one model call scores a
-grid of ``n_grid`` values on each side of every numeric feature and every
-allowed category of every categorical feature, and each of ``refine``
-further calls places a finer grid in the gap between the farthest unchanged
-value and the first changed one.
+grid of ``n_grid`` values on each side of every numeric feature, each of
+``refine`` further calls places a finer grid in the gap between the
+farthest unchanged value and the first changed one, and one call scores
+every allowed category of every categorical feature.
 """
 
 import numpy as np
@@ -35,6 +35,14 @@ def _unchanged(problem, Z, owner):
     if out["predicates_ok"] is not None:
         same &= out["predicates_ok"]
     return same, out["margin"]
+
+
+def _best_per_key(key, gain):
+    """Index of the largest ``gain`` for each distinct ``key``."""
+    order = np.lexsort((-gain, key))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    return order[first]
 
 
 def semifactual_search(problem, *, n_grid=12, refine=2):
@@ -119,11 +127,7 @@ def semifactual_search(problem, *, n_grid=12, refine=2):
         gain = margin_at - base_margin[owner]
         keep = (np.abs(lo - start) > 1e-12) & (gain > 1e-9)
         # per (query, feature) the better side (the larger gain)
-        key = owner * d + feat
-        order = np.lexsort((-gain, key))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = key[order][1:] != key[order][:-1]
-        best = order[first]
+        best = _best_per_key(owner * d + feat, gain)
         best = best[keep[best]]
         Z = Zq[owner[best]].copy()
         Z[np.arange(len(best)), feat[best]] = lo[best]
@@ -132,32 +136,29 @@ def semifactual_search(problem, *, n_grid=12, refine=2):
         found_feature.append(feat[best])
         found_gain.append(gain[best])
 
-    # ---- categorical features: every allowed other category; the one
-    # closest to the desired outcome that keeps the prediction
+    # ---- categorical features: every allowed other category (all columns
+    # in one model call); per column the one closest to the desired outcome
+    # that keeps the prediction
+    parts = []
     for j in space.categorical:
-        K = len(space.categories[j])
         ok = bounds.allowed[j] & bounds.varying[:, j : j + 1]
         ok[np.arange(n), Zq[:, j].astype(int)] = False
         qi, code = np.nonzero(ok)
-        if not len(qi):
-            continue
+        parts.append((np.full(len(qi), j), qi, code))
+    if parts and sum(len(p[1]) for p in parts):
+        col = np.concatenate([p[0] for p in parts]).astype(int)
+        qi = np.concatenate([p[1] for p in parts]).astype(int)
+        code = np.concatenate([p[2] for p in parts])
         Z = Zq[qi].copy()
-        Z[:, j] = code
+        Z[np.arange(len(qi)), col] = code
         same, margin = _unchanged(problem, Z, qi)
         gain = margin - base_margin[qi]
-        good = same & (gain > 1e-9)
-        score = np.where(good, gain, -np.inf)
-        table = np.full((n, K), -np.inf)
-        table[qi, code] = score
-        best_code = table.argmax(axis=1)
-        has = np.isfinite(table.max(axis=1))
-        for i in np.flatnonzero(has):
-            z = Zq[i].copy()
-            z[j] = best_code[i]
-            found_Z.append(z[None, :])
-            found_owner.append(np.array([i]))
-            found_feature.append(np.array([j]))
-            found_gain.append(np.array([table[i, best_code[i]]]))
+        good = np.flatnonzero(same & (gain > 1e-9))
+        best = good[_best_per_key(qi[good] * d + col[good], gain[good])]
+        found_Z.append(Z[best])
+        found_owner.append(qi[best])
+        found_feature.append(col[best])
+        found_gain.append(gain[best])
     if not found_Z:
         return np.zeros((0, d)), np.zeros(0, int), np.zeros(0, int), np.zeros(0)
     return (
