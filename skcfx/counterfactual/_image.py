@@ -66,7 +66,10 @@ def image_counterfactuals(
     image of that class instead of adversarial noise; measure it with
     :func:`skcfx.metrics.im1` and :func:`skcfx.metrics.im2`. Of all the
     iterates that the model predicts as ``target``, the one with the
-    smallest loss (without the prediction term) is returned.
+    smallest loss (without the prediction term) is returned. The search runs
+    on the device of the model's parameters (the encoder must be on the
+    same one); the networks run in evaluation mode and keep their own modes
+    afterwards.
 
     Parameters
     ----------
@@ -121,8 +124,11 @@ def image_counterfactuals(
     n = len(X)
     target = np.broadcast_to(np.asarray(target, dtype=np.int64), (n,)).copy()
     lo, hi = (float(v) for v in pixel_bounds)
-    x = torch.as_tensor(X)
-    t = torch.as_tensor(target)
+    # everything runs on the device of the model's parameters (a CUDA skorch
+    # net stays on its GPU); results come back as numpy arrays
+    device = next(iter(net.parameters()), torch.empty(0)).device
+    x = torch.as_tensor(X, device=device)
+    t = torch.as_tensor(target, device=device)
     enc = None
     if encoder is not None:
         enc = getattr(encoder, "module_", encoder)
@@ -134,28 +140,31 @@ def image_counterfactuals(
                     "guidance needs the training images and their classes."
                 )
             y_train = np.asarray(y_train)
-            train = torch.as_tensor(to_float32(X_train))
+            train = torch.as_tensor(to_float32(X_train), device=device)
             with torch.no_grad():
                 codes = enc(train).reshape(len(y_train), -1)
                 own = enc(x).reshape(n, -1)
-            protos = []
-            for i in range(n):
-                pool = codes[torch.as_tensor(y_train == target[i])]
+            # prototype: mean code of the nearest training images of the
+            # target class (one distance matrix per target class)
+            proto = torch.empty_like(own)
+            for c in np.unique(target):
+                rows = np.flatnonzero(target == c)
+                pool = codes[torch.as_tensor(y_train == c, device=device)]
                 if len(pool) == 0:
                     raise ValueError(
-                        f"No training image of class {target[i]} for the prototype of "
-                        f"image {i}."
+                        f"No training image of class {c} for the prototype of "
+                        f"image {rows[0]}."
                     )
-                dist = ((pool - own[i]) ** 2).sum(dim=1)
-                near = torch.argsort(dist)[:n_prototype_neighbors]
-                protos.append(pool[near].mean(dim=0))
-            proto = torch.stack(protos)
+                dist = torch.cdist(own[torch.as_tensor(rows, device=device)], pool)
+                k = min(n_prototype_neighbors, len(pool))
+                near = torch.topk(dist, k, dim=1, largest=False).indices
+                proto[torch.as_tensor(rows, device=device)] = pool[near].mean(dim=1)
         delta = torch.zeros_like(x, requires_grad=True)
         opt = torch.optim.Adam([delta], lr=learning_rate)
-        lam = torch.ones(n)
+        lam = torch.ones(n, device=device)
         best = x.clone()
-        best_loss = torch.full((n,), float("inf"))
-        found = torch.zeros(n, dtype=torch.bool)
+        best_loss = torch.full((n,), float("inf"), device=device)
+        found = torch.zeros(n, dtype=torch.bool, device=device)
 
         def tv(img):
             side = int(round(np.sqrt(img[0].numel())))
@@ -188,8 +197,8 @@ def image_counterfactuals(
                 lam = torch.where(found, lam, torch.clamp(lam * 1.05, max=1e3))
         with torch.no_grad():
             final = best.clamp(lo, hi)
-            prediction = net(final).argmax(dim=1).numpy()
-    final = final.numpy()
+            prediction = net(final).argmax(dim=1).cpu().numpy()
+    final = final.cpu().numpy()
     return Bunch(
         counterfactuals=final,
         valid=prediction == target,
