@@ -46,6 +46,8 @@ numeric neighbours of each query's best answers are scored
 sparsifies, diversifies and ranks the pools as for every other method.
 """
 
+import functools
+
 import numpy as np
 
 from skcfx.counterfactual._search import (
@@ -167,18 +169,21 @@ def gradient_search(
     nb = branch.shape[1]
     branch = np.concatenate([branch, branch], axis=1)
     T = k + branch.shape[1]
-    mad = torch.as_tensor(space.mad, dtype=torch.float32)
+    # on the device of the model's parameters (a CUDA skorch net stays there)
+    device = next(iter(module.parameters()), torch.empty(0)).device
+    tensor = functools.partial(torch.as_tensor, device=device)
+    mad = tensor(space.mad, dtype=torch.float32)
     varying = bounds.varying[qidx][:, None, :].astype(np.float32)
     varying[..., cat] = 0.0  # categorical columns move through their logits
-    varying = torch.as_tensor(varying)
-    lo = torch.as_tensor(bounds.lo[qidx][:, None, :], dtype=torch.float32)
-    hi = torch.as_tensor(bounds.hi[qidx][:, None, :], dtype=torch.float32)
-    Zq = torch.as_tensor(problem.Zq[qidx][:, None, :], dtype=torch.float32)
+    varying = tensor(varying)
+    lo = tensor(bounds.lo[qidx][:, None, :], dtype=torch.float32)
+    hi = tensor(bounds.hi[qidx][:, None, :], dtype=torch.float32)
+    Zq = tensor(problem.Zq[qidx][:, None, :], dtype=torch.float32)
     # k free starts per query: the query plus seeded noise (the first at the
     # query itself); the branches start at the query's numeric values
     noise = np.zeros((q, T, d))
     noise[:, 1:k] = draw(problem.rngs, qidx, (k, d), kind="normal")[:, 1:]
-    noise = torch.as_tensor(noise, dtype=torch.float32)
+    noise = tensor(noise, dtype=torch.float32)
     start = Zq + noise * start_noise * mad * varying
     # optimise in MAD units so that one learning rate suits every feature
     U = ((torch.maximum(torch.minimum(start, hi), lo) - Zq) / mad).requires_grad_(True)
@@ -188,32 +193,32 @@ def gradient_search(
     # column a branch changes is a fixed one-hot vector on that trajectory
     logits_of, mask_of, query_code, fixed_of, onehot_of = {}, {}, {}, {}, {}
     for j in cat:
-        allowed = torch.as_tensor(bounds.allowed[j][qidx][:, None, :])
+        allowed = tensor(bounds.allowed[j][qidx][:, None, :])
         codes = problem.Zq[qidx, j].astype(np.intp)
         K = allowed.shape[-1]
         init = draw(problem.rngs, qidx, (T, K), kind="normal").astype(np.float32)
         init *= start_noise
         init[np.arange(q), :, codes] += 2.0
-        logits_of[j] = torch.as_tensor(init).requires_grad_(True)
+        logits_of[j] = tensor(init).requires_grad_(True)
         mask_of[j] = allowed
-        query_code[j] = torch.as_tensor(codes)
+        query_code[j] = tensor(codes)
         fixed = np.zeros((q, T), dtype=bool)
         fixed[:, k:] = branch[..., j] != codes[:, None]
         fixed[:, k + nb :] = True
-        fixed_of[j] = torch.as_tensor(fixed)
+        fixed_of[j] = tensor(fixed)
         codes_t = np.repeat(codes[:, None], T, axis=1)
         codes_t[:, k:] = branch[..., j]
         onehot_of[j] = torch.nn.functional.one_hot(
-            torch.as_tensor(codes_t.astype(np.int64)), K
+            tensor(codes_t.astype(np.int64)), K
         ).to(torch.float32)
         params.append(logits_of[j])
     opt = torch.optim.Adam(params, lr=learning_rate, foreach=True)
-    target = torch.as_tensor(problem.target[qidx], dtype=torch.long)
-    orig = torch.as_tensor(problem.orig[qidx], dtype=torch.long)
+    target = tensor(problem.target[qidx], dtype=torch.long)
+    orig = tensor(problem.orig[qidx], dtype=torch.long)
     specific = target >= 0
     cls = torch.where(specific, target, orig)[:, None].expand(-1, T)
-    lam = torch.ones(q)
-    eye = torch.eye(k)
+    lam = torch.ones(q, device=device)
+    eye = torch.eye(k, device=device)
     owner2 = np.repeat(qidx, 2 * T)
 
     def relaxed():
@@ -266,24 +271,24 @@ def gradient_search(
                 C = torch.maximum(torch.minimum(Zq + U * mad, hi), lo)
                 U.copy_((C - Zq) / mad)
             if step % check_every == 0 or step == max_iter:
-                Z = C.detach().numpy().astype(np.float64)
+                Z = C.detach().cpu().numpy().astype(np.float64)
                 # numeric moves below snap MADs are noise of the optimiser: the
                 # snapped copy (those cells back at the query) is checked too
                 Zs = Z.copy()
-                small = np.abs(U.detach().numpy()) < snap
+                small = np.abs(U.detach().cpu().numpy()) < snap
                 Zs[small] = np.broadcast_to(query_rows, Z.shape)[small]
                 Z = np.concatenate([Zs, Z], axis=1)
                 with torch.no_grad():
                     for j in cat:  # the most probable allowed category
                         masked = probs[j].masked_fill(~mask_of[j], -1.0)
-                        Z[..., j] = np.tile(masked.argmax(dim=-1).numpy(), (1, 2))
+                        Z[..., j] = np.tile(masked.argmax(dim=-1).cpu().numpy(), (1, 2))
                 project(Z, bounds, space, qidx, np.zeros_like(Z))
                 valid, _ = problem.evaluate(Z.reshape(-1, d), owner2)
                 ok = valid.reshape(q, 2 * T)
                 for row in np.flatnonzero(ok.any(axis=1)):
                     pools[qidx[row]].append(Z[row][ok[row]])
                 # Wachter: weigh the prediction term up where nothing is valid yet
-                found = torch.as_tensor(np.array([len(pools[i]) > 0 for i in qidx]))
+                found = tensor(np.array([len(pools[i]) > 0 for i in qidx]))
                 lam = torch.where(found, lam, torch.clamp(lam * 2.0, max=1e3))
     pools = [np.vstack(p) if p else np.empty((0, d)) for p in pools]
     # one-feature neighbours of the best answers, for the diverse selection

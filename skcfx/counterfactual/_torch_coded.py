@@ -59,7 +59,9 @@ class CodedModel(nn.Module):
 
     def __init__(self, blocks, head):
         super().__init__()
-        self.blocks = nn.ModuleList(blocks)
+        # the rebuilt preprocessing lives on the head's device
+        device = next(iter(head.parameters()), torch.empty(0)).device
+        self.blocks = nn.ModuleList(blocks).to(device)
         self.head = head
 
     def forward(self, Z, cats):
