@@ -191,10 +191,26 @@ def text_counterfactuals(
     ):
         if int(value) != value or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    if edit_scope not in ("polar", "all"):
+        raise ValueError(f"edit_scope must be 'polar' or 'all'; got {edit_scope!r}.")
     classes = np.asarray(model.classes_)
     n = len(texts)
     tokens = [_tokens(t) for t in texts]
-    proba = np.asarray(model.predict_proba([_join(t) for t in tokens]))
+    keep = {w.lower() for w in protected}
+    editable = [
+        [i for i, t in enumerate(tok) if t[0].isalnum() and t.lower() not in keep]
+        for tok in tokens
+    ]
+    words = _vocabulary(model, vocabulary) if "replace" in ops else []
+    distinct = []
+    if edit_scope == "polar":
+        distinct = sorted({tokens[i][p] for i in range(n) for p in editable[i]})
+    # one model call before the search: the sentences, the replacement
+    # words alone, the empty sentence and each sentence word alone
+    scored = [_join(t) for t in tokens] + words + [""] + distinct
+    P_all = np.asarray(model.predict_proba(scored))
+    proba, P_words = P_all[:n], P_all[n : n + len(words)]
+    P_empty, P_distinct = P_all[n + len(words)], P_all[n + len(words) + 1 :]
     orig = proba.argmax(axis=1)
     if isinstance(desired_class, str) and desired_class == "opposite":
         if len(classes) == 2:
@@ -219,30 +235,19 @@ def text_counterfactuals(
         valid = np.where(t >= 0, pred == t, pred != orig[owner])
         return toward, valid
 
-    if edit_scope not in ("polar", "all"):
-        raise ValueError(f"edit_scope must be 'polar' or 'all'; got {edit_scope!r}.")
     # replacement words per goal: toward class t, or away from class o when
     # any other class will do (key -1 - o)
     goal_key = np.where(target >= 0, target, -1 - orig)
     substitutes = {}
     if "replace" in ops:
-        words = _vocabulary(model, vocabulary)
-        P = np.asarray(model.predict_proba(words))
         for key in np.unique(goal_key):
-            score = P[:, key] if key >= 0 else 1.0 - P[:, -1 - key]
+            score = P_words[:, key] if key >= 0 else 1.0 - P_words[:, -1 - key]
             top = np.argsort(-score, kind="stable")[:n_substitutes]
             substitutes[int(key)] = [words[i] for i in top]
-    keep = {w.lower() for w in protected}
-    editable = [
-        [i for i, t in enumerate(tok) if t[0].isalnum() and t.lower() not in keep]
-        for tok in tokens
-    ]
     polar = [set(e) for e in editable]
     if edit_scope == "polar":
-        distinct = sorted({tokens[i][p] for i in range(n) for p in editable[i]})
         if distinct:
-            P = np.asarray(model.predict_proba(["", *distinct]))
-            effect = {w: P[1 + a] - P[0] for a, w in enumerate(distinct)}
+            effect = {w: P_distinct[a] - P_empty for a, w in enumerate(distinct)}
             polar = []
             for i in range(n):
                 push = {p: effect[tokens[i][p]][orig[i]] for p in editable[i]}
