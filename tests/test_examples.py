@@ -1,4 +1,7 @@
-"""The gallery examples run end to end (no download, CPU only)."""
+"""The gallery examples run end to end (no download, CPU only).
+
+Marked slow: ``python -m pytest --run-slow`` runs them (CI does).
+"""
 
 import os
 import runpy
@@ -9,6 +12,7 @@ import pytest
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").rglob("plot_*.py"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs(path, monkeypatch, capsys):
     import matplotlib

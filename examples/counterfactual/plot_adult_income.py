@@ -28,7 +28,10 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skcfx import CounterfactualExplainer
 from skcfx.datasets import load_adult
 
-X, y = load_adult(subset="dice", return_X_y=True)
+adult = load_adult(subset="dice")
+X = adult.data
+# the model predicts the class names, so explanations print them
+y = adult.target.map(dict(enumerate(adult.target_names)))
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.2, random_state=0, stratify=y
 )
@@ -53,7 +56,7 @@ print(f"test accuracy: {model.score(X_test, y_test):.3f}")
 # Explain a few rejected applicants
 # ---------------------------------
 # ``FrozenEstimator`` tells the explainer the model is already trained.
-rejected = X_test[model.predict(X_test) == 0].head(3)
+rejected = X_test[model.predict(X_test) == "<=50K"].head(3)
 
 explainer = CounterfactualExplainer(
     FrozenEstimator(model), method="genetic", n_counterfactuals=4, random_state=0
@@ -94,7 +97,7 @@ print(explanations)
 # %%
 # The long table joins back to the queries by their index label.
 frame = explanations.to_frame()
-print(frame.head(8).to_string())
+print(frame.head(8).round({"probability": 2}).to_string())
 
 # %%
 # Changed cells of the first query.
@@ -105,6 +108,7 @@ except ImportError:  # plotting is optional
 if plt is not None:
     explanations.plot(0)
     plt.tight_layout()
+    plt.show()
 
 # %%
 # Semi-factuals: what would *not* be enough. For each feature that may vary,
@@ -112,4 +116,8 @@ if plt is not None:
 # still predicts <=50K, on the side that brings it closer to >50K:
 # "even if you worked 99 hours a week, ...".
 even_if = constrained.semifactuals(rejected.head(2))
-print(even_if.drop(columns=["workclass", "race", "gender"]).to_string())
+print(
+    even_if[["query", "rank", "change", "prediction", "margin_gain"]]
+    .round({"margin_gain": 3})
+    .to_string(index=False)
+)

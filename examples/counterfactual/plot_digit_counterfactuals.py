@@ -116,11 +116,9 @@ for name, res in results.items():
 # %%
 # Query, counterfactual and the change
 # ------------------------------------
-fig, axes = plt.subplots(3, 6, figsize=(10, 5.4))
-for col, name in enumerate(results):
-    plot_image_counterfactuals(
-        queries, results[name], rows=[0, 1, 2], axes=axes[:, 3 * col : 3 * col + 3]
-    )
-    axes[0, 3 * col].set_title(name, fontsize=9)
-plt.tight_layout()
+fig = plt.figure(figsize=(11, 5.6), layout="constrained")
+for subfig, name in zip(fig.subfigures(1, 2), results):
+    axes = subfig.subplots(3, 3)
+    plot_image_counterfactuals(queries, results[name], rows=[0, 1, 2], axes=axes)
+    subfig.suptitle(f"{name} search: 3 -> 8", fontsize=10)
 plt.show()

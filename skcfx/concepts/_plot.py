@@ -98,6 +98,7 @@ def plot_cce_weights(result, row, *, top=None, ax=None):
     ax.set_yticks(np.arange(len(order)), labels=list(names[order]))
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("concept weight (change in concept score added to the activations)")
     status = "fixed" if result.success[row] else "not fixed"
     ax.set_title(f"CCE: add (green) / remove (red) concepts ({status})", fontsize=9)
     return ax

@@ -58,6 +58,20 @@ _DEFAULTS = {  # (n_candidates, max_iter) per method
 _MAX_CHUNK = 256
 
 
+def _describe_change(space, j, old, new, dist):
+    """Readable text of one feature's change, with its unit."""
+    from skcfx.counterfactual._explanations import _fmt
+
+    name = space.names[j]
+    if space.is_categorical[j]:
+        cats = space.categories[j]
+        return f"{name} {_fmt(cats[int(old)])} -> {_fmt(cats[int(new)])}"
+    dec = space.decimals[j]
+    sign = "+" if new >= old else "-"
+    a, b = _fmt(float(old), dec), _fmt(float(new), dec)
+    return f"{name} {a} -> {b} ({sign}{dist:.2f} MAD)"
+
+
 @substitute()
 class CounterfactualExplainer(
     OneToOneFeatureMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
@@ -928,10 +942,13 @@ class CounterfactualExplainer(
         Returns
         -------
         semifactuals : DataFrame
-            One row per query and feature with a semi-factual, the farthest
-            (largest ``distance``) first within each query: ``query`` (the
-            query's index label), ``rank``, ``feature`` (the changed column),
-            the feature columns of the semi-factual row, ``distance`` (the
+            One row per query and feature with a semi-factual, the strongest
+            first within each query (largest ``margin_gain``: the change that
+            moves the model closest to the desired outcome while keeping the
+            prediction; ties by larger ``distance``): ``query`` (the query's
+            index label), ``rank``, ``feature`` (the changed column), the
+            feature columns of the semi-factual row, ``change`` (readable:
+            ``"hours_per_week 40 -> 47 (+2.33 MAD)"``), ``distance`` (the
             change in MADs for a numeric feature, 1 for a category),
             ``prediction`` (re-predicted by the model: the query's) and
             ``margin_gain`` (how much closer the model's score margin gets to
@@ -950,7 +967,10 @@ class CounterfactualExplainer(
         Z, owner, feature, gain = semifactual_search(problem, n_grid=n_grid)
         dist = np.abs(Z[np.arange(len(Z)), feature] - Zq[owner, feature])
         dist = np.where(space.is_categorical[feature], 1.0, dist / space.mad[feature])
-        order = np.lexsort((feature, -dist, owner))
+        # strongest "even if" first: the change that brings the model closest
+        # to the desired outcome while keeping the prediction, then the larger
+        # change (a change that barely moves the model is a weak "even if")
+        order = np.lexsort((feature, -dist, -np.round(gain, 12), owner))
         Z, owner, feature, gain, dist = (
             a[order] for a in (Z, owner, feature, gain, dist)
         )
@@ -970,6 +990,10 @@ class CounterfactualExplainer(
             }
         )
         out = pd.concat([out, rows.reset_index(drop=True)], axis=1)
+        out["change"] = [
+            _describe_change(space, j, Zq[i, j], z[j], dd)
+            for i, j, z, dd in zip(owner, feature, Z, dist)
+        ]
         out["distance"] = dist
         out["prediction"] = prediction
         out["margin_gain"] = gain

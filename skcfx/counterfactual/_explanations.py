@@ -234,41 +234,138 @@ class CounterfactualExplanations:
         rows = np.flatnonzero(self._owner == i)
         return rows, self.space.changed(self._Zq[i][None, :], self._Z[rows])
 
-    def __str__(self):
-        lines = []
-        qframe = self.queries
-        for i in range(self.n_queries):
-            label = qframe.index[i]
-            lines.append(
-                f"Query {_fmt(label)}: predicted {_fmt(self.query_prediction[i])}, "
-                f"desired {_fmt(self.desired[i])} -> {self.status[i]}"
-                + (f" ({self.reason[i]})" if self.reason[i] else "")
+    def _shown_columns(self, i, columns):
+        """Column positions to display for query ``i``."""
+        if isinstance(columns, str) and columns == "all":
+            return list(range(len(self.feature_names)))
+        if isinstance(columns, str) and columns == "changed":
+            _, changed = self._changed_matrix(i)
+            cols = list(np.flatnonzero(changed.any(axis=0)))
+            return cols or list(range(len(self.feature_names)))
+        if isinstance(columns, str):
+            columns = [columns]
+        pos = {n: j for j, n in enumerate(self.feature_names)}
+        unknown = [c for c in columns if str(c) not in pos]
+        if unknown:
+            raise ValueError(
+                f"columns names unknown columns {unknown}; use 'changed', 'all' "
+                f"or names from {self.feature_names}."
             )
-            rows, changed = self._changed_matrix(i)
-            table = {"": ["query"] + [f"cf {r}" for r in self._rank[rows]]}
-            for j, name in enumerate(self.feature_names):
-                col = [_fmt(qframe.iloc[i, j])]
-                for rr, row in enumerate(rows):
-                    col.append(
-                        _fmt(self._frame.iloc[row, j]) + " *" if changed[rr, j] else "-"
-                    )
-                table[name] = col
-            if len(rows):
-                table["prediction"] = [_fmt(self.query_prediction[i])] + [
-                    _fmt(p) for p in self._prediction[rows]
-                ]
-                table["valid"] = [""] + [str(bool(v)) for v in self._valid[rows]]
-            df = pd.DataFrame(table).set_index("")
-            lines.append(df.to_string())
+        return [pos[str(c)] for c in columns]
+
+    def _cell(self, j, value):
+        return _fmt(value, self.space.decimals[j])
+
+    def _query_table(self, i, columns):
+        """(header line, DataFrame of texts, changed mask) of query ``i``."""
+        label = self.queries.index[i]
+        header = (
+            f"Query {_fmt(label)}: predicted {_fmt(self.query_prediction[i])}, "
+            f"desired {_fmt(self.desired[i])} -> {self.status[i]}"
+            + (f" ({self.reason[i]})" if self.reason[i] else "")
+        )
+        rows, changed = self._changed_matrix(i)
+        cols = self._shown_columns(i, columns)
+        table = {}
+        mark = np.zeros((len(rows) + 1, len(cols)), dtype=bool)
+        for c, j in enumerate(cols):
+            col = [self._cell(j, self.queries.iloc[i, j])]
+            for rr, row in enumerate(rows):
+                if changed[rr, j]:
+                    col.append(self._cell(j, self._frame.iloc[row, j]))
+                    mark[rr + 1, c] = True
+                else:
+                    col.append("-")
+            table[self.feature_names[j]] = col
+        if len(rows):
+            table["prediction"] = [_fmt(self.query_prediction[i])] + [
+                _fmt(p) for p in self._prediction[rows]
+            ]
+            table["valid"] = [""] + [str(bool(v)) for v in self._valid[rows]]
+        index = ["query"] + [f"cf {r}" for r in self._rank[rows]]
+        frame = pd.DataFrame(table, index=index)
+        hidden = len(self.feature_names) - len(cols)
+        return header, frame, mark, hidden
+
+    def to_string(self, columns="changed", line_width=100):
+        """Readable text of every query and its counterfactuals.
+
+        Parameters
+        ----------
+        columns : "changed", "all" or list of str, default="changed"
+            Feature columns to show: those that some counterfactual of the
+            query changes (all when none does), every column, or the named
+            ones.
+        line_width : int, default=100
+            Tables wider than this are wrapped onto several blocks.
+
+        Returns
+        -------
+        text : str
+            Changed cells are marked ``*``, unchanged ones ``-``; numbers are
+            shown with their column's own precision.
+        """
+        lines = []
+        for i in range(self.n_queries):
+            header, frame, mark, hidden = self._query_table(i, columns)
+            lines.append(header)
+            shown = frame.copy()
+            for c in range(mark.shape[1]):
+                col = shown.iloc[:, c].to_numpy(dtype=object)
+                col[mark[:, c]] = [f"{v} *" for v in col[mark[:, c]]]
+                shown.isetitem(c, col)
+            lines.append(shown.to_string(line_width=line_width))
+            if hidden:
+                lines.append(f"({hidden} unchanged columns not shown)")
             lines.append("")
         lines.append("(* changed value, - unchanged)")
         s = self.summary
         lines.append(
             "validity {validity:.3f}, coverage {coverage:.3f}, proximity "
-            "{proximity:.3f}, sparsity {sparsity:.2f}, diversity {diversity:.3f}, "
-            "violations {constraint_violations}".format(**s)
+            "{proximity:.3f} MAD, sparsity {sparsity:.2f} features,\n"
+            "diversity {diversity:.3f}, violations {constraint_violations}".format(**s)
         )
         return "\n".join(lines)
+
+    def __str__(self):
+        return self.to_string()
+
+    def _repr_html_(self, columns="changed"):
+        """Notebook display: one styled table per query, changed cells
+        highlighted."""
+        import html as _html
+
+        parts = ["<div class='skcfx-explanations'>"]
+        for i in range(self.n_queries):
+            header, frame, mark, hidden = self._query_table(i, columns)
+            parts.append(f"<p><b>{_html.escape(header)}</b></p>")
+            parts.append("<table border='1' style='border-collapse:collapse'>")
+            parts.append(
+                "<thead><tr><th></th>"
+                + "".join(f"<th>{_html.escape(str(c))}</th>" for c in frame.columns)
+                + "</tr></thead><tbody>"
+            )
+            for r, (label, row) in enumerate(frame.iterrows()):
+                cells = []
+                for c, v in enumerate(row):
+                    hit = c < mark.shape[1] and mark[r, c]
+                    style = (
+                        " style='background:#ffe08a;font-weight:bold'" if hit else ""
+                    )
+                    cells.append(f"<td{style}>{_html.escape(str(v))}</td>")
+                parts.append(
+                    f"<tr><th>{_html.escape(str(label))}</th>{''.join(cells)}</tr>"
+                )
+            parts.append("</tbody></table>")
+            if hidden:
+                parts.append(f"<p><i>{hidden} unchanged columns not shown</i></p>")
+        s = self.summary
+        parts.append(
+            "<p>validity {validity:.3f}, coverage {coverage:.3f}, proximity "
+            "{proximity:.3f} MAD, sparsity {sparsity:.2f} features</p>".format(**s)
+        )
+        parts.append("</div>")
+        return "".join(parts)
 
     def __repr__(self):
         found = int((self.status == STATUS["found"]).sum())
@@ -318,54 +415,84 @@ class CounterfactualExplanations:
                 fh.write(text)
         return text
 
-    def plot(self, query=0, ax=None):
+    def plot(self, query=0, ax=None, columns="changed"):
         """Changed cells of one query's counterfactuals as a coloured table.
 
         Cells are coloured by the signed change in MAD units (numeric) or
-        marked when the category changes, and annotated with the new value.
+        marked when the category changes, and annotated with the new value
+        (long category names wrapped, never cut).
 
         Parameters
         ----------
         query : int, default=0
             Position of the query.
         ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure is made when None.
+            Axes to draw on; a new figure, sized to the texts, when None.
+        columns : "changed", "all" or list of str, default="changed"
+            Feature columns to show (see :meth:`to_string`).
 
         Returns
         -------
         ax : matplotlib Axes
         """
+        import textwrap
+
         import matplotlib.pyplot as plt
 
         rows, changed = self._changed_matrix(query)
-        d = self.space.n_features
-        if ax is None:
-            _, ax = plt.subplots(figsize=(1.1 * d + 2, 0.6 * (len(rows) + 1) + 1.2))
-        delta = np.zeros((len(rows) + 1, d))
-        if len(rows):
-            raw = (self._Z[rows] - self._Zq[query]) / self.space.mad
-            raw[:, self.space.categorical] = changed[:, self.space.categorical]
-            delta[1:] = np.clip(raw, -3, 3) * changed
-        ax.imshow(delta, cmap="coolwarm", vmin=-3, vmax=3, aspect="auto")
-        texts = [[_fmt(v) for v in self.queries.iloc[query]]]
+        cols = self._shown_columns(query, columns)
+        texts = [[self._cell(j, self.queries.iloc[query, j]) for j in cols]]
         for rr, row in enumerate(rows):
             texts.append(
                 [
-                    _fmt(self._frame.iloc[row, j]) if changed[rr, j] else "-"
-                    for j in range(d)
+                    self._cell(j, self._frame.iloc[row, j]) if changed[rr, j] else "-"
+                    for j in cols
                 ]
             )
+        texts = [
+            [
+                textwrap.fill(t, 14, break_on_hyphens=False, break_long_words=False)
+                for t in line
+            ]
+            for line in texts
+        ]
+        widest = max(
+            (len(part) for line in texts for t in line for part in t.split("\n")),
+            default=4,
+        )
+        n_lines = max((t.count("\n") + 1 for line in texts for t in line), default=1)
+        if ax is None:
+            _, ax = plt.subplots(
+                figsize=(
+                    max(0.085 * widest, 0.9) * len(cols) + 1.5,
+                    (0.3 + 0.2 * n_lines) * (len(rows) + 1) + 1.4,
+                )
+            )
+        delta = np.zeros((len(rows) + 1, len(cols)))
+        if len(rows):
+            raw = (self._Z[rows] - self._Zq[query]) / self.space.mad
+            raw[:, self.space.categorical] = changed[:, self.space.categorical]
+            delta[1:] = (np.clip(raw, -3, 3) * changed)[:, cols]
+        image = ax.imshow(delta, cmap="coolwarm", vmin=-3, vmax=3, aspect="auto")
         for r, line in enumerate(texts):
-            for j, t in enumerate(line):
-                ax.text(j, r, t[:12], ha="center", va="center", fontsize=8)
-        ax.set_xticks(range(d), self.feature_names, rotation=45, ha="right")
+            for c, t in enumerate(line):
+                ax.text(c, r, t, ha="center", va="center", fontsize=8)
+        ax.set_xticks(
+            range(len(cols)),
+            [self.feature_names[j] for j in cols],
+            rotation=30,
+            ha="right",
+        )
         ax.set_yticks(
             range(len(rows) + 1), ["query"] + [f"cf {r}" for r in self._rank[rows]]
         )
+        bar = ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+        bar.set_label("change (MADs; categories: 1 = changed)", fontsize=7)
         ax.set_title(
             f"Query {_fmt(self.queries.index[query])}: "
             f"{_fmt(self.query_prediction[query])} -> "
-            f"{_fmt(self.desired[query])} ({self.status[query]})"
+            f"{_fmt(self.desired[query])} ({self.status[query]})",
+            fontsize=9,
         )
         return ax
 
@@ -380,12 +507,24 @@ def _jsonable(v):
     return v
 
 
-def _fmt(v):
-    """Short readable text of a cell value."""
+def _fmt(v, decimals=None):
+    """Short readable text of a cell value, in its column's own precision
+    (``decimals``) when known; never scientific notation for ordinary
+    magnitudes (``44360``, not ``4.436e+04``)."""
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float):
-        return f"{v:.4g}"
+        if np.isnan(v):
+            return "NaN"
+        if decimals is not None:
+            return f"{v:,.{decimals}f}" if abs(v) >= 1e4 else f"{v:.{decimals}f}"
+        if v == int(v) and abs(v) < 1e15:
+            return f"{int(v):,}" if abs(v) >= 1e4 else str(int(v))
+        if 1e-3 <= abs(v) < 1e4:
+            return f"{v:.4g}"
+        if 1e4 <= abs(v) < 1e15:
+            return f"{v:,.0f}"
+        return f"{v:.3g}"
     if isinstance(v, tuple):
         return "(" + ", ".join(_fmt(x) for x in v) + ")"
     return str(v)

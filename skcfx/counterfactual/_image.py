@@ -216,6 +216,7 @@ def plot_image_counterfactuals(
     titles=None,
     axes=None,
     cmap="gray_r",
+    colorbar=True,
 ):
     """Query, counterfactual and difference side by side, one row per image.
 
@@ -230,11 +231,15 @@ def plot_image_counterfactuals(
     image_shape : tuple of int, default=None
         ``(height, width)``; inferred for square images.
     titles : list of str, default=None
-        One title per shown image (for example the true class).
+        One caption per shown image (for example the true class), shown as
+        ``"query (caption)"`` above the query.
     axes : ndarray of matplotlib Axes of shape (n_images, 3), default=None
         Where to draw; a new figure when None.
     cmap : str, default="gray_r"
         Colour map of the images (the difference uses a diverging one).
+    colorbar : bool, default=True
+        Give each difference map a colour bar (counterfactual minus query,
+        in pixel units).
 
     Returns
     -------
@@ -264,19 +269,29 @@ def plot_image_counterfactuals(
         diff = cfs[i] - queries[i]
         bound = max(np.abs(diff).max(), 1e-12)
         panels = [
-            (queries[i], cmap, None, "query" if titles is None else titles[i]),
+            (
+                queries[i],
+                cmap,
+                None,
+                "query" if titles is None else f"query ({titles[i]})",
+            ),
             (
                 cfs[i],
                 cmap,
                 None,
-                f"-> {prediction[i]}" + ("" if valid[i] else " (not reached)"),
+                f"counterfactual: {prediction[i]}"
+                + ("" if valid[i] else " (not reached)"),
             ),
-            (diff, "RdBu_r", (-bound, bound), "difference"),
+            (diff, "RdBu_r", (-bound, bound), "change"),
         ]
-        for ax, (img, cm, lim, title) in zip(axes[i], panels):
+        for c, (ax, (img, cm, lim, title)) in enumerate(zip(axes[i], panels)):
             kwargs = {} if lim is None else {"vmin": lim[0], "vmax": lim[1]}
-            ax.imshow(img, cmap=cm, interpolation="nearest", **kwargs)
+            shown = ax.imshow(img, cmap=cm, interpolation="nearest", **kwargs)
             ax.set_title(title, fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
+            if c == 2 and colorbar:
+                bar = ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
+                bar.ax.tick_params(labelsize=6)
+                bar.set_label("counterfactual - query", fontsize=6)
     return axes

@@ -89,14 +89,26 @@ def highlight_words(
 
 
 def plot_text_selection(
-    texts, mask, feature_names, *, ax=None, token_pattern=_TOKEN_PATTERN, color="gold"
+    texts,
+    mask,
+    feature_names,
+    *,
+    ax=None,
+    token_pattern=_TOKEN_PATTERN,
+    color="gold",
+    fontsize=10,
 ):
     """Draw texts one per line with their selected words highlighted.
+
+    Each text is laid out piece by piece (words and the gaps between them)
+    from the *rendered* extent of every piece, so the highlight boxes cover
+    exactly the selected words in any font; a text wider than the axes is
+    cut with an ellipsis.
 
     Parameters
     ----------
     texts : sequence of str of length n_samples
-        The raw texts (one line each; long texts are cut at 90 characters).
+        The raw texts (one line each).
     mask : array-like of bool, shape (n_samples, n_words)
         Selection over the vocabulary.
     feature_names : array-like of str of shape (n_words,)
@@ -107,39 +119,90 @@ def plot_text_selection(
         Tokens matched against the vocabulary.
     color : str, default="gold"
         Highlight colour.
+    fontsize : float, default=10
+        Font size of the texts.
 
     Returns
     -------
     ax : matplotlib Axes
+        Every piece of text is one ``Text`` artist in ``ax.texts`` (in
+        reading order); a selected word's artist carries a highlight box
+        (``get_bbox_patch()``), the others none.
     """
     import matplotlib.pyplot as plt
 
     mask = np.atleast_2d(np.asarray(mask, dtype=bool))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 0.4 * len(texts) + 0.5))
-    ax.set_axis_off()
-    pattern = re.compile(token_pattern)
+    if len(mask) != len(texts):
+        raise ValueError(
+            f"mask has {len(mask)} rows but {len(texts)} texts were given."
+        )
     n = len(texts)
-    for i, (text, row) in enumerate(zip(texts, mask)):
-        chosen = _selected_vocabulary(row, feature_names)
-        text = text if len(text) <= 90 else text[:87] + "..."
-        y = 1 - (i + 0.5) / max(n, 1)
-        # Monospace layout: character offsets give the x positions.
-        width = 1 / 95
-        ax.text(0, y, text, family="monospace", va="center", fontsize=9)
-        for match in pattern.finditer(text):
-            if match.group(0).lower() in chosen:
-                start, end = match.span()
-                ax.axvspan(
-                    start * width * 0.99,
-                    end * width * 0.99,
-                    ymin=y - 0.4 / n,
-                    ymax=y + 0.4 / n,
-                    color=color,
-                    alpha=0.6,
-                )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.4 * n + 0.5))
+    ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    to_axes = ax.transAxes.inverted()
+    pattern = re.compile(token_pattern)
+    box = dict(boxstyle="square,pad=0.05", facecolor=color, edgecolor="none")
+
+    def width(artist):
+        ext = artist.get_window_extent(renderer)
+        (x0, _), (x1, _) = to_axes.transform([(ext.x0, ext.y0), (ext.x1, ext.y0)])
+        return x1 - x0
+
+    # a gap's width is measured between two visible characters, as spaces
+    # alone have no ink extent
+    probe = ax.text(0, 0, "x", fontsize=fontsize)
+    x_width = width(probe)
+    probe.remove()
+
+    for i, (text, row) in enumerate(zip(texts, mask)):
+        chosen = _selected_vocabulary(row, feature_names)
+        y = 1 - (i + 0.5) / max(n, 1)
+        pieces, last = [], 0
+        for match in pattern.finditer(text):
+            if match.start() > last:
+                pieces.append((text[last : match.start()], False))
+            pieces.append((match.group(0), match.group(0).lower() in chosen))
+            last = match.end()
+        if last < len(text):
+            pieces.append((text[last:], False))
+        x = 0.0
+        for piece, selected in pieces:
+            shown = piece.strip()
+            if not shown:  # whitespace only: advance by its measured width
+                probe = ax.text(0, 0, f"x{piece}x", fontsize=fontsize)
+                x += width(probe) - 2 * x_width
+                probe.remove()
+                continue
+            lead = len(piece) - len(piece.lstrip())
+            if lead:
+                probe = ax.text(0, 0, f"x{piece[:lead]}x", fontsize=fontsize)
+                x += width(probe) - 2 * x_width
+                probe.remove()
+            artist = ax.text(
+                x,
+                y,
+                shown,
+                fontsize=fontsize,
+                va="center",
+                ha="left",
+                bbox=box if selected else None,
+            )
+            w = width(artist)
+            if x + w > 1.0:
+                artist.set_text("...")
+                artist.set_bbox(None)
+                break
+            x += w
+            trail = len(piece) - len(piece.rstrip())
+            if trail:
+                probe = ax.text(0, 0, f"x{piece[-trail:]}x", fontsize=fontsize)
+                x += width(probe) - 2 * x_width
+                probe.remove()
     return ax
 
 

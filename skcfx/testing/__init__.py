@@ -15,12 +15,20 @@ the constraints you declare::
 Requires hypothesis (``pip install skcfx[test]``).
 """
 
-from skcfx.testing._assertions import (
+try:
+    import hypothesis  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "skcfx.testing needs hypothesis, which comes with the 'test' extra: "
+        "pip install 'skcfx[test]' (or pip install hypothesis)."
+    ) from exc
+
+from skcfx.testing._assertions import (  # noqa: E402
     assert_constraints_hold,
     assert_counterfactuals_valid,
     assert_semifactuals_valid,
 )
-from skcfx.testing._strategies import constraint_sets, mixed_frames
+from skcfx.testing._strategies import constraint_sets, mixed_frames  # noqa: E402
 
 __all__ = [
     "assert_constraints_hold",

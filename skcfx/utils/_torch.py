@@ -25,7 +25,10 @@ def require_torch(owner):
     except ImportError as exc:
         raise ImportError(
             f"{owner} needs torch and skorch, which are an optional extra of "
-            "skcfx: pip install 'skcfx[torch]' (or pip install torch skorch)."
+            "skcfx. Install torch's CPU build first, then the extra: "
+            "pip install torch --index-url https://download.pytorch.org/whl/cpu "
+            "&& pip install 'skcfx[torch]' (a plain 'pip install torch' may "
+            "download a CUDA build of several GB; see the README)."
         ) from exc
     return torch
 

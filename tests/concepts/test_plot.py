@@ -34,4 +34,5 @@ def test_concept_plots():
     )
     ax = plot_cce_weights(res, 0, top=2)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "c"]
+    assert ax.get_xlabel().startswith("concept weight")
     matplotlib.pyplot.close("all")

@@ -80,7 +80,14 @@ def test_plot_shows_query_counterfactual_difference(digits_setting):
     assert axes.shape == (2, 3)
     shown = axes[1, 1].get_images()[0].get_array()
     np.testing.assert_allclose(shown, res.counterfactuals[3].reshape(8, 8))
-    assert axes[0, 2].get_title() == "difference"
+    assert axes[0, 0].get_title() == "query"
+    assert axes[0, 1].get_title().startswith("counterfactual: ")
+    assert axes[0, 2].get_title() == "change"
+    # the difference map has a colour bar, labelled
+    bar = axes[0, 2].get_images()[0].colorbar
+    assert bar is not None and bar.ax.get_ylabel() == "counterfactual - query"
+    axes = plot_image_counterfactuals(queries[:4], res, rows=[0], titles=["3"])
+    assert axes[0, 0].get_title() == "query (3)"
     matplotlib.pyplot.close("all")
 
 

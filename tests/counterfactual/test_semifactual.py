@@ -66,10 +66,15 @@ def test_linear_model_semifactuals_stop_at_the_boundary(linear):
         else:
             assert abs(row[f] - boundary) <= span / 1000 + 1e-3
             assert (row[f] - boundary) * np.sign(coef[f]) < 1e-9  # not across
-    # ranked by distance within each query, then numbered
+    # ranked by margin gain (the strongest "even if") within each query
     for _, g in sf.groupby("query"):
         assert list(g["rank"]) == list(range(len(g)))
-        assert (np.diff(g["distance"].to_numpy()) <= 1e-12).all()
+        assert (np.diff(g["margin_gain"].to_numpy()) <= 1e-12).all()
+        for _, row in g.iterrows():  # a readable change, with its unit
+            assert row["change"].startswith(row["feature"] + " ")
+            assert " -> " in row["change"]
+            if row["feature"] in ("age", "hours_per_week"):
+                assert row["change"].endswith(f"{row['distance']:.2f} MAD)")
 
 
 class _Bump(ClassifierMixin, BaseEstimator):

@@ -49,7 +49,42 @@ def test_plots_draw_the_selection():
     assert overlay.shape == (8, 8, 4) and overlay[0, 0, 3] > 0 and overlay[7, 7, 3] == 0
     with pytest.raises(ValueError, match="not square"):
         plot_image_selection(images[:, :60], mask[:, :60])
-    ax = plot_text_selection(["good food"], [[True, False]], ["good", "food"])
-    assert ax.texts[0].get_text() == "good food"
-    assert len(ax.patches) == 1  # one highlighted word
+    matplotlib.pyplot.close("all")
+
+
+def test_text_highlights_cover_exactly_the_selected_words():
+    vocab = np.array(["instruction", "lacking", "manual", "the", "wide"])
+    texts = ["The instruction manual is lacking.", "WWW wide iiii lacking"]
+    mask = np.array(
+        [[False, True, False, False, False], [False, True, False, False, True]]
+    )
+    ax = plot_text_selection(texts, mask, vocab)
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    boxed = [t for t in ax.texts if t.get_bbox_patch() is not None]
+    assert [t.get_text() for t in boxed] == ["lacking", "wide", "lacking"]
+    for artist in ax.texts:
+        patch = artist.get_bbox_patch()
+        if patch is None:
+            continue
+        word = artist.get_window_extent(renderer)
+        cover = patch.get_window_extent(renderer)
+        # the box covers the word's rendered extent, and little more
+        assert cover.x0 <= word.x0 + 0.5 and cover.x1 >= word.x1 - 0.5
+        assert cover.width < word.width + 0.5 * word.height
+    # pieces are laid out left to right without overlapping, per line
+    for y in {t.get_position()[1] for t in ax.texts}:
+        line = sorted(
+            (t for t in ax.texts if t.get_position()[1] == y),
+            key=lambda t: t.get_position()[0],
+        )
+        ext = [t.get_window_extent(renderer) for t in line]
+        assert all(a.x1 <= b.x0 + 0.5 for a, b in zip(ext, ext[1:]))
+        assert "".join(t.get_text() for t in line).replace(" ", "") in {
+            s.replace(" ", "") for s in texts
+        }
+    # a text wider than the axes is cut with an ellipsis
+    ax = plot_text_selection(["word " * 200], [[False] * 5], vocab)
+    assert ax.texts[-1].get_text() == "..."
     matplotlib.pyplot.close("all")
