@@ -50,7 +50,8 @@ class QueryBounds:
         Why a query is infeasible ("" when feasible).
     """
 
-    def __init__(self, lo, hi, allowed, feasible, reason, varying):
+    def __init__(self, lo, hi, allowed, feasible, reason, varying, Zq=None):
+        self.Zq = Zq  # the queries themselves: their own values are admissible
         self.lo = lo
         self.hi = hi
         self.allowed = allowed
@@ -67,6 +68,7 @@ class QueryBounds:
             self.feasible[idx],
             self.reason[idx],
             self.varying[idx],
+            None if self.Zq is None else self.Zq[idx],
         )
 
 
@@ -127,9 +129,12 @@ class Constraints:
         self.lower = space.lower.astype(float).copy()
         self.upper = space.upper.astype(float).copy()
         self.strict = np.zeros(d, dtype=bool)
-        self.allowed_global = {
-            j: np.ones(len(space.categories[j]), dtype=bool) for j in space.categorical
-        }
+        self.allowed_global = {}
+        for j in space.categorical:
+            mask = np.ones(len(space.categories[j]), dtype=bool)
+            if space.missing_code[j] >= 0:
+                mask[space.missing_code[j]] = False  # never moved *to* missing
+            self.allowed_global[j] = mask
         for name, rng in (permitted_range or {}).items():
             j = _lookup("permitted_range", str(name))
             self.strict[j] = True
@@ -140,6 +145,8 @@ class Constraints:
                         f"categories for a categorical column; got {rng!r}."
                     )
                 cats = space.categories[j]
+                if space.missing_code[j] >= 0:
+                    cats = cats[: space.missing_code[j]]
                 known = {c: i for i, c in enumerate(cats)}
                 unknown = [v for v in rng if v not in known]
                 if unknown:
@@ -147,7 +154,7 @@ class Constraints:
                         f"permitted_range[{name!r}] holds categories unseen "
                         f"during fit: {unknown}; known: {list(cats)}."
                     )
-                mask = np.zeros(len(cats), dtype=bool)
+                mask = np.zeros(len(space.categories[j]), dtype=bool)
                 mask[[known[v] for v in rng]] = True
                 if not mask.any():
                     raise InfeasibleConstraintsError(
@@ -219,15 +226,23 @@ class Constraints:
         lo = np.broadcast_to(self.lower, (n, d)).copy()
         hi = np.broadcast_to(self.upper, (n, d)).copy()
         soft = ~self.strict
-        lo[:, soft] = np.minimum(lo[:, soft], Zq[:, soft])
-        hi[:, soft] = np.maximum(hi[:, soft], Zq[:, soft])
+        # fmin / fmax: a missing query value leaves the training range
+        lo[:, soft] = np.fmin(lo[:, soft], Zq[:, soft])
+        hi[:, soft] = np.fmax(hi[:, soft], Zq[:, soft])
         inc, dec = self.direction > 0, self.direction < 0
-        lo[:, inc] = np.maximum(lo[:, inc], Zq[:, inc])
-        hi[:, dec] = np.minimum(hi[:, dec], Zq[:, dec])
+        lo[:, inc] = np.fmax(lo[:, inc], Zq[:, inc])
+        hi[:, dec] = np.fmin(hi[:, dec], Zq[:, dec])
         for j in space.numeric:
             if self.vary[j]:
-                lo[:, j] = _ceil_to(lo[:, j], space.decimals[j])
-                hi[:, j] = _floor_to(hi[:, j], space.decimals[j])
+                # the grid admits the query's own value, whatever its
+                # precision; other values snap to the training grid
+                raw_lo, raw_hi = lo[:, j].copy(), hi[:, j].copy()
+                lo[:, j] = _ceil_to(raw_lo, space.decimals[j])
+                hi[:, j] = _floor_to(raw_hi, space.decimals[j])
+                q = Zq[:, j]
+                inside = (q >= raw_lo - 1e-12) & (q <= raw_hi + 1e-12)
+                lo[:, j] = np.where(inside & (q < lo[:, j]), q, lo[:, j])
+                hi[:, j] = np.where(inside & (q > hi[:, j]), q, hi[:, j])
         frozen = ~self.vary
         # a frozen feature must already satisfy a strict range
         outside = (Zq < self.lower) | (Zq > self.upper)
@@ -261,7 +276,7 @@ class Constraints:
         none_vary = feasible & ~varying.any(axis=1)
         reason[none_vary] = "no feature can take another admissible value"
         feasible &= ~none_vary
-        return QueryBounds(lo, hi, allowed, feasible, reason, varying)
+        return QueryBounds(lo, hi, allowed, feasible, reason, varying, Zq)
 
     # --------------------------------------------------------------- checks
     def cell_violations(self, Zq, Zc):
@@ -270,11 +285,19 @@ class Constraints:
         ``Zq`` holds the query of each counterfactual row (aligned with
         ``Zc``). Checked: frozen features changed, values outside a
         permitted range or category set, one-direction changes the wrong
-        way, values off an integer (or decimal) grid.
+        way, changed values off the column's integer (or decimal) grid,
+        values made missing. An unchanged cell is never a violation of the
+        grid or of a direction.
         """
         space = self.space
         changed = space.changed(Zq, Zc)
         bad = changed & ~self.vary
+        num_ = space.numeric
+        bad[:, num_] |= np.isnan(Zc[:, num_]) & ~np.isnan(Zq[:, num_])
+        for j in space.categorical:
+            if space.missing_code[j] >= 0:
+                made_missing = (Zc[:, j] == space.missing_code[j]) & changed[:, j]
+                bad[:, j] |= made_missing
         num = space.numeric
         tol = 1e-9 * np.maximum(1.0, np.abs(Zc[:, num]))
         bad[:, num] |= self.strict[num] & (
@@ -282,13 +305,12 @@ class Constraints:
         )
         for j in space.categorical:
             if self.strict[j]:
-                bad[:, j] |= ~self.allowed_global[j][Zc[:, j].astype(np.intp)]
+                bad[:, j] |= ~self.allowed_global[j][Zc[:, j].astype(np.intp)] & (
+                    changed[:, j] | self.vary[j]
+                )
         bad |= changed & (self.direction > 0) & (Zc < Zq)
         bad |= changed & (self.direction < 0) & (Zc > Zq)
-        for j in num:
-            dec = space.decimals[j]
-            if dec is not None:
-                bad[:, j] |= np.abs(np.round(Zc[:, j], dec) - Zc[:, j]) > 1e-9
+        bad |= changed & space.off_grid(Zc)
         return bad
 
     def predicate_mask(self, candidates, queries):
@@ -307,15 +329,38 @@ class Constraints:
         ok = np.ones(m, dtype=bool)
         for f, arity in zip(self.predicates, self._pred_arity):
             out = f(candidates, queries) if arity >= 2 else f(candidates)
-            out = np.asarray(out)
-            if out.shape != (m,):
-                raise ValueError(
-                    f"predicate {getattr(f, '__name__', f)!r} must return one "
-                    f"boolean per candidate row, shape ({m},); got shape "
-                    f"{out.shape}."
-                )
-            ok &= out.astype(bool)
+            name = getattr(f, "__name__", repr(f))
+            ok &= _boolean_mask(out, m, name)
         return ok
+
+
+def _boolean_mask(out, m, name):
+    """A predicate's output as a boolean array, or a clear error: NaN,
+    floats, objects or missing values are never read as True or False."""
+    dtype = getattr(out, "dtype", None)
+    if dtype is not None and not isinstance(dtype, np.dtype):  # pandas boolean
+        if str(dtype) == "boolean":
+            if out.isna().any():
+                raise TypeError(
+                    f"predicate {name!r} returned missing values (pd.NA) for "
+                    f"{int(out.isna().sum())} of {m} candidate rows; it must "
+                    "return True or False for every row."
+                )
+            out = out.to_numpy(dtype=bool)
+    arr = np.asarray(out)
+    if arr.shape != (m,):
+        raise ValueError(
+            f"predicate {name!r} must return one boolean per candidate row, "
+            f"shape ({m},); got shape {arr.shape}."
+        )
+    if arr.dtype != bool:
+        sample = arr[:3].tolist()
+        raise TypeError(
+            f"predicate {name!r} must return booleans; got dtype {arr.dtype} "
+            f"(values such as {sample}). NaN or numbers are not read as "
+            "True/False: compare explicitly, e.g. (c.age < 45)."
+        )
+    return arr
 
 
 def _n_positional(f):

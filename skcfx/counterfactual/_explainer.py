@@ -17,7 +17,7 @@ from sklearn.base import (
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import KDTree
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -315,7 +315,8 @@ class CounterfactualExplainer(
         tags = super().__sklearn_tags__()
         tags.input_tags.categorical = True
         tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
+        # missing values are accepted when the model accepts them
+        tags.input_tags.allow_nan = get_tags(self.estimator).input_tags.allow_nan
         tags.target_tags.required = not isinstance(self.estimator, FrozenEstimator)
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
@@ -347,7 +348,9 @@ class CounterfactualExplainer(
                     f"X has columns {list(X.columns)}; expected {self._names}."
                 )
             return frame, "frame"
-        arr = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=True)
+        arr = validate_data(
+            self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
+        )
         if arr.dtype.kind not in "biufO":
             arr = arr.astype(object)
         names = (
@@ -532,17 +535,24 @@ class CounterfactualExplainer(
 
     # ---------------------------------------------------------- explain
     def _targets(self, Zq, Xm):
-        """Per query: (orig index, target index, low, high, groups)."""
+        """Per query: (prediction, orig index, target index, low, high,
+        groups, (failed mask, first failure message))."""
         n = Zq.shape[0]
-        model = self.estimator_
+        oracle = self._oracle()
+        out, failed, message = oracle.predict(Xm)
+        fail = (failed, message)
         if self._task == "regression":
             low, high = self._range()
-            pred = np.asarray(model.predict(Xm), dtype=float).ravel()
+            pred = np.full(n, np.nan) if out is None else out.astype(float).ravel()
+            pred[failed] = np.nan
             orig = np.zeros(n, dtype=int)
             target = np.ones(n, dtype=int)
             groups = [[1]] * n
-            return pred, orig, target, np.full(n, low), np.full(n, high), groups
-        pred_labels = np.asarray(model.predict(Xm))
+            return pred, orig, target, np.full(n, low), np.full(n, high), groups, fail
+        if out is None:
+            pred_labels = np.full(n, self.classes_[0], dtype=self.classes_.dtype)
+        else:
+            pred_labels = np.asarray(out)
         orig = np.searchsorted(self.classes_, pred_labels)
         want = self._desired_index()
         n_classes = len(self.classes_)
@@ -556,7 +566,7 @@ class CounterfactualExplainer(
             [int(t)] if t >= 0 else [c for c in range(n_classes) if c != o]
             for t, o in zip(target, orig)
         ]
-        return pred_labels, orig, target, None, None, groups
+        return pred_labels, orig, target, None, None, groups, fail
 
     def _prepare(self, X):
         """Checked queries: (frame, coded rows, targets, bounds, labels)."""
@@ -569,12 +579,10 @@ class CounterfactualExplainer(
         labels = list(frame.index) if hasattr(X, "columns") else list(range(len(frame)))
         return frame, Zq, targets, bounds, labels
 
-    def _problem(self, Zq, bounds, orig, target, low, high):
-        """The search problem of a chunk of queries."""
-        space = self.feature_space_
-        oracle = Oracle(
+    def _oracle(self):
+        return Oracle(
             self.estimator_,
-            space,
+            self.feature_space_,
             self.constraints_,
             self._to_model,
             self._task,
@@ -582,6 +590,11 @@ class CounterfactualExplainer(
             self._use_predict,
             self._y_scale,
         )
+
+    def _problem(self, Zq, bounds, orig, target, low, high):
+        """The search problem of a chunk of queries."""
+        space = self.feature_space_
+        oracle = self._oracle()
         return Problem(
             Zq,
             bounds,
@@ -634,7 +647,13 @@ class CounterfactualExplainer(
         # a query the method found nothing for gets the other search: random
         # sampling after genetic or kdtree, a genetic search after random
         empty = np.array(
-            [i for i in range(problem.n) if bounds.feasible[i] and len(pools[i]) == 0],
+            [
+                i
+                for i in range(problem.n)
+                if bounds.feasible[i]
+                and len(pools[i]) == 0
+                and not problem.unreachable[i]
+            ],
             dtype=int,
         )
         if len(empty):
@@ -645,7 +664,8 @@ class CounterfactualExplainer(
                 extra = random_search(problem, queries=empty)
             for i in empty:
                 pools[i] = extra[i]
-        return finalize(problem, pools, posthoc_sparsity=self.posthoc_sparsity)
+        results = finalize(problem, pools, posthoc_sparsity=self.posthoc_sparsity)
+        return results, problem.unreachable & ~problem.any_valid
 
     def explain(self, X):
         """Find counterfactuals for each row of ``X``.
@@ -662,18 +682,22 @@ class CounterfactualExplainer(
             per-query status and metrics; see its ``to_frame()``.
         """
         frame, Zq, targets, bounds, _ = self._prepare(X)
-        qpred, orig, target, low, high, groups = targets
+        qpred, orig, target, low, high, groups, (failed, failure) = targets
         space = self.feature_space_
         queries = frame.copy()
         n = Zq.shape[0]
+        if self.method == "gradient":
+            self._check_no_missing(Zq, bounds)
 
         # queries that already have the desired outcome need no search
         if self._task == "regression":
             already = (qpred >= low) & (qpred <= high)
         else:
             already = target == orig
-        todo = np.flatnonzero(~already)
+        already &= ~failed
+        todo = np.flatnonzero(~already & ~failed)
         results = [np.zeros((0, space.n_features)) for _ in range(n)]
+        unreachable = np.zeros(n, dtype=bool)
         if len(todo):
             n_jobs = self.n_jobs if self.n_jobs is not None else 1
             from joblib import effective_n_jobs
@@ -696,7 +720,8 @@ class CounterfactualExplainer(
                 )
                 for c in chunks
             )
-            for c, res in zip(chunks, out):
+            for c, (res, hopeless) in zip(chunks, out):
+                unreachable[c] = hopeless
                 for i, r in zip(c, res):
                     results[i] = r
         return self._build_explanations(
@@ -711,7 +736,29 @@ class CounterfactualExplainer(
             high,
             already,
             groups,
+            unreachable=unreachable,
+            failed=failed,
+            failure=failure,
         )
+
+    def _check_no_missing(self, Zq, bounds):
+        """The gradient method cannot start from a missing value."""
+        space = self.feature_space_
+        num = space.numeric
+        miss = np.isnan(Zq[:, num]).any(axis=0)
+        cat_miss = [
+            j
+            for j in space.categorical
+            if space.missing_code[j] >= 0 and (Zq[:, j] == space.missing_code[j]).any()
+        ]
+        cols = [space.names[j] for j in num[miss]] + [space.names[j] for j in cat_miss]
+        if cols:
+            raise ValueError(
+                f'method="gradient" cannot search from missing values; queries '
+                f"have missing values in columns {cols}. Use a model-agnostic "
+                'method ("genetic", "random", "kdtree"), which keeps them or '
+                "fills them."
+            )
 
     def _build_explanations(
         self,
@@ -726,9 +773,16 @@ class CounterfactualExplainer(
         high,
         already,
         groups,
+        *,
+        unreachable=None,
+        failed=None,
+        failure="",
+        evaluated=False,
     ):
         space = self.feature_space_
         n = Zq.shape[0]
+        unreachable = np.zeros(n, dtype=bool) if unreachable is None else unreachable
+        failed = np.zeros(n, dtype=bool) if failed is None else failed
         d = space.n_features
         Z = np.vstack([r for r in results]) if results else np.zeros((0, d))
         owner = (
@@ -747,30 +801,34 @@ class CounterfactualExplainer(
         if m:
             frame = space.decode(Z)
             Xm = self._to_model(frame)
+            oracle = self._oracle()
             if self._task == "regression":
-                pred = np.asarray(self.estimator_.predict(Xm)).astype(float).ravel()
+                out, bad, _ = oracle.predict(Xm)
+                pred = np.full(m, np.nan) if out is None else out.astype(float).ravel()
+                pred[bad] = np.nan
                 valid = (pred >= low[owner]) & (pred <= high[owner])
                 proba = np.full(m, np.nan)
             else:
-                oracle = Oracle(
-                    self.estimator_,
-                    space,
-                    self.constraints_,
-                    self._to_model,
-                    "classification",
-                    self.classes_,
-                )
-                S = oracle.scores(Xm)
+                S, bad, _ = oracle.scores(Xm, return_failed=True)
                 if self._use_predict:
-                    pred = np.asarray(self.estimator_.predict(Xm))
-                    pidx = np.searchsorted(self.classes_, pred)
+                    out, bad2, _ = oracle.predict(Xm)
+                    bad = bad | bad2
+                    pidx = (
+                        np.zeros(m, dtype=int)
+                        if out is None
+                        else np.searchsorted(self.classes_, out)
+                    )
                 else:
                     # predict is the arg-max of the scores for this model
                     # (checked on the training rows in fit): one call saved
-                    pidx = S.argmax(axis=1)
+                    pidx = np.nan_to_num(S).argmax(axis=1)
+                pidx = np.minimum(pidx, len(self.classes_) - 1)
+                pred = self.classes_[pidx].astype(object)
+                pred[bad] = None
+                if not bad.any():
                     pred = self.classes_[pidx]
                 t = target[owner]
-                valid = np.where(t >= 0, pidx == t, pidx != orig[owner])
+                valid = np.where(t >= 0, pidx == t, pidx != orig[owner]) & ~bad
                 proba = S[np.arange(m), pidx]
             if self.constraints_.predicates:
                 pred_ok = self.constraints_.predicate_mask(
@@ -779,7 +837,11 @@ class CounterfactualExplainer(
             else:
                 pred_ok = np.ones(m, dtype=bool)
             cells = self.constraints_.cell_violations(Zq[owner], Z)
-            valid &= pred_ok & ~cells.any(axis=1)
+            if not evaluated:
+                # rows found by a search hold every constraint by construction;
+                # for rows from elsewhere (evaluate) ``valid`` means predicted
+                # as desired, and breaches are reported in their own columns
+                valid &= pred_ok & ~cells.any(axis=1)
             plaus = self._plausibility(Z, owner, groups)
         else:
             pred = np.zeros(0, dtype=getattr(self, "classes_", np.zeros(0)).dtype)
@@ -791,15 +853,28 @@ class CounterfactualExplainer(
 
         has_valid = np.bincount(owner[valid], minlength=n) > 0
         status = np.empty(n, dtype=object)
-        status[:] = STATUS["exhausted"]
-        status[~bounds.feasible] = STATUS["infeasible"]
-        status[has_valid] = STATUS["found"]
-        status[already] = STATUS["already"]
-        reason = np.where(status == STATUS["infeasible"], bounds.reason, "").astype(
-            object
-        )
+        reason = np.full(n, "", dtype=object)
+        if evaluated:
+            status[:] = STATUS["evaluated"]
+        else:
+            status[:] = STATUS["exhausted"]
+            status[unreachable] = STATUS["unreachable"]
+            status[~bounds.feasible] = STATUS["infeasible"]
+            reason[~bounds.feasible] = bounds.reason[~bounds.feasible]
+            status[has_valid] = STATUS["found"]
+            status[already] = STATUS["already"]
+            status[failed] = STATUS["failed"]
+            reason[failed] = failure
         missing = int(
-            ((status == STATUS["exhausted"]) | (status == STATUS["infeasible"])).sum()
+            np.isin(
+                status,
+                [
+                    STATUS["exhausted"],
+                    STATUS["infeasible"],
+                    STATUS["unreachable"],
+                    STATUS["failed"],
+                ],
+            ).sum()
         )
         if missing:
             warnings.warn(
@@ -878,11 +953,14 @@ class CounterfactualExplainer(
         Returns
         -------
         explanations : CounterfactualExplanations
-            Same checks and metrics as :meth:`explain`: validity re-predicted
-            by the model, constraint violations counted cell by cell.
+            Same metrics as :meth:`explain`, with status ``"evaluated"``:
+            ``valid`` means the model, re-run on the row, predicts the
+            desired outcome; constraint breaches are reported separately
+            (``to_frame()["constraint_violations"]``, ``metrics``,
+            :func:`skcfx.metrics.constraint_violations`).
         """
         frame, Zq, targets, bounds, labels = self._prepare(X)
-        qpred, orig, target, low, high, groups = targets
+        qpred, orig, target, low, high, groups, (failed, failure) = targets
         space = self.feature_space_
         pos = {lab: i for i, lab in enumerate(labels)}
         cf = counterfactuals
@@ -912,6 +990,9 @@ class CounterfactualExplainer(
             high,
             already,
             groups,
+            failed=failed,
+            failure=failure,
+            evaluated=True,
         )
 
     # ------------------------------------------------------ semi-factuals
@@ -1003,6 +1084,10 @@ class CounterfactualExplainer(
     def transform(self, X):
         """Best valid counterfactual of each row (missing where none).
 
+        Raises a ValueError naming the rows when the model itself fails to
+        predict some input rows (for example missing values that the model
+        does not handle); :meth:`explain` reports those per row instead.
+
         Parameters
         ----------
         X : {array-like, DataFrame} of shape (n_samples, n_features)
@@ -1017,6 +1102,15 @@ class CounterfactualExplainer(
             is returned unchanged.
         """
         expl = self.explain(X)
+        failed = np.flatnonzero(expl.status == STATUS["failed"])
+        if len(failed):
+            # a transformer's output row cannot carry a status: raise, naming
+            # the rows and the model's own message (explain reports it per row)
+            labels = list(expl.queries.index[failed][:5])
+            raise ValueError(
+                f"The model failed to predict {len(failed)} input rows (index "
+                f"labels {labels}): {expl.reason[failed[0]]}"
+            )
         space = self.feature_space_
         n = expl.n_queries
         best = np.full(n, -1)

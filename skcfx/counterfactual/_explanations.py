@@ -12,6 +12,9 @@ STATUS = {
     "infeasible": "infeasible under constraints",
     "exhausted": "search budget exhausted",
     "already": "query already has the desired outcome",
+    "unreachable": "unreachable within budget",
+    "failed": "model failed on the query",
+    "evaluated": "evaluated",
 }
 
 

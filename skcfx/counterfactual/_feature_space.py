@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import (
     is_bool_dtype,
+    is_integer_dtype,
     is_numeric_dtype,
     is_object_dtype,
 )
@@ -221,6 +222,9 @@ class FeatureSpace:
         self.upper = np.zeros(d)
         self.mad = np.ones(d)
         self.decimals = [None] * d
+        self.median = np.zeros(d)
+        # code of the missing value of a categorical column (-1: none seen)
+        self.missing_code = np.full(d, -1)
         self.dtypes = list(X.dtypes)
         for j, name in enumerate(self.names):
             col = X.iloc[:, j]
@@ -233,8 +237,10 @@ class FeatureSpace:
             )
             if cat:
                 self.is_categorical[j] = True
-                present = pd.unique(col.to_numpy())
-                extra = extra_categories.get(name, [])
+                values = col.to_numpy()
+                missing = pd.isna(values)
+                present = pd.unique(values[~missing])
+                extra = [v for v in extra_categories.get(name, []) if not pd.isna(v)]
                 if isinstance(dtype, pd.CategoricalDtype):
                     known = set(present) | set(extra)
                     cats = [c for c in dtype.categories if c in known]
@@ -245,18 +251,27 @@ class FeatureSpace:
                         cats = sorted(merged)
                     except TypeError:
                         cats = sorted(merged, key=str)
+                if missing.any():
+                    # missing values get the last code: a query may keep it,
+                    # no search moves a value to it (see Constraints)
+                    self.missing_code[j] = len(cats)
+                    cats = list(cats) + [np.nan]
                 self.categories[j] = np.asarray(cats, dtype=object)
                 self.upper[j] = len(cats) - 1
             else:
-                values = col.to_numpy(dtype=float)
+                values = col.to_numpy(dtype=float, na_value=np.nan)
+                values = values[~np.isnan(values)]
+                if len(values) == 0:
+                    values = np.zeros(1)
                 self.lower[j] = values.min()
                 self.upper[j] = values.max()
                 median = np.median(values)
+                self.median[j] = median
                 mad = np.median(np.abs(values - median))
                 if mad <= 0:
                     mad = np.mean(np.abs(values - median))
                 self.mad[j] = mad if mad > 0 else 1.0
-                if np.issubdtype(dtype, np.integer):
+                if is_integer_dtype(dtype):
                     self.decimals[j] = 0
                 else:
                     self.decimals[j] = _decimals(values)
@@ -271,54 +286,66 @@ class FeatureSpace:
     def encode(self, X):
         """Raw DataFrame -> coded float matrix, with errors naming columns.
 
+        Missing numeric values stay NaN in the coded matrix; a missing
+        categorical value gets its column's missing code when the training
+        data had missing values in that column.
+
         Raises
         ------
         ValueError
-            On missing or infinite values, or categories unseen at fit time.
+            Naming every offending column at once: infinite values,
+            non-numeric values in a numeric column, categories (or missing
+            values) unseen at fit time.
         """
         n = X.shape[0]
         Z = np.empty((n, self.n_features))
+        problems = []
         for j, name in enumerate(self.names):
             col = X.iloc[:, j]
             if self.is_categorical[j]:
                 values = col.to_numpy(dtype=object)
                 missing = pd.isna(values)
+                known = self.categories[j]
+                if self.missing_code[j] >= 0:
+                    known = known[: self.missing_code[j]]
+                codes = pd.Index(known, dtype=object).get_indexer(values).astype(float)
                 if missing.any():
-                    rows = list(X.index[missing][:5])
-                    raise ValueError(
-                        f"Input X contains NaN in categorical column {name!r} "
-                        f"(index labels {rows})."
+                    if self.missing_code[j] >= 0:
+                        codes[missing] = self.missing_code[j]
+                    else:
+                        rows = list(X.index[missing][:5])
+                        problems.append(
+                            f"column {name!r} has missing values (index labels "
+                            f"{rows}) but none were seen during fit"
+                        )
+                        codes[missing] = 0
+                unseen = (codes < 0) & ~missing
+                if unseen.any():
+                    bad = sorted({str(v) for v in values[unseen]})[:5]
+                    problems.append(
+                        f"column {name!r} holds categories unseen during fit: "
+                        f"{bad} (known: {[str(c) for c in known]})"
                     )
-                codes = (
-                    pd.Index(self.categories[j], dtype=object)
-                    .get_indexer(values)
-                    .astype(float)
-                )
-                if (codes < 0).any():
-                    unseen = sorted({str(v) for v in values[codes < 0]})[:5]
-                    raise ValueError(
-                        f"Column {name!r} holds categories unseen during fit: "
-                        f"{unseen}. Known categories: "
-                        f"{[str(c) for c in self.categories[j]]}."
-                    )
+                    codes[unseen] = 0
                 Z[:, j] = codes
             else:
                 try:
                     values = col.to_numpy(dtype=float, na_value=np.nan)
-                except (TypeError, ValueError) as exc:
-                    raise ValueError(
-                        f"Column {name!r} must be numeric as during fit; got "
-                        f"values such as {col.iloc[0]!r}."
-                    ) from exc
-                bad = ~np.isfinite(values)
-                if bad.any():
-                    rows = list(X.index[bad][:5])
-                    what = "NaN" if np.isnan(values[bad]).any() else "infinity"
-                    raise ValueError(
-                        f"Input X contains {what} in column {name!r} "
-                        f"(index labels {rows})."
+                except (TypeError, ValueError):
+                    problems.append(
+                        f"column {name!r} must be numeric as during fit; got "
+                        f"values such as {col.iloc[0]!r}"
+                    )
+                    continue
+                inf = np.isinf(values)
+                if inf.any():
+                    rows = list(X.index[inf][:5])
+                    problems.append(
+                        f"column {name!r} contains infinity (index labels {rows})"
                     )
                 Z[:, j] = values
+        if problems:
+            raise ValueError("Invalid input X: " + "; ".join(problems) + ".")
         return Z
 
     def decode(self, Z, index=None):
@@ -328,7 +355,7 @@ class FeatureSpace:
             dtype = self.dtypes[j]
             z = Z[:, j]
             if self.is_categorical[j]:
-                values = self.categories[j][z.astype(np.intp)]
+                values = self.categories[j][np.nan_to_num(z).astype(np.intp)]
                 if isinstance(dtype, pd.CategoricalDtype):
                     data[name] = pd.Categorical(values, dtype=dtype)
                 elif is_object_dtype(dtype):
@@ -336,8 +363,16 @@ class FeatureSpace:
                     data[name] = pd.Series(values, dtype=object, copy=False)
                 else:
                     data[name] = pd.array(values, dtype=dtype)
-            elif self.decimals[j] == 0 and np.issubdtype(dtype, np.integer):
-                data[name] = np.rint(z).astype(dtype)
+            elif not isinstance(dtype, np.dtype):  # pandas nullable numeric
+                if is_integer_dtype(dtype):
+                    z = np.rint(z)
+                data[name] = pd.Series(z, dtype=float).astype(dtype).array
+            elif np.issubdtype(dtype, np.integer):
+                # an integer column with a missing value (the query's) is
+                # returned as float, as pandas itself stores it
+                data[name] = (
+                    np.rint(z) if np.isnan(z).any() else np.rint(z).astype(dtype)
+                )
             else:
                 data[name] = z.astype(dtype)
         frame = pd.DataFrame(data, columns=self.names)
@@ -345,27 +380,62 @@ class FeatureSpace:
             frame.index = index
         return frame
 
-    def round(self, Z):
-        """Round numeric columns to their precision, in place; returns Z."""
+    def round(self, Z, Zq=None):
+        """Round numeric columns to their precision, in place; returns Z.
+
+        With ``Zq`` (the queries, broadcastable to ``Z``), a cell equal to
+        its query's value is left exactly as it is: the grid learned from
+        the training data admits the query's own value, whatever its
+        precision; only changed values snap to the grid.
+        """
+        for j in self.numeric:
+            dec = self.decimals[j]
+            if dec is None:
+                continue
+            z = Z[..., j]
+            r = np.round(z, dec)
+            if Zq is not None:
+                q = np.broadcast_to(Zq[..., j], z.shape)
+                same = np.abs(z - q) <= 1e-9 * self.mad[j]
+                r = np.where(same, q, r)
+            Z[..., j] = r
+        return Z
+
+    def off_grid(self, Z):
+        """Boolean matrix of numeric cells off their column's grid."""
+        bad = np.zeros(Z.shape, dtype=bool)
         for j in self.numeric:
             dec = self.decimals[j]
             if dec is not None:
-                Z[..., j] = np.round(Z[..., j], dec)
-        return Z
+                z = Z[..., j]
+                bad[..., j] = np.abs(np.round(z, dec) - z) > 1e-9
+        return bad
 
     # -------------------------------------------------------------- distances
+    def _numeric_gap(self, Za, Zb):
+        """|a - b| on numeric columns; 0 where both are missing, ``MAD`` (one
+        unit of distance) where exactly one is."""
+        diff = np.abs(Za - Zb)
+        na, nb = np.isnan(Za), np.isnan(Zb)
+        if na.any() or nb.any():
+            diff = np.where(na & nb, 0.0, diff)
+            diff = np.where(na ^ nb, np.broadcast_to(self.mad, diff.shape), diff)
+        return diff
+
     def changed(self, Zq, Zc):
-        """Boolean matrix of changed cells (numeric tolerance 1e-9 x MAD)."""
+        """Boolean matrix of changed cells (numeric tolerance 1e-9 x MAD; a
+        missing value filled, or a value made missing, is a change)."""
         tol = np.where(self.is_categorical, 0.5, 1e-9 * self.mad)
-        return np.abs(Zc - Zq) > tol
+        return self._numeric_gap(Zq, Zc) > tol
 
     def distance(self, Za, Zb):
         """Mixed distance between aligned rows (broadcasting).
 
         ``(1/d) * (sum_numeric |a_j - b_j| / MAD_j + sum_categorical
-        [a_j != b_j])``.
+        [a_j != b_j])``; filling a missing numeric value costs 1, as a
+        category change does.
         """
-        diff = np.abs(Za - Zb)
+        diff = self._numeric_gap(Za, Zb)
         diff[..., self.categorical] = diff[..., self.categorical] > 0.5
         return (diff * self.scale).sum(axis=-1) / self.n_features
 
@@ -387,7 +457,10 @@ class FeatureSpace:
                 )
                 parts.append(onehot)
             else:
-                parts.append((Z[:, j] * (weights[j] / self.mad[j]))[:, None])
+                # missing values sit at the column's median (an approximation
+                # used only by the nearest-neighbour indexes)
+                z = np.where(np.isnan(Z[:, j]), self.median[j], Z[:, j])
+                parts.append((z * (weights[j] / self.mad[j]))[:, None])
         if not parts:
             return np.zeros((Z.shape[0], 1))
         return np.hstack(parts)

@@ -76,8 +76,9 @@ def genetic_search(
     # with every one-feature change (the sparsest candidates); the best
     # ``n_candidates`` of both form the first population
     pop = np.concatenate([pop, single_changes(problem, qidx)], axis=1)
-    fit, valid = _fitness(problem, pop, qidx)
+    fit, valid, loss = _fitness(problem, pop, qidx)
     _archive(pools, pop, valid, qidx)
+    hopeless = problem.note_progress(qidx, loss, valid)
     keep = np.argsort(fit, axis=1, kind="stable")[:, :P]
     pop = np.take_along_axis(pop, keep[..., None], axis=1)
     fit = np.take_along_axis(fit, keep, axis=1)
@@ -85,7 +86,7 @@ def genetic_search(
     best = np.full(n, np.inf)
     best[qidx] = fit.min(axis=1)
     stale = np.zeros(n, dtype=int)
-    active = np.ones(len(qidx), dtype=bool)
+    active = ~hopeless
     varying = bounds.varying[qidx]
     p_mut = 1.0 / np.maximum(varying.sum(axis=1), 1)
     scale = space.mad
@@ -131,8 +132,9 @@ def genetic_search(
             )
         child = np.where(mutate, new, child)
         child = project(child, bounds, space, qa, u_val)
-        cfit, cvalid = _fitness(problem, child, qa)
+        cfit, cvalid, closs = _fitness(problem, child, qa)
         _archive(pools, child, cvalid, qa)
+        hopeless = problem.note_progress(qa, closs, cvalid)
         # (mu + lambda) replacement
         allz = np.concatenate([popa, child], axis=1)
         allf = np.concatenate([fita, cfit], axis=1)
@@ -144,7 +146,7 @@ def genetic_search(
         stale[qa] = np.where(improved, 0, stale[qa] + 1)
         best[qa] = np.minimum(best[qa], newbest)
         n_valid = np.array([sum(len(x) for x in pools[i]) for i in qa])
-        done = (stale[qa] >= patience) & (n_valid >= problem.k)
+        done = ((stale[qa] >= patience) & (n_valid >= problem.k)) | hopeless
         active[a[done]] = False
     return [_unique(p, d) for p in pools]
 
@@ -156,7 +158,7 @@ def _fitness(problem, Z, qidx):
     valid, loss = problem.evaluate(flat, owner)
     cost = problem.cost(flat, owner)
     fit = cost + (~valid) * (_INVALID_PENALTY + loss)
-    return fit.reshape(q, m), valid.reshape(q, m)
+    return fit.reshape(q, m), valid.reshape(q, m), loss.reshape(q, m)
 
 
 def _archive(pools, Z, valid, qidx):

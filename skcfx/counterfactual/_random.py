@@ -119,6 +119,17 @@ def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
                     pools[i].append(found)
                     counts[i] += len(np.unique(found, axis=0))
         rounds[qidx] += 1
+        hopeless = np.zeros(len(qidx), dtype=bool)
+        start = 0
+        for g, Zg in groups:
+            q, m = Zg.shape[:2]
+            stop = problem.note_progress(
+                g,
+                loss_all[start : start + q * m].reshape(q, m),
+                valid_all[start : start + q * m].reshape(q, m),
+            )
+            start += q * m
+            hopeless[np.isin(qidx, g[stop])] = True
         # enough valid candidates, or some found and the exploration step
         # (perturbing valid ones) is a better use of the budget than more
         # blind samples (a query with k valid one-feature changes already
@@ -128,5 +139,5 @@ def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
             (it >= 1)
             & ((counts[qidx] >= problem.k) | ((counts[qidx] > 0) & (rounds[qidx] >= 3)))
         )
-        active[qidx[done]] = False
+        active[qidx[done | hopeless]] = False
     return [np.vstack(p) if p else np.zeros((0, d)) for p in pools]

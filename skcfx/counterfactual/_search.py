@@ -30,6 +30,12 @@ __all__ = [
 ]
 
 _INVALID_PENALTY = 10.0
+_FAILED_LOSS = 1e6  # loss of a candidate the model raised on
+
+
+def _take(X, rows):
+    """Rows of a DataFrame or array."""
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 class Oracle:
@@ -71,8 +77,63 @@ class Oracle:
         self.y_scale = y_scale
         self.n_calls = 0
 
-    def scores(self, X):
-        """Class scores of the model: probabilities where available."""
+    def safe(self, method, X):
+        """Call ``method(X)``; if it raises, split the batch to isolate the
+        rows the model fails on.
+
+        Returns
+        -------
+        out : ndarray or None
+            Outputs of the rows that succeeded (rows that failed hold zeros);
+            None when every row failed.
+        failed : ndarray of bool, shape (n_rows,)
+        message : str
+            The model's error message for the first failing row ("" if none).
+        """
+        n = X.shape[0]
+        try:
+            return np.asarray(method(X)), np.zeros(n, dtype=bool), ""
+        except Exception as exc:  # any model error: isolate the bad rows
+            if n == 1:
+                return None, np.ones(1, dtype=bool), f"{type(exc).__name__}: {exc}"
+        half = n // 2
+        parts = [_take(X, slice(0, half)), _take(X, slice(half, n))]
+        outs, fails, msgs = zip(*(self.safe(method, part) for part in parts))
+        failed = np.concatenate(fails)
+        message = next((m for m in msgs if m), "")
+        good = [o for o in outs if o is not None]
+        if not good:
+            return None, failed, message
+        shape = (n,) + good[0].shape[1:]
+        out = np.zeros(shape, dtype=good[0].dtype)
+        start = 0
+        for o, f in zip(outs, fails):
+            if o is not None:
+                out[start : start + len(f)] = o
+            start += len(f)
+        return out, failed, message
+
+    def predict(self, X):
+        """``predict`` with failing rows isolated: (labels, failed, message)."""
+        return self.safe(self.model.predict, X)
+
+    def scores(self, X, return_failed=False):
+        """Class scores of the model: probabilities where available.
+
+        With ``return_failed``, rows on which the model raises are isolated
+        (see :meth:`safe`) and ``(scores, failed, message)`` is returned;
+        failed rows hold NaN scores.
+        """
+        if return_failed:
+            out, failed, msg = self.safe(self._scores, X)
+            if out is None:
+                out = np.full((X.shape[0], len(self.classes)), np.nan)
+            out = np.asarray(out, dtype=float)
+            out[failed] = np.nan
+            return out, failed, msg
+        return self._scores(X)
+
+    def _scores(self, X):
         model = self.model
         if hasattr(model, "predict_proba"):
             return np.asarray(model.predict_proba(X), dtype=float)
@@ -120,8 +181,11 @@ class Oracle:
         see :meth:`__call__`), ``margin`` (classification: signed margin
         toward the desired outcome, positive where reached; regression:
         minus the scaled distance to the desired range), ``pred``
-        (classification: predicted class index; regression: the
-        prediction) and ``predicates_ok`` (None without predicates).
+        (classification: predicted class index, -1 where the model failed;
+        regression: the prediction, NaN where it failed) and
+        ``predicates_ok`` (None without predicates). Candidates on which the
+        model raises are isolated by splitting the batch and are never
+        valid.
         """
         self.n_calls += 1
         m = Z.shape[0]
@@ -133,14 +197,22 @@ class Oracle:
         inv = inv.ravel()
         X = self.to_model(self.space.decode(uniq))
         if self.task == "regression":
-            y = np.asarray(self.model.predict(X), dtype=float).ravel()[inv]
+            y, failed, _ = self.predict(X)
+            if y is None:
+                y = np.zeros(len(uniq))
+            y = np.asarray(y, dtype=float).ravel()
+            y[failed] = np.nan
+            failed = failed[inv]
+            y = y[inv]
             low = problem.low[owner]
             high = problem.high[owner]
             valid = (y >= low) & (y <= high)
             dist = np.maximum(np.maximum(low - y, y - high), 0.0) / self.y_scale
             margin, pred, loss = -dist, y, dist
         else:
-            S = self.scores(X)[inv]
+            S, failed, _ = self.scores(X, return_failed=True)
+            S = S[inv]
+            failed = failed[inv]
             rows = np.arange(m)
             target = problem.target[owner]
             orig = problem.orig[owner]
@@ -156,12 +228,22 @@ class Oracle:
                 specific, S[rows, t] - other_t, best_not_orig - S[rows, orig]
             )
             if self.use_predict:
-                pred = np.searchsorted(self.classes, np.asarray(self.model.predict(X)))
+                labels, bad, _ = self.predict(X)
+                pred = np.full(len(uniq), -1)
+                if labels is not None:
+                    pred = np.where(bad, -1, np.searchsorted(self.classes, labels))
                 pred = pred[inv]
+                failed = failed | bad[inv]
             else:
-                pred = S.argmax(axis=1)
+                pred = np.where(failed, -1, np.nan_to_num(S).argmax(axis=1))
             valid = np.where(specific, pred == t, pred != orig)
             loss = np.where(valid, 0.0, np.maximum(-margin, 0.0) + 1e-3)
+        if failed.any():
+            # candidates the model fails on are inadmissible (never valid),
+            # and their loss says nothing about the way to the outcome
+            valid = valid & ~failed
+            loss = np.where(failed, _FAILED_LOSS, loss)
+            margin = np.where(failed, -np.inf, margin)
         ok = None
         if self.constraints.predicates:
             queries = self.space.decode(problem.Zq[owner])
@@ -209,6 +291,7 @@ class Problem:
         proximity_weight=1.0,
         sparsity_weight=1.0,
         diversity_weight=0.25,
+        patience=3,
     ):
         self.Zq = Zq
         self.bounds = bounds
@@ -221,6 +304,13 @@ class Problem:
         self.high = high if high is not None else np.zeros(n)
         self.rngs = [np.random.default_rng(query_seed(base_seed, z)) for z in Zq]
         self.k = k
+        self.patience = patience
+        self.best_loss = np.full(n, np.inf)
+        self.stall = np.zeros(n, dtype=int)
+        self.any_valid = np.zeros(n, dtype=bool)
+        self.unreachable = np.zeros(n, dtype=bool)
+        self.rounds = np.zeros(n, dtype=int)
+        self.query_loss = None
         self.proximity_weight = proximity_weight
         self.sparsity_weight = sparsity_weight
         self.diversity_weight = diversity_weight
@@ -228,6 +318,46 @@ class Problem:
     @property
     def n(self):
         return self.Zq.shape[0]
+
+    def note_progress(self, qidx, loss, valid):
+        """Track each query's best loss; say which look unreachable.
+
+        Parameters
+        ----------
+        qidx : ndarray of int (q,)
+        loss, valid : ndarray (q, m)
+            This round's candidates of those queries.
+
+        Returns
+        -------
+        stop : ndarray of bool (q,)
+            Queries with no valid candidate so far for which, after
+            ``patience`` rounds, no candidate has moved the model's output
+            any closer to the desired outcome than the query itself is (a
+            model that does not respond to any admissible change, such as a
+            constant one, or one that depends only on frozen features): they
+            are marked in ``self.unreachable`` and should not be searched
+            further, so a batch of hopeless queries costs about one round.
+            A query whose candidates do move the model keeps its full budget,
+            however slowly it progresses.
+        """
+        if self.query_loss is None:  # one model call for the queries
+            _, own = self.evaluate(self.Zq, np.arange(self.n))
+            self.query_loss = own
+        best = np.where(valid, -np.inf, loss).min(axis=1)
+        self.any_valid[qidx] |= valid.any(axis=1)
+        prev = self.best_loss[qidx]
+        finite = np.isfinite(prev)
+        tol = 1e-9 * np.maximum(1.0, np.abs(np.where(finite, prev, 0.0)))
+        improved = ~finite | (best < np.where(finite, prev, np.inf) - tol)
+        self.best_loss[qidx] = np.minimum(self.best_loss[qidx], best)
+        self.stall[qidx] = np.where(improved, 0, self.stall[qidx] + 1)
+        own = self.query_loss[qidx]
+        no_progress = self.best_loss[qidx] >= own - 1e-9 * np.maximum(1.0, np.abs(own))
+        self.rounds[qidx] += 1
+        stop = ~self.any_valid[qidx] & no_progress & (self.rounds[qidx] > self.patience)
+        self.unreachable[qidx[stop]] = True
+        return stop
 
     def evaluate(self, Z, owner):
         return self.oracle(Z, owner, self)
@@ -273,11 +403,19 @@ def project(Z, bounds, space, qidx, U):
     code (drawn from ``U``). ``Z`` has shape (q, m, d), ``qidx`` the queries'
     indices in ``bounds``, ``U`` uniforms of shape (q, m, d).
     """
-    space.round(Z)
+    Zq = None if bounds.Zq is None else bounds.Zq[qidx][:, None, :]
+    space.round(Z, Zq)
     lo = bounds.lo[qidx][:, None, :]
     hi = bounds.hi[qidx][:, None, :]
     num = space.numeric
     Z[..., num] = np.clip(Z[..., num], lo[..., num], hi[..., num])
+    if Zq is not None:
+        # a search never makes a value missing (it may fill one)
+        lost = np.isnan(Z[..., num]) & ~np.isnan(Zq[..., num])
+        if lost.any():
+            Z[..., num] = np.where(
+                lost, np.broadcast_to(Zq[..., num], lost.shape), Z[..., num]
+            )
     for j in space.categorical:
         allowed = bounds.allowed[j][qidx]  # (q, K)
         codes = Z[..., j].astype(np.intp)
@@ -542,6 +680,10 @@ def _admissible(problem, owner, j, values):
     for the rows' queries ``owner``."""
     b = problem.bounds
     ok = (values >= b.lo[owner, j] - 1e-12) & (values <= b.hi[owner, j] + 1e-12)
+    # a missing query value may be restored (the box holds the query's other
+    # values already)
+    q = problem.Zq[owner, j]
+    ok |= np.isnan(values) & np.isnan(q)
     for jj in problem.space.categorical:
         sel = j == jj
         if sel.any():
@@ -630,7 +772,7 @@ def sparsify(problem, Z, owner, grid=8, refine=1):
                 Z[r, j] = Zq[r, j]
     # ---- 3. shrink numeric changes toward the query, each alone
     changed = space.changed(Zq, Z)
-    num = changed & ~space.is_categorical
+    num = changed & ~space.is_categorical & ~np.isnan(Zq)  # fills stay fills
     rr, jj = np.nonzero(num)
     if len(rr):
         hi = Z[rr, jj]

@@ -35,6 +35,14 @@ def _valid_rows(expl):
     return np.flatnonzero(expl._valid)
 
 
+def _needing_answer(expl):
+    """Queries that needed a counterfactual: those already of the desired
+    outcome are left out of validity and coverage."""
+    from skcfx.counterfactual._explanations import STATUS
+
+    return np.asarray(expl.status != STATUS["already"], dtype=bool)
+
+
 @substitute()
 def validity(explanations):
     """Fraction of requested counterfactuals that are distinct and valid.
@@ -42,7 +50,9 @@ def validity(explanations):
     ``validity = (number of distinct valid counterfactuals) / (n_queries *
     k)``, where valid means the model, re-run on the final (rounded) row,
     predicts the desired class (or a value in the desired range). Missing
-    counterfactuals count as invalid, as in the DiCE paper.
+    counterfactuals count as invalid, as in the DiCE paper. Queries that
+    already have the desired outcome need no counterfactual and are left
+    out (NaN when no query needs one).
 
     {explanations}
 
@@ -50,10 +60,13 @@ def validity(explanations):
     -------
     float in [0, 1]
     """
-    n = explanations.n_queries * explanations.n_requested
-    if n == 0:
+    needing = _needing_answer(explanations)
+    if explanations.n_queries == 0:
         return 0.0
-    valid = explanations._valid
+    if not needing.any():
+        return float("nan")
+    n = int(needing.sum()) * explanations.n_requested
+    valid = explanations._valid & needing[explanations._owner]
     Z = explanations._Z[valid]
     owner = explanations._owner[valid]
     if len(Z) == 0:
@@ -66,6 +79,9 @@ def validity(explanations):
 def coverage(explanations):
     """Fraction of queries with at least one valid counterfactual.
 
+    Queries that already have the desired outcome are left out (NaN when
+    no query needs a counterfactual).
+
     {explanations}
 
     Returns
@@ -74,9 +90,12 @@ def coverage(explanations):
     """
     if explanations.n_queries == 0:
         return 0.0
+    needing = _needing_answer(explanations)
+    if not needing.any():
+        return float("nan")
     has = np.zeros(explanations.n_queries, dtype=bool)
     has[explanations._owner[explanations._valid]] = True
-    return float(has.mean())
+    return float(has[needing].mean())
 
 
 def _mean_over_valid(explanations, values):
@@ -117,7 +136,8 @@ def proximity_continuous(explanations):
     num = e.space.numeric
     if len(num) == 0:
         return 0.0
-    diff = np.abs(e._Zq[e._owner][:, num] - e._Z[:, num]) / e.space.mad[num]
+    gap = e.space._numeric_gap(e._Zq[e._owner], e._Z)  # a filled NaN: 1 MAD
+    diff = gap[:, num] / e.space.mad[num]
     return _mean_over_valid(e, diff.mean(axis=1))
 
 

@@ -34,8 +34,7 @@ class _CounterfactualScorer:
         return value if self.greater_is_better else -value
 
     def __repr__(self):
-        sign = "" if self.greater_is_better else "neg_"
-        return f"make_counterfactual_scorer({sign}{self.metric!r})"
+        return f"make_counterfactual_scorer({self.metric!r})"
 
 
 def make_counterfactual_scorer(metric, *, missing=None):
@@ -61,8 +60,11 @@ def make_counterfactual_scorer(metric, *, missing=None):
     Examples
     --------
     >>> from skcfx.metrics import make_counterfactual_scorer
-    >>> make_counterfactual_scorer("proximity")
-    make_counterfactual_scorer(neg_'proximity')
+    >>> scorer = make_counterfactual_scorer("proximity")
+    >>> scorer
+    make_counterfactual_scorer('proximity')
+    >>> scorer.greater_is_better  # the scorer returns minus the proximity
+    False
     """
     if metric not in _GREATER_IS_BETTER:
         raise ValueError(
