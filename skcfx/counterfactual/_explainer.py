@@ -96,10 +96,12 @@ class CounterfactualExplainer(
         as it is.
     method : {{"genetic", "random", "kdtree", "gradient"}}, default="genetic"
         Search method (see Notes). ``"gradient"`` needs a differentiable
-        classifier on numeric columns: a torch module, a skorch net, a
-        scikit-learn linear classifier or MLPClassifier, or a Pipeline of
-        StandardScaler/MinMaxScaler steps in front of one (needs the
-        ``torch`` extra).
+        classifier: a torch module, a skorch net, a scikit-learn linear
+        classifier or MLPClassifier, alone or in a Pipeline behind scalers
+        (Standard, MinMax, MaxAbs), PCA / TruncatedSVD and a
+        ColumnTransformer whose categorical columns go through a
+        OneHotEncoder, OrdinalEncoder or TargetEncoder (needs the ``torch``
+        extra); it cannot start from missing values.
     n_counterfactuals : int, default=4
         Counterfactuals returned per query (fewer when fewer exist).
     desired_class : "opposite", int, str or bool, default="opposite"
@@ -502,7 +504,8 @@ class CounterfactualExplainer(
             if self._task != "classification":
                 raise ValueError(
                     'method="gradient" supports classifiers; for a regression '
-                    'model use a model-agnostic method ("genetic", "random").'
+                    'model use a model-agnostic method ("genetic", "random", '
+                    '"kdtree").'
                 )
             self._module = coded_forward(model, space)
         return self
@@ -529,7 +532,7 @@ class CounterfactualExplainer(
         if len(matches) == 0:
             raise ValueError(
                 f"desired_class={self.desired_class!r} is not a class of the "
-                f"model; classes_ = {list(self.classes_)}."
+                f"model; classes_ = {self.classes_.tolist()}."
             )
         return int(matches[0])
 
@@ -699,7 +702,8 @@ class CounterfactualExplainer(
         results = [np.zeros((0, space.n_features)) for _ in range(n)]
         unreachable = np.zeros(n, dtype=bool)
         if len(todo):
-            n_jobs = self.n_jobs if self.n_jobs is not None else 1
+            # None: joblib decides (1, or an enclosing parallel_config's)
+            n_jobs = self.n_jobs
             from joblib import effective_n_jobs
 
             n_chunks = max(effective_n_jobs(n_jobs), -(-len(todo) // _MAX_CHUNK))

@@ -129,8 +129,8 @@ class CounterfactualExplanations:
             and ``valid``.
         """
         frame = self._frame.reset_index(drop=True).copy()
-        labels = np.asarray(self.queries.index, dtype=object)
-        frame.insert(0, "query", labels[self._owner] if len(self._owner) else [])
+        # the query column has the dtype of the queries' index
+        frame.insert(0, "query", self.queries.index[self._owner].to_numpy())
         frame.insert(1, "rank", self._rank.astype(int))
         frame["prediction"] = self._prediction
         if self.task == "classification":

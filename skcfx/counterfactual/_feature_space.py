@@ -368,11 +368,11 @@ class FeatureSpace:
                     z = np.rint(z)
                 data[name] = pd.Series(z, dtype=float).astype(dtype).array
             elif np.issubdtype(dtype, np.integer):
-                # an integer column with a missing value (the query's) is
-                # returned as float, as pandas itself stores it
-                data[name] = (
-                    np.rint(z) if np.isnan(z).any() else np.rint(z).astype(dtype)
-                )
+                # an integer column holding a query's missing or fractional
+                # value is returned as float (as pandas stores it), never
+                # rounded behind the caller's back
+                whole = np.abs(z - np.rint(z)) <= 1e-9
+                data[name] = np.rint(z).astype(dtype) if whole.all() else z
             else:
                 data[name] = z.astype(dtype)
         frame = pd.DataFrame(data, columns=self.names)

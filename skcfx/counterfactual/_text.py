@@ -84,7 +84,7 @@ def _describe(tokens, edits):
     return "; ".join(parts)
 
 
-def _vocabulary(model, vocabulary):
+def _vocabulary(model, vocabulary, texts=()):
     if vocabulary is not None:
         words = [str(w) for w in vocabulary]
     else:
@@ -99,7 +99,14 @@ def _vocabulary(model, vocabulary):
                 "vectorizer with get_feature_names_out (CountVectorizer, "
                 "TfidfVectorizer); pass vocabulary= a list of words otherwise."
             )
-        words = [str(w) for w in vec.get_feature_names_out()]
+        analyzer = getattr(vec, "analyzer", "word")
+        if analyzer == "word":
+            words = [str(w) for w in vec.get_feature_names_out()]
+        else:
+            # character n-grams (or a custom analyzer) are not words: the
+            # replacement candidates are the whole words of the sentences
+            words = sorted({t.lower() for text in texts for t in _tokens(text)})
+    # edits are whole words: no n-gram with a space, no fragment, no symbol
     words = [w for w in words if _TOKEN.fullmatch(w) and w[0].isalnum()]
     if not words:
         raise ValueError("vocabulary holds no word tokens.")
@@ -145,8 +152,10 @@ def text_counterfactuals(
     operations : sequence of {"delete", "replace", "negate"}
         Allowed edits.
     vocabulary : sequence of str, default=None
-        Replacement candidates; by default the vocabulary of the Pipeline's
-        first step (a fitted CountVectorizer or TfidfVectorizer).
+        Replacement candidates (whole words only); by default the vocabulary
+        of the Pipeline's first step (a fitted CountVectorizer or
+        TfidfVectorizer with a word analyzer) or, for a character analyzer
+        (``"char"``, ``"char_wb"``) or a custom one, the words of ``texts``.
     protected : sequence of str, default=()
         Words (case-insensitive) never edited.
     edit_scope : {"polar", "all"}, default="polar"
@@ -178,6 +187,11 @@ def text_counterfactuals(
        Counterfactuals for Explaining, Evaluating, and Improving Models",
        ACL 2021.
     """
+    if isinstance(texts, (str, bytes)):
+        raise ValueError(
+            "texts must be a sequence of strings, one per sentence; got a "
+            f"single string {str(texts)[:40]!r}. Wrap it in a list: [text]."
+        )
     texts = [str(t) for t in texts]
     ops = tuple(operations)
     bad = [o for o in ops if o not in _OPS]
@@ -201,7 +215,7 @@ def text_counterfactuals(
         [i for i, t in enumerate(tok) if t[0].isalnum() and t.lower() not in keep]
         for tok in tokens
     ]
-    words = _vocabulary(model, vocabulary) if "replace" in ops else []
+    words = _vocabulary(model, vocabulary, texts) if "replace" in ops else []
     distinct = []
     if edit_scope == "polar":
         distinct = sorted({tokens[i][p] for i in range(n) for p in editable[i]})
@@ -222,7 +236,7 @@ def text_counterfactuals(
         if not len(hit):
             raise ValueError(
                 f"desired_class={desired_class!r} is not a class of the model "
-                f"({list(classes)})."
+                f"({np.asarray(classes).tolist()})."
             )
         target = np.full(n, int(hit[0]))
 

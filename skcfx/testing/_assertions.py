@@ -124,11 +124,11 @@ def _check_constraints(
         if numeric:
             cf_v = cf.to_numpy(dtype=float)
             q_v = q.to_numpy(dtype=float)
-            changed = ~np.isclose(cf_v, q_v, rtol=0, atol=1e-9)
+            changed = ~np.isclose(cf_v, q_v, rtol=0, atol=1e-9, equal_nan=True)
         else:
             cf_v = cf.to_numpy(dtype=object)
             q_v = q.to_numpy(dtype=object)
-            changed = cf_v != q_v
+            changed = (cf_v != q_v) & ~(pd.isna(cf_v) & pd.isna(q_v))
         bad = np.zeros(len(frame), dtype=bool)
         why = ""
         if name not in vary:
@@ -157,11 +157,16 @@ def _check_constraints(
             why = f"moved against monotonic={mono[name]!r}"
         if not bad.any():
             if numeric and name in explainer.integer_features_:
-                bad |= np.abs(cf_v - np.round(cf_v)) > 1e-9
+                # the query's own value is admissible, whatever its precision
+                bad |= changed & (np.abs(cf_v - np.round(cf_v)) > 1e-9)
                 why = "integer column got a non-integer value"
             elif not numeric:
-                bad |= ~np.isin(cf_v, np.asarray(seen[name], dtype=object))
+                known = np.asarray(seen[name], dtype=object)
+                bad |= changed & ~np.isin(cf_v, known)
                 why = "category not seen in training"
+            if numeric and not bad.any():
+                bad |= np.isnan(cf_v) & ~np.isnan(q_v)
+                why = "a value was made missing"
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
             raise AssertionError(

@@ -52,7 +52,8 @@ def substitute(**kwargs):
             # literals whose braces must stay untouched.
             for key, value in params.items():
                 doc = doc.replace("{" + key + "}", value)
-            obj.__doc__ = doc
+            # ``{{`` / ``}}`` escape literal braces (str.format style)
+            obj.__doc__ = doc.replace("{{", "{").replace("}}", "}")
         return obj
 
     return decorator

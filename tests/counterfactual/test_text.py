@@ -175,3 +175,36 @@ def test_multiclass_any_other_class_and_named_class():
     )
     assert (model.predict(list(cf["text"])) == "neutral").all()
     assert list(cf.attrs["status"]) == ["found", "found"]
+
+
+def test_single_string_is_a_clear_error():
+    model = _Topics()
+    with pytest.raises(ValueError, match="sequence of strings.*Wrap it in a list"):
+        text_counterfactuals(model, "the soup was bad", vocabulary=["good"])
+
+
+def test_character_ngram_models_get_whole_word_edits():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    texts = [
+        "this movie was great",
+        "great acting and a great story",
+        "a wonderful film",
+        "this movie was awful",
+        "awful acting and a terrible story",
+        "a terrible film",
+    ] * 5
+    y = [1, 1, 1, 0, 0, 0] * 5
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)), LogisticRegression()
+    ).fit(texts, y)
+    queries = ["this movie was awful", "a terrible film"]
+    cf = text_counterfactuals(model, queries, operations=("replace",))
+    words = {w for t in texts for w in t.split()} | {
+        w for q in queries for w in q.split()
+    }
+    for text in cf["text"]:
+        assert set(text.split()) <= words  # whole words only, no "grea"
+    assert len(cf) > 0
