@@ -43,6 +43,7 @@ selector = L2XSelector(
     FrozenEstimator(model),
     k=4,
     feature_groups=groups,
+    baseline="zero",  # blank paper
     max_epochs=150,
     batch_size=32,
     random_state=0,

@@ -38,7 +38,8 @@ print(f"{len(words)} words; classifier accuracy {model.score(X_test, y_test):.3f
 # %%
 # Post-hoc accuracy against k
 # ---------------------------
-# Keeping an absent word (a 0) or replacing it by the baseline 0 gives the
+# Word counts: the baseline is 0, an absent word. Keeping an absent word (a 0)
+# or replacing it by the baseline 0 gives the
 # same row, so ``ignore_baseline_entries=True`` makes the selector spend its k
 # selections on words that occur in the sentence.
 selectors = {}
@@ -46,6 +47,7 @@ for k in (1, 2, 3, 5):
     selectors[k] = L2XSelector(
         FrozenEstimator(model),
         k=k,
+        baseline="zero",  # an absent word
         ignore_baseline_entries=True,
         explainer_hidden_layer_sizes=(100,),
         approximator_hidden_layer_sizes=(100,),

@@ -1,5 +1,6 @@
 """L2XSelector: learned instance-wise feature selection (Chen et al., 2018)."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,12 +12,14 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
+from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skcfx.exceptions import SkcfxWarning
 from skcfx.utils._docstrings import substitute
 from skcfx.utils._torch import require_torch, seeded_torch, to_float32
 
@@ -130,11 +133,15 @@ class L2XSelector(
         on a DataFrame), for example the one-hot columns of a categorical
         feature or the pixels of an image patch. Columns in no group form a
         group of their own. Groups may not overlap.
-    baseline : {"zero", "mean"} or array-like of shape (n_features,), \
-            default="zero"
+    baseline : {"mean", "zero"} or array-like of shape (n_features,), \
+            default="mean"
         Value that replaces an unselected entry in training and in
-        :meth:`transform`: 0 as in the paper, the training mean of each
-        column, or given values.
+        :meth:`transform`: the training mean of each column (meaningful on
+        raw, unscaled tabular data), 0 as in the paper (for centred data,
+        word counts or blank pixels), or given values. A warning is raised
+        when the explained model predicts a single class for the masked
+        held-out rows although it predicts several for the rows themselves
+        (the baseline then carries no information about the prediction).
     ignore_baseline_entries : bool, default=False
         If True, a group whose entries in a row all equal the baseline is
         ranked below every other group of that row, in training and in
@@ -275,7 +282,7 @@ class L2XSelector(
         random_mask_weight=1.0,
         target_temperature=3.0,
         feature_groups=None,
-        baseline="zero",
+        baseline="mean",
         ignore_baseline_entries=False,
         device="cpu",
         random_state=None,
@@ -400,7 +407,7 @@ class L2XSelector(
         return pd.DataFrame(X, columns=names)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y=None):
         """Fit the model to explain (if given), then train the explainer.
 
         Parameters
@@ -408,9 +415,12 @@ class L2XSelector(
         X : array-like of shape (n_samples, n_features)
             Numeric rows (encode categorical columns beforehand, for example
             with a one-hot encoder and ``feature_groups``).
-        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes), \
+                default=None
             Class labels; or, without ``estimator``, a class-probability
-            matrix to explain.
+            matrix to explain. Not needed when ``estimator`` is a
+            :class:`~sklearn.frozen.FrozenEstimator` (L2X learns from its
+            predicted probabilities).
 
         Returns
         -------
@@ -428,14 +438,25 @@ class L2XSelector(
         )
 
         X_in = X
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            ensure_min_samples=2,
-        )
+        frozen = isinstance(self.estimator, FrozenEstimator)
+        if y is None and not frozen:
+            raise ValueError(
+                "L2XSelector requires y to be passed, but the target y is None; "
+                "pass y, or wrap a fitted model in sklearn.frozen.FrozenEstimator."
+            )
+        if y is None:
+            X = validate_data(
+                self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
+            )
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                dtype=[np.float64, np.float32],
+                multi_output=True,
+                ensure_min_samples=2,
+            )
         explainer_hidden = _check_hidden(
             self.explainer_hidden_layer_sizes, "explainer_hidden_layer_sizes"
         )
@@ -537,7 +558,36 @@ class L2XSelector(
         else:
             self.best_epoch_ = int(self.max_epochs)
             self.validation_fidelity_ = None
+        self._warn_if_collapsed(X, X_in, valid if len(valid) else train)
         return self
+
+    def _warn_if_collapsed(self, X, X_in, rows):
+        """Warn when the masked rows make the model predict one class only."""
+        if self.estimator_ is None or len(rows) < 2:
+            return
+        rows = rows[:2000]
+        sub = X[rows]
+        before = np.asarray(self.estimator_.predict(_take_rows(X_in, rows)))
+        masked = np.where(self._mask(sub), sub, self.baseline_.astype(sub.dtype))
+        after = np.asarray(self.estimator_.predict(self._model_input(masked)))
+        labels, counts = np.unique(after, return_counts=True)
+        top = labels[np.argmax(counts)]
+        share_after = counts.max() / len(after)
+        share_before = np.mean(before == top)
+        # collapsed: (almost) every masked row gets one class that the
+        # unmasked rows do not (almost) all have
+        if share_after >= 0.99 and share_before <= 0.95:
+            top = top.item() if hasattr(top, "item") else top
+            warnings.warn(
+                f"With baseline={self.baseline!r} the explained model predicts "
+                f"class {top!r} for {share_after:.0%} of the masked held-out "
+                f"rows (for {share_before:.0%} of the rows themselves), so "
+                "the selection cannot carry the prediction. "
+                'Use a baseline meaningful for these data, e.g. baseline="mean" '
+                "on raw tabular data, or scale the inputs.",
+                SkcfxWarning,
+                stacklevel=3,
+            )
 
     def _fidelity_on(self, X, proba, valid, group_owner, baseline):
         """Held-out fidelity of a group mask, as a closure for the callback.
@@ -732,6 +782,11 @@ class L2XSelector(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
+        tags.target_tags.required = not isinstance(self.estimator, FrozenEstimator)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _take_rows(X, rows):
+    """Rows of an array or DataFrame, by position."""
+    return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]

@@ -82,7 +82,7 @@ def test_transform_keeps_selection_and_sets_baseline(switch):
     Xt = selector.transform(X)
     mask = selector.explain(X).mask
     assert_array_equal(Xt[mask], X[mask])
-    assert np.all(Xt[~mask] == 0.0)
+    assert_array_equal(Xt[~mask], np.broadcast_to(selector.baseline_, X.shape)[~mask])
     assert Xt.dtype == X.dtype
     assert selector.transform(X.astype(np.float32)).dtype == np.float32
 
@@ -264,10 +264,37 @@ def test_ignore_baseline_entries_selects_present_words_first():
     rng = np.random.RandomState(0)
     X = (rng.random_sample((400, 12)) < 0.25).astype(float)  # sparse 0/1 "words"
     y = (X[:, 0] + X[:, 1] > X[:, 2]).astype(int)
-    sel = L2XSelector(k=2, ignore_baseline_entries=True, random_state=0, **FAST)
+    sel = L2XSelector(
+        k=2, baseline="zero", ignore_baseline_entries=True, random_state=0, **FAST
+    )
     mask = sel.fit(X, y).explain(X).mask
     assert_array_equal(mask.sum(axis=1), np.full(len(X), 2))
     present = X > 0
     n_present = present.sum(axis=1)
     # every row keeps min(k, number of present words) present words
     assert_array_equal((mask & present).sum(axis=1), np.minimum(n_present, 2))
+
+
+def test_raw_tabular_data_default_baseline_and_collapse_warning():
+    """Breast cancer is unscaled: a zero baseline makes a tree ensemble see
+    impossible rows and predict one class; the default (training mean) works,
+    and the zero baseline warns."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from skcfx.exceptions import SkcfxWarning
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, y)
+    fast = dict(FAST, max_epochs=5)
+    # a FrozenEstimator needs no y (as SelectFromModel with a prefit model)
+    sel = L2XSelector(FrozenEstimator(model), k=3, random_state=0, **fast).fit(X)
+    majority = max(np.mean(model.predict(X)), 1 - np.mean(model.predict(X)))
+    assert sel.score(X) > majority + 0.15
+    with pytest.warns(SkcfxWarning, match="masked held-out"):
+        zero = L2XSelector(
+            FrozenEstimator(model), k=3, baseline="zero", random_state=0, max_epochs=5
+        ).fit(X)
+    assert zero.score(X) < sel.score(X)
+    with pytest.raises(ValueError, match="requires y"):
+        L2XSelector(model, k=3, **fast).fit(X)
