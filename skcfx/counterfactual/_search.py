@@ -404,18 +404,20 @@ def project(Z, bounds, space, qidx, U):
     indices in ``bounds``, ``U`` uniforms of shape (q, m, d).
     """
     Zq = None if bounds.Zq is None else bounds.Zq[qidx][:, None, :]
-    space.round(Z, Zq)
-    lo = bounds.lo[qidx][:, None, :]
-    hi = bounds.hi[qidx][:, None, :]
     num = space.numeric
-    Z[..., num] = np.clip(Z[..., num], lo[..., num], hi[..., num])
     if Zq is not None:
-        # a search never makes a value missing (it may fill one)
+        # a search never makes a value missing (it may fill one): a missing
+        # value (from a training row, say) becomes the query's, then is
+        # clipped like any other
         lost = np.isnan(Z[..., num]) & ~np.isnan(Zq[..., num])
         if lost.any():
             Z[..., num] = np.where(
                 lost, np.broadcast_to(Zq[..., num], lost.shape), Z[..., num]
             )
+    space.round(Z, Zq)
+    lo = bounds.lo[qidx][:, None, :]
+    hi = bounds.hi[qidx][:, None, :]
+    Z[..., num] = np.clip(Z[..., num], lo[..., num], hi[..., num])
     for j in space.categorical:
         allowed = bounds.allowed[j][qidx]  # (q, K)
         codes = Z[..., j].astype(np.intp)

@@ -28,12 +28,17 @@ from skcfx.testing._assertions import (  # noqa: E402
     assert_counterfactuals_valid,
     assert_semifactuals_valid,
 )
-from skcfx.testing._strategies import constraint_sets, mixed_frames  # noqa: E402
+from skcfx.testing._strategies import (  # noqa: E402
+    constraint_sets,
+    messy_frames,
+    mixed_frames,
+)
 
 __all__ = [
     "assert_constraints_hold",
     "assert_counterfactuals_valid",
     "assert_semifactuals_valid",
     "constraint_sets",
+    "messy_frames",
     "mixed_frames",
 ]

@@ -5,7 +5,7 @@ import pandas as pd
 from hypothesis import strategies as st
 from pandas.api.types import is_numeric_dtype
 
-__all__ = ["constraint_sets", "mixed_frames"]
+__all__ = ["constraint_sets", "messy_frames", "mixed_frames"]
 
 
 def _is_categorical(col):
@@ -47,7 +47,7 @@ def constraint_sets(draw, X, *, categorical=()):
         col = X[name]
         cat = name in categorical or _is_categorical(col)
         if cat:
-            values = list(pd.unique(col.to_numpy()))
+            values = [v for v in pd.unique(col.to_numpy()) if not pd.isna(v)]
             if draw(st.booleans()):
                 subset = draw(
                     st.lists(
@@ -59,7 +59,7 @@ def constraint_sets(draw, X, *, categorical=()):
                 )
                 permitted[name] = subset
         else:
-            lo, hi = float(col.min()), float(col.max())
+            lo, hi = float(col.min()), float(col.max())  # NaN skipped
             if draw(st.booleans()) and hi > lo:
                 a = draw(st.floats(lo, hi, allow_nan=False))
                 b = draw(st.floats(lo, hi, allow_nan=False))
@@ -104,4 +104,53 @@ def mixed_frames(draw, min_rows=40, max_rows=120):
     y = (logit + rng.normal(scale=0.3, size=n) > 0.5).astype(int).to_numpy()
     if y.min() == y.max():
         y[0] = 1 - y[0]
+    return X, y
+
+
+@st.composite
+def messy_frames(draw, min_rows=60, max_rows=150):
+    """Frames as real data come: missing values, mixed precisions and dtypes.
+
+    Columns: ``income`` (float, 0 to 2 decimals, some missing), ``score``
+    (float, 0 to 3 decimals), ``years`` (int64), ``owner`` (bool) and
+    ``purpose`` (pandas category, some missing); a binary target that
+    depends on all of them. Use with a model that handles missing values
+    (a Pipeline with imputers, HistGradientBoosting).
+
+    Parameters
+    ----------
+    min_rows, max_rows : int
+        Bounds on the number of rows.
+
+    Returns
+    -------
+    strategy of (DataFrame, ndarray)
+    """
+    n = draw(st.integers(min_rows, max_rows))
+    seed = draw(st.integers(0, 2**31 - 1))
+    income_dec = draw(st.integers(0, 2))
+    score_dec = draw(st.integers(0, 3))
+    nan_rate = draw(st.sampled_from([0.0, 0.05, 0.2]))
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "income": (rng.normal(50, 15, n)).round(income_dec),
+            "score": rng.normal(size=n).round(score_dec),
+            "years": rng.integers(0, 30, size=n),
+            "owner": rng.random(n) > 0.5,
+            "purpose": pd.Categorical(rng.choice(["car", "home", "study"], n)),
+        }
+    )
+    logit = (
+        (X["income"] - 50) / 15
+        + X["score"]
+        + 0.05 * (X["years"] - 15)
+        + X["owner"]
+        - (X["purpose"] == "car")
+    )
+    y = (logit + rng.normal(scale=0.3, size=n) > 0.5).astype(int).to_numpy()
+    if y.min() == y.max():
+        y[0] = 1 - y[0]
+    X.loc[rng.random(n) < nan_rate, "income"] = np.nan
+    X.loc[rng.random(n) < nan_rate, "purpose"] = np.nan
     return X, y

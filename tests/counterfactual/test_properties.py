@@ -4,6 +4,7 @@ and constraint sets, for every method."""
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -153,3 +154,88 @@ def test_frozen_features_never_change_exhaustive_seeds(method):
         assert (frame["x_int"].to_numpy() == q["x_int"].to_numpy()).all()
         assert (frame["x_cat"].to_numpy() == q["x_cat"].to_numpy()).all()
         assert frame["x_float"].between(-1.0, 1.5).all()
+
+
+def _messy_model(kind):
+    from sklearn.compose import make_column_transformer as mct
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import StandardScaler
+
+    if kind == "hgb":
+        return HistGradientBoostingClassifier(
+            max_iter=20, categorical_features="from_dtype", random_state=0
+        )
+    pre = mct(
+        (
+            make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+            ["income", "score", "years"],
+        ),
+        # missing categories are a category of their own for the encoder
+        (OneHotEncoder(handle_unknown="ignore"), ["owner", "purpose"]),
+    )
+    return make_pipeline(pre, LogisticRegression(max_iter=500))
+
+
+@st.composite
+def messy_scenarios(draw):
+    from skcfx.testing import messy_frames
+
+    X, y = draw(messy_frames())
+    constraints = draw(constraint_sets(X))
+    method = draw(st.sampled_from(["random", "genetic", "kdtree"]))
+    kind = draw(st.sampled_from(["pipeline", "hgb"]))
+    rows = draw(
+        st.lists(st.integers(0, len(X) - 1), min_size=1, max_size=4, unique=True)
+    )
+    # queries with more decimals than the training data
+    extra = draw(st.lists(st.integers(0, 3), min_size=len(rows), max_size=len(rows)))
+    seed = draw(st.integers(0, 1000))
+    return X, y, constraints, method, kind, rows, extra, seed
+
+
+@settings(deadline=None, max_examples=20)
+@given(messy_scenarios())
+def test_messy_data_no_valid_answer_rejected_no_invalid_accepted(scenario):
+    """Frames with NaN cells, bool / category / int columns and queries more
+    precise than the training data, behind imputing Pipelines or
+    HistGradientBoosting: every returned row the model predicts as desired is
+    reported valid (nothing is rejected because of an unchanged cell), every
+    row reported valid is predicted as desired and obeys the constraints, a
+    missing value of a frozen column stays missing, frames are untouched."""
+    X, y, constraints, method, kind, rows, extra, seed = scenario
+    model = _messy_model(kind).fit(X, y)
+    X_before = X.copy()
+    queries = X.iloc[rows].copy()
+    queries["score"] = queries["score"] + np.asarray(extra) * 1e-4
+    q_before = queries.copy()
+    try:
+        cfx = CounterfactualExplainer(
+            FrozenEstimator(model),
+            method=method,
+            n_counterfactuals=2,
+            n_candidates=40,
+            max_rounds=4,
+            random_state=seed,
+            **constraints,
+        ).fit(X)
+    except InfeasibleConstraintsError:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        expl = cfx.explain(queries)
+    pd.testing.assert_frame_equal(X, X_before)
+    pd.testing.assert_frame_equal(queries, q_before)
+    assert_constraints_hold(cfx, expl)
+    assert_counterfactuals_valid(cfx, expl)
+    frame = expl.to_frame()
+    if len(frame):
+        names = list(X.columns)
+        pred = model.predict(frame[names])
+        q_pred = model.predict(queries.loc[frame["query"]])
+        predicted_desired = pred != q_pred  # binary: "opposite"
+        assert (frame["valid"] == predicted_desired).all()
+        q = queries.loc[frame["query"]].reset_index(drop=True)
+        for name in names:
+            if name not in constraints["features_to_vary"]:
+                assert (frame[name].isna() == q[name].isna()).all()
