@@ -149,8 +149,14 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
             Zc = np.concatenate([single_changes(problem, qidx), Zc], axis=1)
         m = Zc.shape[1]
         owner = np.repeat(qidx, m)
-        valid, _ = problem.evaluate(Zc.reshape(-1, d), owner)
+        valid, loss = problem.evaluate(Zc.reshape(-1, d), owner)
         valid = valid.reshape(len(qidx), m)
+        # a stage holds hundreds of candidates per query: after two stages in
+        # which none moved the model toward the outcome, give up on a query
+        hopeless = problem.note_progress(
+            qidx, loss.reshape(len(qidx), m), valid, patience=1
+        )
+        active[qidx[hopeless]] = False
         for row, i in enumerate(qidx):
             found = np.unique(np.vstack([pools[i], Zc[row][valid[row]]]), axis=0)
             pools[i] = found
@@ -160,7 +166,13 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
             break
         size *= 8
     empty = np.array(
-        [i for i in range(n) if problem.bounds.feasible[i] and len(pools[i]) == 0],
+        [
+            i
+            for i in range(n)
+            if problem.bounds.feasible[i]
+            and len(pools[i]) == 0
+            and not problem.unreachable[i]
+        ],
         dtype=int,
     )
     if len(empty):

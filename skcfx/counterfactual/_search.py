@@ -319,7 +319,7 @@ class Problem:
     def n(self):
         return self.Zq.shape[0]
 
-    def note_progress(self, qidx, loss, valid):
+    def note_progress(self, qidx, loss, valid, patience=None):
         """Track each query's best loss; say which look unreachable.
 
         Parameters
@@ -327,6 +327,9 @@ class Problem:
         qidx : ndarray of int (q,)
         loss, valid : ndarray (q, m)
             This round's candidates of those queries.
+        patience : int, default=None
+            Rounds without any progress before giving up (``self.patience``
+            by default; a method with few, large rounds passes fewer).
 
         Returns
         -------
@@ -355,7 +358,8 @@ class Problem:
         own = self.query_loss[qidx]
         no_progress = self.best_loss[qidx] >= own - 1e-9 * np.maximum(1.0, np.abs(own))
         self.rounds[qidx] += 1
-        stop = ~self.any_valid[qidx] & no_progress & (self.rounds[qidx] > self.patience)
+        patience = self.patience if patience is None else patience
+        stop = ~self.any_valid[qidx] & no_progress & (self.rounds[qidx] > patience)
         self.unreachable[qidx[stop]] = True
         return stop
 
