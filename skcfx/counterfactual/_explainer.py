@@ -141,6 +141,14 @@ class CounterfactualExplainer(
     diversity_weight : float, default=0.25
         Weight of the distance to already selected counterfactuals when
         picking the ``n_counterfactuals`` (see Notes).
+    min_separation : float, default=0.25
+        Two counterfactuals of one query differ by at least this much:
+        the sum over features of their absolute differences in MADs, a
+        changed category counting 1 (0.25: a quarter of a typical spread in
+        one column). Near-duplicates (incomes of 52,838 and 52,851, say)
+        are never returned together; fewer than ``n_counterfactuals`` come
+        back when no other separated counterfactual was found. 0 keeps
+        only exact duplicates apart.
     n_candidates : int, default=None
         Candidates per query per iteration: samples per round (random,
         default 60), population size (genetic, default 100), neighbours in
@@ -262,6 +270,7 @@ class CounterfactualExplainer(
         "proximity_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "sparsity_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "diversity_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "min_separation": [Interval(numbers.Real, 0, None, closed="left")],
         "n_candidates": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_rounds": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "posthoc_sparsity": ["boolean"],
@@ -286,6 +295,7 @@ class CounterfactualExplainer(
         proximity_weight=1.0,
         sparsity_weight=1.0,
         diversity_weight=0.25,
+        min_separation=0.25,
         n_candidates=None,
         max_rounds=None,
         posthoc_sparsity=True,
@@ -306,6 +316,7 @@ class CounterfactualExplainer(
         self.proximity_weight = proximity_weight
         self.sparsity_weight = sparsity_weight
         self.diversity_weight = diversity_weight
+        self.min_separation = min_separation
         self.n_candidates = n_candidates
         self.max_rounds = max_rounds
         self.posthoc_sparsity = posthoc_sparsity
@@ -612,6 +623,7 @@ class CounterfactualExplainer(
             proximity_weight=self.proximity_weight,
             sparsity_weight=self.sparsity_weight,
             diversity_weight=self.diversity_weight,
+            min_separation=self.min_separation / space.n_features,
         )
 
     def _search_chunk(self, Zq, bounds, orig, target, low, high, groups):

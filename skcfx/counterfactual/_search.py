@@ -292,6 +292,7 @@ class Problem:
         sparsity_weight=1.0,
         diversity_weight=0.25,
         patience=3,
+        min_separation=0.0,
     ):
         self.Zq = Zq
         self.bounds = bounds
@@ -314,6 +315,8 @@ class Problem:
         self.proximity_weight = proximity_weight
         self.sparsity_weight = sparsity_weight
         self.diversity_weight = diversity_weight
+        # in units of space.distance (the mixed distance divided by d)
+        self.min_separation = min_separation
 
     @property
     def n(self):
@@ -843,14 +846,17 @@ def _to_grid(problem, owner, j, values, toward):
     return np.clip(out, lo, hi)
 
 
-def select_diverse(Z, cost, k, distance, diversity_weight):
+def select_diverse(Z, cost, k, distance, diversity_weight, min_separation=0.0):
     """Greedy diverse selection of ``k`` rows from a pool of valid candidates.
 
     The first pick is the cheapest candidate. Each next pick minimises
     ``cost(c) - diversity_weight * min_{s in S} distance(c, s)`` over the
     candidates not yet picked and not identical to a picked one, where ``S``
     is the set picked so far (a maximal-marginal-relevance rule: close to the
-    query, far from the others). Returns indices in pick order (rank).
+    query, far from the others), among the candidates at least
+    ``min_separation`` away from every pick (near-duplicates are never
+    picked: fewer than ``k`` rows come back when the pool holds no more
+    separated ones). Returns indices in pick order (rank).
     """
     p = Z.shape[0]
     if p == 0:
@@ -859,7 +865,7 @@ def select_diverse(Z, cost, k, distance, diversity_weight):
     nearest = distance(Z, Z[chosen[0]][None, :])
     while len(chosen) < min(k, p):
         score = cost - diversity_weight * nearest
-        score[nearest <= 1e-12] = np.inf  # duplicates of a pick
+        score[nearest <= max(1e-12, min_separation - 1e-12)] = np.inf  # near-duplicates
         score[chosen] = np.inf
         nxt = int(np.argmin(score))
         if not np.isfinite(score[nxt]):
@@ -903,7 +909,9 @@ def finalize(problem, pools, posthoc_sparsity=True, max_pool=200):
         keep = np.argsort(cost, kind="stable")[:max_pool]
         pool, cost = pool[keep], cost[keep]
         dist = space.distance
-        sel = select_diverse(pool, cost, 2 * k, dist, problem.diversity_weight)
+        sel = select_diverse(
+            pool, cost, 2 * k, dist, problem.diversity_weight, problem.min_separation
+        )
         pre.append(pool[sel])
         owners.append(np.full(len(sel), i))
     if posthoc_sparsity and owners:
@@ -922,6 +930,8 @@ def finalize(problem, pools, posthoc_sparsity=True, max_pool=200):
             continue
         cost = problem.cost(pool, np.full(pool.shape[0], i))
         dist = space.distance
-        sel = select_diverse(pool, cost, k, dist, problem.diversity_weight)
+        sel = select_diverse(
+            pool, cost, k, dist, problem.diversity_weight, problem.min_separation
+        )
         results.append(pool[sel])
     return results

@@ -320,3 +320,43 @@ def test_small_things_users_saw(one_decimal):
         CounterfactualExplainer(
             LinearRegression(), method="gradient", desired_range=(0, 1)
         ).fit(X, X["a"])
+
+
+# ------------------------------------------------------ diverse by default
+@pytest.mark.parametrize("method", METHODS)
+def test_default_counterfactuals_are_not_near_duplicates(method):
+    rng = np.random.RandomState(0)
+    n = 1500
+    X = pd.DataFrame(
+        {
+            "income": rng.normal(50_000, 15_000, n).round(0),
+            "debt": rng.uniform(0, 30_000, n).round(0),
+            "rate": rng.uniform(1, 10, n).round(2),
+        }
+    )
+    y = ((X["income"] - X["debt"]) / 10_000 - 0.2 * X["rate"] > 1.5).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=50, random_state=0).fit(X, y)
+    queries = X[model.predict(X) == 0].head(15)
+
+    def closest_pairs(cfx):
+        expl = cfx.fit(X).explain(queries)
+        space, gaps = expl.space, []
+        for i in range(expl.n_queries):
+            Z = expl._Z[(expl._owner == i) & expl._valid]
+            for a in range(len(Z)):
+                for b in range(a + 1, len(Z)):
+                    gaps.append(space.distance(Z[a], Z[b]) * space.n_features)
+        return np.array(gaps), expl
+
+    gaps, expl = closest_pairs(
+        CounterfactualExplainer(FrozenEstimator(model), method=method, random_state=0)
+    )
+    assert len(gaps) and gaps.min() >= 0.25 - 1e-9  # in MADs
+    assert expl.summary["coverage"] == 1.0
+    # without the separation, near-duplicates come back on these data
+    loose, _ = closest_pairs(
+        CounterfactualExplainer(
+            FrozenEstimator(model), method=method, min_separation=0, random_state=0
+        )
+    )
+    assert loose.min() < 0.25
