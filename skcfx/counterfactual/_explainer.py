@@ -1,6 +1,7 @@
 """CounterfactualExplainer: diverse, constrained counterfactuals."""
 
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -696,6 +697,7 @@ class CounterfactualExplainer(
             Counterfactuals, predictions re-computed on the final rows,
             per-query status and metrics; see its ``to_frame()``.
         """
+        start = time.perf_counter()
         frame, Zq, targets, bounds, _ = self._prepare(X)
         qpred, orig, target, low, high, groups, (failed, failure) = targets
         space = self.feature_space_
@@ -755,6 +757,7 @@ class CounterfactualExplainer(
             unreachable=unreachable,
             failed=failed,
             failure=failure,
+            start=start,
         )
 
     def _check_no_missing(self, Zq, bounds):
@@ -794,6 +797,7 @@ class CounterfactualExplainer(
         failed=None,
         failure="",
         evaluated=False,
+        start=None,
     ):
         space = self.feature_space_
         n = Zq.shape[0]
@@ -932,7 +936,7 @@ class CounterfactualExplainer(
             n_requested=self.n_counterfactuals,
             task=self._task,
             feature_names=space.names,
-            cost_weights=(self.proximity_weight, self.sparsity_weight),
+            seconds=float("nan") if start is None else time.perf_counter() - start,
         )
 
     def _plausibility(self, Z, owner, groups):
@@ -1168,12 +1172,16 @@ class CounterfactualExplainer(
         return Xout
 
     def score(self, X, y=None):
-        """Validity traded against cost, higher is better.
+        """Validity traded against cost on a fixed ruler, higher is better.
 
-        ``validity - mean cost of the valid counterfactuals`` (see
+        ``validity - mean over valid counterfactuals of (dist(x, c) +
+        n_changed / d)`` with unit weights, whatever this explainer's
+        ``proximity_weight`` and ``sparsity_weight`` (see
         :meth:`CounterfactualExplanations.score`), so that
-        :class:`~sklearn.model_selection.GridSearchCV` can tune the
-        explainer's hyperparameters.
+        :class:`~sklearn.model_selection.GridSearchCV` compares methods,
+        weights and budgets on the same ruler. For other criteria (time
+        included) use :data:`skcfx.metrics.COUNTERFACTUAL_SCORERS` in a
+        multi-metric search.
 
         Parameters
         ----------

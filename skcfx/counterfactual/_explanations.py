@@ -44,6 +44,9 @@ class CounterfactualExplanations:
         Per-query metrics (see :mod:`skcfx.metrics`).
     summary : dict
         Aggregate metrics.
+    seconds : float
+        Wall time of :meth:`CounterfactualExplainer.explain` (NaN for
+        :meth:`~CounterfactualExplainer.evaluate`).
     """
 
     def __init__(
@@ -69,7 +72,7 @@ class CounterfactualExplanations:
         n_requested,
         task,
         feature_names,
-        cost_weights=(1.0, 1.0),
+        seconds=float("nan"),
     ):
         self.queries = queries
         self.space = space
@@ -91,7 +94,7 @@ class CounterfactualExplanations:
         self.n_requested = n_requested
         self.task = task
         self.feature_names = list(feature_names)
-        self._cost_weights = cost_weights
+        self.seconds = seconds  # wall time of the search that made them
         self._frame = (
             space.decode(Z) if len(Z) else space.decode(np.zeros((0, space.n_features)))
         )
@@ -207,11 +210,19 @@ class CounterfactualExplanations:
         }
 
     def score(self):
-        """One number, higher is better: validity minus the mean cost.
+        """One number on a fixed ruler, higher is better.
 
-        ``validity - mean over valid counterfactuals of (proximity_weight *
-        dist(x, c) + sparsity_weight * n_changed / d)``, the trade-off the
-        search optimises; used by :meth:`CounterfactualExplainer.score`.
+        ``score = validity - mean over valid counterfactuals of
+        (dist(x, c) + n_changed(x, c) / d)``, with ``dist`` the MAD-scaled
+        mixed distance of :mod:`skcfx.metrics` and unit weights that do
+        **not** depend on the explainer's ``proximity_weight`` or
+        ``sparsity_weight``: tuning those weights, the method or the search
+        budget with :class:`~sklearn.model_selection.GridSearchCV` compares
+        every configuration on the same ruler (a score built from the
+        explainer's own weights would simply favour the smallest weights).
+        ``validity`` counts missing counterfactuals as failures (coverage
+        enters through it); queries that already have the desired outcome
+        are left out. 0 when no counterfactual is valid.
 
         Returns
         -------
@@ -219,18 +230,16 @@ class CounterfactualExplanations:
         """
         from skcfx.metrics import validity
 
-        pw, sw = self._cost_weights
         v = self._valid
         if not v.any():
             return 0.0
         Zq = self._Zq[self._owner[v]]
         cost = (
-            pw * self.space.distance(Zq, self._Z[v])
-            + sw
-            * self.space.changed(Zq, self._Z[v]).sum(axis=1)
-            / self.space.n_features
+            self.space.distance(Zq, self._Z[v])
+            + self.space.changed(Zq, self._Z[v]).sum(axis=1) / self.space.n_features
         )
-        return float(validity(self) - cost.mean())
+        value = validity(self)
+        return float((0.0 if np.isnan(value) else value) - cost.mean())
 
     # ------------------------------------------------------------- display
     def _changed_matrix(self, i):

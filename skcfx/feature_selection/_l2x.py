@@ -150,6 +150,15 @@ class L2XSelector(
         inputs such as word counts, so that the ``k`` selections go to words
         that occur in the sentence; a row with fewer than ``k`` such groups
         still gets ``k`` selections, the rest from its baseline groups.
+    k_penalty : float, default=0.01
+        What :meth:`score` charges per selected feature (group): the score
+        is the post-hoc accuracy minus ``k_penalty * k``, so each further
+        feature must buy at least this much accuracy (0.01: one point) to be
+        worth selecting. Post-hoc accuracy alone never decreases with ``k``
+        (more kept features, closer to the full row), so a search over
+        ``k`` on it always picks the largest; at a fixed ``k`` the penalty is
+        a constant and ``tau`` or the network sizes are chosen by post-hoc
+        accuracy alone.
     device : str, default="cpu"
         The torch device on which the networks are trained and run.
     {random_state}
@@ -260,6 +269,7 @@ class L2XSelector(
         "feature_groups": [list, None],
         "baseline": [StrOptions({"zero", "mean"}), "array-like"],
         "ignore_baseline_entries": ["boolean"],
+        "k_penalty": [Interval(Real, 0, None, closed="left")],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -284,6 +294,7 @@ class L2XSelector(
         feature_groups=None,
         baseline="mean",
         ignore_baseline_entries=False,
+        k_penalty=0.01,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -304,6 +315,7 @@ class L2XSelector(
         self.feature_groups = feature_groups
         self.baseline = baseline
         self.ignore_baseline_entries = ignore_baseline_entries
+        self.k_penalty = k_penalty
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -732,12 +744,17 @@ class L2XSelector(
         return self._group_mask(X)[:, self._group_owner()]
 
     def score(self, X, y=None):
-        """Post-hoc accuracy of the selections on ``X``.
+        """Post-hoc accuracy of the selections on ``X``, minus ``k_penalty * k``.
 
-        With ``estimator``: the fraction of rows whose ``estimator_``
-        prediction on the masked row (:meth:`transform`) equals its
-        prediction on the full row (``y`` is ignored). Without: the
-        approximator's accuracy on the masked rows against the labels ``y``.
+        Post-hoc accuracy, with ``estimator``: the fraction of rows whose
+        ``estimator_`` prediction on the masked row (:meth:`transform`)
+        equals its prediction on the full row (``y`` is ignored); without:
+        the approximator's accuracy on the masked rows against the labels
+        ``y``. The penalty makes a search over ``k`` meaningful (see
+        ``k_penalty``); :func:`skcfx.metrics.posthoc_accuracy` gives the
+        accuracy alone. To choose ``k`` for a downstream model instead, put
+        the selector in a Pipeline before that model and search
+        ``l2xselector__k`` on the Pipeline's own score.
 
         Parameters
         ----------
@@ -748,7 +765,7 @@ class L2XSelector(
 
         Returns
         -------
-        score : float in [0, 1]
+        score : float
             Higher is better, so it can drive
             :class:`~sklearn.model_selection.GridSearchCV`.
         """
@@ -759,9 +776,10 @@ class L2XSelector(
         if self.estimator_ is not None:
             if not hasattr(X_in, "columns"):
                 X_in = self._model_input(X)
-            return posthoc_accuracy(
+            acc = posthoc_accuracy(
                 self.estimator_, X_in, self._mask(X), baseline=self.baseline_
             )
+            return acc - self.k_penalty * self.k
         if y is None:
             raise ValueError(
                 "L2XSelector.score needs y when no estimator is explained: the "
@@ -778,7 +796,8 @@ class L2XSelector(
                 torch.as_tensor(group_mask, device=device),
             )
         pred = self.classes_[logits.argmax(dim=1).cpu().numpy()]
-        return float(np.mean(pred == np.asarray(y).ravel()))
+        acc = float(np.mean(pred == np.asarray(y).ravel()))
+        return acc - self.k_penalty * self.k
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

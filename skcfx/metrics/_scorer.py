@@ -1,7 +1,10 @@
 """Scorers built from counterfactual metrics."""
 
 import math
+import warnings
+import weakref
 
+from skcfx.exceptions import NoCounterfactualWarning
 from skcfx.metrics import _counterfactual as _m
 
 __all__ = ["COUNTERFACTUAL_SCORERS", "make_counterfactual_scorer"]
@@ -16,7 +19,41 @@ _GREATER_IS_BETTER = {
     "sparsity": False,
     "plausibility": False,
     "constraint_violations": False,
+    "score": True,
+    "seconds_per_query": False,
 }
+
+
+# The last explanation made by a scorer, so that the scorers of one
+# multi-metric search step (``scoring={...}``), which GridSearchCV calls one
+# after another on the same fitted explainer and the same X, explain once.
+_LAST = {"key": None, "explanations": None}
+
+
+def _explain_once(explainer, X):
+    key = (id(explainer), id(X), getattr(X, "shape", None))
+    if _LAST["key"] == key and _LAST["ref"]() is explainer and _LAST["X"]() is X:
+        return _LAST["explanations"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        expl = explainer.explain(X)
+    try:
+        refs = weakref.ref(explainer), weakref.ref(X)
+    except TypeError:  # X cannot be weakly referenced (a list): no cache
+        return expl
+    _LAST.update(key=key, ref=refs[0], X=refs[1], explanations=expl)
+    return expl
+
+
+def _score(explanations):
+    return explanations.score()
+
+
+def _seconds_per_query(explanations):
+    return explanations.seconds / max(explanations.n_queries, 1)
+
+
+_EXTRA = {"score": _score, "seconds_per_query": _seconds_per_query}
 
 
 class _CounterfactualScorer:
@@ -28,7 +65,9 @@ class _CounterfactualScorer:
         self.missing = missing
 
     def __call__(self, explainer, X, y=None):
-        value = getattr(_m, self.metric)(explainer.explain(X))
+        expl = _explain_once(explainer, X)
+        fn = _EXTRA.get(self.metric) or getattr(_m, self.metric)
+        value = fn(expl)
         if math.isnan(value):
             value = self.missing
         return value if self.greater_is_better else -value
@@ -46,8 +85,13 @@ def make_counterfactual_scorer(metric, *, missing=None):
         One of ``"validity"``, ``"coverage"``, ``"diversity"``,
         ``"proximity"``, ``"proximity_continuous"``,
         ``"proximity_categorical"``, ``"sparsity"``, ``"plausibility"``,
-        ``"constraint_violations"``. Cost-like metrics are negated, as
-        scikit-learn's ``neg_*`` scorers are.
+        ``"constraint_violations"``, ``"score"`` (the fixed ruler of
+        :meth:`~skcfx.CounterfactualExplainer.score`) or
+        ``"seconds_per_query"`` (wall time of ``explain`` per query, so
+        that ``cv_results_`` reports speed beside quality). Cost-like
+        metrics are negated, as scikit-learn's ``neg_*`` scorers are. In a
+        multi-metric search the scorers of one fitted explainer share one
+        ``explain`` call.
     missing : float, default=None
         Value used when the metric is undefined (no valid counterfactual):
         0 for higher-is-better metrics, a large cost (1e3) otherwise.

@@ -90,7 +90,8 @@ def test_transform_keeps_selection_and_sets_baseline(switch):
 def test_score_is_posthoc_accuracy_of_transform(switch):
     selector, tree, X, _ = switch
     expected = np.mean(tree.predict(selector.transform(X)) == tree.predict(X))
-    assert selector.score(X) == pytest.approx(expected)
+    # post-hoc accuracy minus k_penalty per selected feature
+    assert selector.score(X) == pytest.approx(expected - 0.01 * selector.k)
 
 
 def test_same_seed_same_masks_and_global_rng_untouched():
@@ -298,3 +299,21 @@ def test_raw_tabular_data_default_baseline_and_collapse_warning():
     assert zero.score(X) < sel.score(X)
     with pytest.raises(ValueError, match="requires y"):
         L2XSelector(model, k=3, **fast).fit(X)
+
+
+def test_score_can_choose_k():
+    """Post-hoc accuracy alone cannot prefer fewer features (here k = 1, 2
+    and 4 all keep the one feature the model uses, and the search would take
+    the first, k=4); with the per-feature penalty it takes k=1."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((1500, 6))
+    y = (X[:, 0] > 0).astype(int)
+    stump = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y)
+    search = GridSearchCV(
+        L2XSelector(FrozenEstimator(stump), random_state=0, **FAST),
+        {"k": [4, 2, 1]},
+        cv=2,
+    ).fit(X)
+    acc = search.cv_results_["mean_test_score"] + 0.01 * np.array([4, 2, 1])
+    assert np.allclose(acc, acc.max(), atol=0.005)  # accuracy alone: a tie
+    assert search.best_params_ == {"k": 1}
