@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OFFLINE = [
     re.compile(r"failed to reach any of the inventories"),
     re.compile(r"intersphinx inventory .* not fetchable"),
-    re.compile(r"docstring of sklearn\..*undefined label"),
+    re.compile(r"docstring of sklearn\..*(undefined label|term not in glossary)"),
 ]
 
 

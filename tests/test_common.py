@@ -37,11 +37,13 @@ INIT_PARAMS["L2XSelector"] = dict(
 )
 
 INIT_PARAMS["ConceptCAV"] = dict(random_state=0)
+INIT_PARAMS["ConceptBottleneck"] = dict(concepts=None, estimator=None)
 
 EXPECTED_FAILED_CHECKS = {
     "CounterfactualExplainer": {},
     "L2XSelector": {},
     "ConceptCAV": {},
+    "ConceptBottleneck": {},
 }
 
 

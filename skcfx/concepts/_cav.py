@@ -75,9 +75,9 @@ class ConceptCAV(TransformerMixin, BaseEstimator):
     a linear boundary that separates a layer's activations for examples of a
     concept from its counter-examples. :meth:`fit` learns one CAV per
     concept, with its held-out accuracy; :meth:`transform` gives each row's
-    signed distance to every concept boundary (its concept scores), so
-    ``make_pipeline(ConceptCAV(), LogisticRegression())`` is a post-hoc
-    concept bottleneck model.
+    signed distance to every concept boundary (its concept scores);
+    :class:`~skcfx.concepts.ConceptBottleneck` puts a model on those scores
+    in one estimator (a post-hoc concept bottleneck).
 
     Read more in the :ref:`User Guide <concepts>`.
 

@@ -29,7 +29,7 @@ def all_estimators():
     --------
     >>> from skcfx.utils import all_estimators
     >>> [name for name, _ in all_estimators()]
-    ['ConceptCAV', 'CounterfactualExplainer', 'L2XSelector']
+    ['ConceptBottleneck', 'ConceptCAV', 'CounterfactualExplainer', 'L2XSelector']
     """
     import skcfx
 
