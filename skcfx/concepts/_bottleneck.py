@@ -96,7 +96,7 @@ class ConceptBottleneck(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
     >>> rng = np.random.RandomState(0)
     >>> A = rng.normal(size=(200, 8))              # a layer's activations
     >>> C = np.column_stack([A[:, 0] > 0, A[:, 1] > 0]).astype(float)
-    >>> y = (C[:, 0] + C[:, 1] > 1).astype(int)    # the label uses both
+    >>> y = (A[:, 0] + A[:, 1] > 0).astype(int)    # the label uses both
     >>> cbm = ConceptBottleneck().fit(A, y, concept_labels=C)
     >>> cbm.concept_names_.tolist()
     ['concept0', 'concept1']
