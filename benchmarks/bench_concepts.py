@@ -69,7 +69,7 @@ def cav_speed(rows):
     with torch.no_grad():
         pred = head(torch.as_tensor(X, dtype=torch.float32)).argmax(1).numpy()
     y = (pred + 1) % 10
-    seconds = best_of(lambda: conceptual_counterfactuals(est, head, X, y), repeat=2)
+    seconds = best_of(lambda: conceptual_counterfactuals(head, est, X, y), repeat=2)
     rows.append(
         dict(task="CCE per explanation (200 mistakes batched)", skcfx_s=seconds / 200)
     )
@@ -120,10 +120,10 @@ def tcav_side_by_side(rows, n_random):
         head = torch.nn.Sequential(*list(model)[4:])
         return tcav(
             head,
-            3,
             acts,
-            layer_activations(model, random_images, layer),
             layer_activations(model, class_images, layer),
+            3,
+            random_activations=layer_activations(model, random_images, layer),
             n_random=n_random,
             set_size=100,
             random_state=0,

@@ -63,7 +63,7 @@ for name, inject in [("spurious", True), ("control", False)]:
     A_test = layer_activations(model, X_test / 16, LAYER)
     mistakes = np.flatnonzero((y_test == CLASS) & (pred != CLASS))
     cce = conceptual_counterfactuals(
-        cavs, head, A_test[mistakes], np.full(len(mistakes), CLASS)
+        head, cavs, A_test[mistakes], np.full(len(mistakes), CLASS)
     )
     top = np.asarray(cavs.concept_names_)[cce.ranking[:, 0]]
     print(
@@ -80,7 +80,12 @@ for name, inject in [("spurious", True), ("control", False)]:
     }
     random_pool = layer_activations(model, digits.data / 16, LAYER)
     tc = tcav(
-        head, CLASS, concept_sets, random_pool, A_test[y_test == CLASS], random_state=0
+        head,
+        concept_sets,
+        A_test[y_test == CLASS],
+        CLASS,
+        random_activations=random_pool,
+        random_state=0,
     )
     print(
         f"  TCAV flags {int(tc.frame.significant.sum())} of {len(tc.frame)} "

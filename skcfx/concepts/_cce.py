@@ -14,10 +14,11 @@ __all__ = ["conceptual_counterfactuals"]
 
 @validate_params(
     {
-        "concepts": [ConceptCAV],
         "head": [object],
+        "concepts": [ConceptCAV],
         "X": ["array-like"],
         "y": ["array-like"],
+        "classes": ["array-like", None],
         "l1": [Interval(Real, 0, None, closed="left")],
         "l2": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -26,7 +27,16 @@ __all__ = ["conceptual_counterfactuals"]
     prefer_skip_nested_validation=True,
 )
 def conceptual_counterfactuals(
-    concepts, head, X, y, *, l1=0.01, l2=0.01, max_iter=200, learning_rate=0.1
+    head,
+    concepts,
+    X,
+    y,
+    *,
+    classes=None,
+    l1=0.01,
+    l2=0.01,
+    max_iter=200,
+    learning_rate=0.1,
 ):
     """Which concepts would have to change to fix each mistake of a model.
 
@@ -49,15 +59,19 @@ def conceptual_counterfactuals(
 
     Parameters
     ----------
-    concepts : fitted ConceptCAV
-        The concept bank, learned on the head's input layer.
     head : torch.nn.Module, fitted skorch net or scikit-learn classifier
         Maps the layer's activations to the class logits (see :func:`tcav`
         for the scikit-learn models accepted).
+    concepts : fitted ConceptCAV
+        The concept bank, learned on the head's input layer.
     X : array-like of shape (n_samples, n_features)
         Activations of the rows to explain.
     y : array-like of shape (n_samples,)
-        True classes, as column indices of the head's output.
+        True classes: labels of ``classes`` (by default the head's
+        ``classes_`` when it has them), else column indices of the head's
+        output.
+    classes : array-like of shape (n_outputs,), default=None
+        Class labels of the head's output columns (for a torch head).
     l1, l2 : float, default=0.01
         Penalties on the concept weights (sparsity and size).
     max_iter : int, default=200
@@ -88,7 +102,20 @@ def conceptual_counterfactuals(
     torch = require_torch("conceptual_counterfactuals")
     check_is_fitted(concepts)
     A = validate_data(concepts, X, reset=False, dtype=np.float64)
-    y = column_or_1d(y).astype(np.int64)
+    y = column_or_1d(y)
+    if classes is None:
+        classes = getattr(head, "classes_", None)
+    if classes is not None:
+        classes = np.asarray(classes)
+        index = {c: i for i, c in enumerate(classes.tolist())}
+        unknown = sorted({v for v in y.tolist() if v not in index}, key=str)
+        if unknown and not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(
+                f"y holds {unknown[:5]}, not classes of the head: {classes.tolist()}."
+            )
+        if not unknown:
+            y = np.array([index[v] for v in y.tolist()], dtype=np.int64)
+    y = y.astype(np.int64)
     if len(y) != len(A):
         raise ValueError(f"X has {len(A)} rows but y has {len(y)}.")
     module = _head_module(head, "conceptual_counterfactuals")

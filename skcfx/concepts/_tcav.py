@@ -1,5 +1,6 @@
 """TCAV scores with a significance test against random concepts."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -7,11 +8,34 @@ import pandas as pd
 from scipy import stats
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from skcfx.concepts._cav import ConceptCAV
+from skcfx.exceptions import SkcfxWarning
 
 __all__ = ["tcav"]
+
+
+def _target_column(head, target, classes):
+    """Column of the head's output for a class label (or an index)."""
+    if classes is None:
+        classes = getattr(head, "classes_", None)
+    if classes is not None:
+        classes = np.asarray(classes)
+        hit = np.flatnonzero(classes == target)
+        if len(hit):
+            return int(hit[0])
+        if not isinstance(target, (Integral, np.integer)):
+            raise ValueError(
+                f"target={target!r} is not a class of the head; classes: "
+                f"{classes.tolist()}."
+            )
+    if not isinstance(target, (Integral, np.integer)) or target < 0:
+        raise ValueError(
+            f"target={target!r} must be a class label (pass classes=) or a "
+            "column index of the head's output."
+        )
+    return int(target)
 
 
 def _head_gradients(head, A, target):
@@ -54,10 +78,11 @@ def _adjust(p, correction):
 @validate_params(
     {
         "head": [object],
-        "target": [Interval(Integral, 0, None, closed="left")],
-        "concepts": [dict],
-        "random_activations": ["array-like"],
-        "class_activations": ["array-like"],
+        "concepts": [dict, ConceptCAV],
+        "X": ["array-like"],
+        "target": "no_validation",
+        "random_activations": ["array-like", None],
+        "classes": ["array-like", None],
         "method": [StrOptions({"svm", "logistic", "mean_difference"})],
         "n_random": [Interval(Integral, 2, None, closed="left")],
         "set_size": [Interval(Integral, 2, None, closed="left"), None],
@@ -70,11 +95,12 @@ def _adjust(p, correction):
 )
 def tcav(
     head,
-    target,
     concepts,
-    random_activations,
-    class_activations,
+    X,
+    target,
     *,
+    random_activations=None,
+    classes=None,
     method="svm",
     n_random=20,
     set_size=None,
@@ -109,14 +135,26 @@ def tcav(
         a Pipeline of ``StandardScaler`` / ``MinMaxScaler`` in front of one),
         rebuilt in torch. For the layers above a hidden layer of an
         MLPClassifier, see :func:`mlp_head`.
-    target : int
-        Column of the head's output (the class) whose sensitivity is tested.
-    concepts : dict of str to array-like of shape (n_examples, n_features)
-        Layer activations of each concept's examples.
-    random_activations : array-like of shape (n_random_examples, n_features)
-        Activations of random inputs: the pool of counter-example sets.
-    class_activations : array-like of shape (n_class_examples, n_features)
+    concepts : dict of str to array-like, or fitted ConceptCAV
+        Either the layer activations of each concept's examples (a CAV is
+        then retrained against ``n_random`` random sets per concept, as in
+        the TCAV paper), or a fitted :class:`ConceptCAV`, whose CAVs are
+        tested as they are (one score per concept).
+    X : array-like of shape (n_class_examples, n_features)
         Activations of the inputs of the tested class.
+    target : int or class label
+        The class whose sensitivity is tested: a label of ``classes`` (by
+        default the head's ``classes_`` when it has them), else a column
+        index of the head's output.
+    random_activations : array-like of shape (n_random_examples, n_features), \
+            default=None
+        Activations of random inputs: the pool of counter-example sets and
+        of random concepts. Required when ``concepts`` is a dict; with a
+        fitted ConceptCAV and no pool, the null distribution comes from
+        ``n_random`` random unit directions of the activation space.
+    classes : array-like of shape (n_outputs,), default=None
+        Class labels of the head's output columns (for a torch head), so
+        that ``target`` may be a label.
     method : {"svm", "logistic", "mean_difference"}, default="svm"
         How each CAV is learned (see :class:`ConceptCAV`).
     n_random : int, default=20
@@ -162,12 +200,49 @@ def tcav(
        Quantitative Testing with Concept Activation Vectors (TCAV)",
        ICML 2018.
     """
+    column = _target_column(head, target, classes)
+    class_acts = check_array(X, dtype=np.float64)
+    G = _head_gradients(head, class_acts, column)
+    rng = check_random_state(random_state)
+    if isinstance(concepts, ConceptCAV):
+        check_is_fitted(concepts)
+        if concepts.cavs_.shape[1] != G.shape[1]:
+            raise ValueError(
+                f"The ConceptCAV was fitted on activations of width "
+                f"{concepts.cavs_.shape[1]} but X has width {G.shape[1]}."
+            )
+        names = concepts.concept_names_.tolist()
+        # one score per fitted CAV; repeated n_random times so the test below
+        # treats it as a (constant) sample
+        fixed = np.mean(G @ concepts.cavs_.T > 0, axis=0)
+        scores = np.repeat(fixed[:, None], n_random, axis=1)
+        random_scores = np.empty(n_random)
+        if random_activations is None:
+            for r in range(n_random):
+                v = rng.standard_normal(G.shape[1])
+                random_scores[r] = float(np.mean(G @ (v / np.linalg.norm(v)) > 0))
+        else:
+            R = check_array(random_activations, dtype=np.float64, input_name="random")
+            size = max(2, min(len(R) // 2, 50))
+            learner = ConceptCAV(method=method)
+            for r in range(n_random):
+                idx = rng.permutation(len(R))
+                A = np.vstack([R[idx[:size]], R[idx[size : 2 * size]]])
+                yy = np.r_[np.ones(size, dtype=int), np.zeros(size, dtype=int)]
+                w, _ = learner._boundary(A, yy, rng.randint(np.iinfo(np.int32).max))
+                random_scores[r] = float(np.mean(G @ w > 0))
+        return _tcav_result(
+            names, scores, random_scores, n_random, alpha, correction, test
+        )
     if not concepts:
         raise ValueError("concepts is empty; pass at least one concept.")
+    if random_activations is None:
+        raise ValueError(
+            "random_activations is required when concepts holds example "
+            "activations (the random counter-example sets come from it); "
+            "pass a pool of activations of random inputs."
+        )
     R = check_array(random_activations, dtype=np.float64, input_name="random")
-    G = _head_gradients(
-        head, check_array(class_activations, dtype=np.float64), int(target)
-    )
     names = list(concepts)
     sets = {}
     for name in names:
@@ -186,7 +261,6 @@ def tcav(
             f"random_activations has {len(R)} rows; at least 4 are needed to "
             "draw two disjoint random sets."
         )
-    rng = check_random_state(random_state)
     learner = ConceptCAV(method=method)
 
     def score(pos, neg, seed):
@@ -204,7 +278,20 @@ def tcav(
         for i, name in enumerate(names):
             scores[i, r] = score(sets[name], neg, seed)
         random_scores[r] = score(other, neg, seed)
+    return _tcav_result(names, scores, random_scores, n_random, alpha, correction, test)
 
+
+def _tcav_result(names, scores, random_scores, n_random, alpha, correction, test):
+    """Significance test of each concept's scores against the random ones."""
+    if np.all((random_scores == 0) | (random_scores == 1)):
+        warnings.warn(
+            "Every random direction gives a TCAV score of 0 or 1: the target "
+            "logit's gradient points the same way for every input "
+            "(a linear head, or a saturated layer), so the test cannot flag "
+            "any concept. Test a layer further from the output.",
+            SkcfxWarning,
+            stacklevel=3,
+        )
     p_values, effects = [], []
     r_mean, r_sd = random_scores.mean(), random_scores.std(ddof=1)
     for i in range(len(names)):

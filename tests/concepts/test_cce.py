@@ -35,7 +35,7 @@ def test_the_missing_concept_ranks_first(bank):
     # rows of class 1 without the 'spurious' concept 2: the head says 0
     rows = np.flatnonzero(C[:, 2] == 0)[:50]
     y = np.ones(len(rows), dtype=int)
-    res = conceptual_counterfactuals(cav, head, A[rows], y)
+    res = conceptual_counterfactuals(head, cav, A[rows], y)
     assert res.misclassified.mean() > 0.9
     fixed = res.misclassified
     assert res.success[fixed].mean() > 0.9
@@ -43,7 +43,7 @@ def test_the_missing_concept_ranks_first(bank):
     assert np.all(res.weights[fixed, 2] > 0)  # it is added
     # rows the head already gets right are left alone
     right = np.flatnonzero(C[:, 2] == 1)[:10]
-    res2 = conceptual_counterfactuals(cav, head, A[right], np.ones(10, dtype=int))
+    res2 = conceptual_counterfactuals(head, cav, A[right], np.ones(10, dtype=int))
     assert not res2.misclassified.any() and res2.success.all()
     assert_array_equal(res2.weights, 0)
 
@@ -54,7 +54,7 @@ def test_never_adds_a_present_concept(bank, rows):
     cav, head, A, _ = bank
     X = A[rows]
     y = np.ones(len(rows), dtype=int)
-    res = conceptual_counterfactuals(cav, head, X, y, max_iter=30)
+    res = conceptual_counterfactuals(head, cav, X, y, max_iter=30)
     s = cav.transform(X)
     assert np.all(res.weights[s > 0] <= 0)  # present: only removed
     assert np.all(res.weights[s < 0] >= 0)  # absent: only added
@@ -67,7 +67,7 @@ def test_never_adds_a_present_concept(bank, rows):
 def test_bad_classes_are_named(bank):
     cav, head, A, _ = bank
     with pytest.raises(ValueError, match="y holds class 3, outside the head's 2"):
-        conceptual_counterfactuals(cav, head, A[:3], [3, 0, 1])
+        conceptual_counterfactuals(head, cav, A[:3], [3, 0, 1])
 
 
 def test_scikit_learn_head(bank):
@@ -82,7 +82,7 @@ def test_scikit_learn_head(bank):
         warnings.simplefilter("ignore")
         mlp = MLPClassifier((16,), max_iter=500, random_state=0).fit(A, y)
     rows = np.flatnonzero(C[:, 2] == 0)[:20]
-    res = conceptual_counterfactuals(cav, mlp, A[rows], np.ones(20, dtype=int))
+    res = conceptual_counterfactuals(mlp, cav, A[rows], np.ones(20, dtype=int))
     fixed = res.misclassified & res.success
     assert fixed.sum() >= 15
     # concept 2 (the one the model needs) is the one added first

@@ -42,16 +42,16 @@ def _explain(setting, inject):
     pred = model.predict(X_te / 16)
     mistakes = np.flatnonzero((y_te == CLASS) & (pred != CLASS))
     cce = conceptual_counterfactuals(
-        cavs, head, A_te[mistakes], np.full(len(mistakes), CLASS)
+        head, cavs, A_te[mistakes], np.full(len(mistakes), CLASS)
     )
     top = np.asarray(cavs.concept_names_)[cce.ranking[:, 0]]
     sets = {c: A_bank[bank.concepts[c].to_numpy() == 1] for c in cavs.concept_names_}
     tc = tcav(
         head,
-        CLASS,
         sets,
-        layer_activations(model, digits.data / 16, LAYER),
         A_te[y_te == CLASS],
+        CLASS,
+        random_activations=layer_activations(model, digits.data / 16, LAYER),
         random_state=0,
     )
     return mistakes, top, cce, tc

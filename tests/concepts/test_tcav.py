@@ -41,7 +41,15 @@ def _setup(seed=0, d=12):
 @pytest.mark.parametrize("method", ["svm", "mean_difference"])
 def test_relevant_concept_is_significant_and_others_not(method):
     head, concepts, pool, class_acts = _setup()
-    res = tcav(head, 1, concepts, pool, class_acts, method=method, random_state=0)
+    res = tcav(
+        head,
+        concepts,
+        class_acts,
+        1,
+        random_activations=pool,
+        method=method,
+        random_state=0,
+    )
     frame = res.frame
     assert frame.loc["relevant", "tcav_mean"] > 0.7
     assert bool(frame.loc["relevant", "significant"])
@@ -50,21 +58,53 @@ def test_relevant_concept_is_significant_and_others_not(method):
     # p-values are corrected upwards (Holm) and bounded by 1
     assert np.all(frame.p_adjusted >= frame.p_value) and np.all(frame.p_adjusted <= 1)
     # the class-0 logit does not move at all: nothing is significant
-    res0 = tcav(head, 0, concepts, pool, class_acts, method=method, random_state=0)
+    res0 = tcav(
+        head,
+        concepts,
+        class_acts,
+        0,
+        random_activations=pool,
+        method=method,
+        random_state=0,
+    )
     assert not res0.frame["significant"].any()
 
 
 def test_welch_test_is_available():
     head, concepts, pool, class_acts = _setup()
-    res = tcav(head, 1, concepts, pool, class_acts, test="welch", random_state=0)
+    res = tcav(
+        head,
+        concepts,
+        class_acts,
+        1,
+        random_activations=pool,
+        test="welch",
+        random_state=0,
+    )
     assert bool(res.frame.loc["relevant", "significant"])
     assert np.all((0 <= res.frame.p_value) & (res.frame.p_value <= 1))
 
 
 def test_same_seed_same_scores_and_p_values():
     head, concepts, pool, class_acts = _setup(1)
-    a = tcav(head, 1, concepts, pool, class_acts, n_random=8, random_state=3)
-    b = tcav(head, 1, concepts, pool, class_acts, n_random=8, random_state=3)
+    a = tcav(
+        head,
+        concepts,
+        class_acts,
+        1,
+        random_activations=pool,
+        n_random=8,
+        random_state=3,
+    )
+    b = tcav(
+        head,
+        concepts,
+        class_acts,
+        1,
+        random_activations=pool,
+        n_random=8,
+        random_state=3,
+    )
     assert_array_equal(a.scores, b.scores)
     assert_array_equal(a.frame.p_value.to_numpy(), b.frame.p_value.to_numpy())
 
@@ -72,11 +112,11 @@ def test_same_seed_same_scores_and_p_values():
 def test_tcav_errors_are_named():
     head, concepts, pool, class_acts = _setup()
     with pytest.raises(ValueError, match="target=5 is not a column"):
-        tcav(head, 5, concepts, pool, class_acts)
+        tcav(head, concepts, class_acts, 5, random_activations=pool)
     with pytest.raises(ValueError, match="Concept 'bad' has activations of width 3"):
-        tcav(head, 1, {"bad": np.zeros((5, 3))}, pool, class_acts)
+        tcav(head, {"bad": np.zeros((5, 3))}, class_acts, 1, random_activations=pool)
     with pytest.raises(ValueError, match="at least 4 are needed"):
-        tcav(head, 1, concepts, pool[:3], class_acts)
+        tcav(head, concepts, class_acts, 1, random_activations=pool[:3])
 
 
 def test_mlp_activations_and_head_reproduce_the_classifier():
@@ -130,7 +170,9 @@ def test_skorch_net_activations_and_head():
     assert A.shape == (120, 8)
     head = torch.nn.Sequential(net.module_[2])
     concepts = {"c": A[y == 1][:30]}
-    res = tcav(head, 1, concepts, A, A[y == 1], n_random=4, random_state=0)
+    res = tcav(
+        head, concepts, A[y == 1], 1, random_activations=A, n_random=4, random_state=0
+    )
     assert 0 <= res.frame.loc["c", "tcav_mean"] <= 1
 
 
@@ -156,16 +198,44 @@ def test_scikit_learn_head_equals_its_torch_copy():
             layer.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
         for target in range(n_classes):
             ours = tcav(
-                clf, target, concepts, pool, class_acts, n_random=6, random_state=0
+                clf,
+                concepts,
+                class_acts,
+                target,
+                random_activations=pool,
+                n_random=6,
+                random_state=0,
             )
             ref = tcav(
-                layer, target, concepts, pool, class_acts, n_random=6, random_state=0
+                layer,
+                concepts,
+                class_acts,
+                target,
+                random_activations=pool,
+                n_random=6,
+                random_state=0,
             )
             assert_allclose(ours.scores, ref.scores)
         # the class-0 logit moves with the evidence for class 0 (not a
         # constant zero): opposite scores to class 1's
-        s0 = tcav(clf, 0, concepts, pool, class_acts, n_random=6, random_state=0).scores
-        s1 = tcav(clf, 1, concepts, pool, class_acts, n_random=6, random_state=0).scores
+        s0 = tcav(
+            clf,
+            concepts,
+            class_acts,
+            0,
+            random_activations=pool,
+            n_random=6,
+            random_state=0,
+        ).scores
+        s1 = tcav(
+            clf,
+            concepts,
+            class_acts,
+            1,
+            random_activations=pool,
+            n_random=6,
+            random_state=0,
+        ).scores
         if n_classes == 2:
             assert_allclose(s0, 1.0 - s1, atol=0.02)
 
@@ -175,7 +245,7 @@ def test_user_module_training_flags_are_restored():
     net = torch.nn.Sequential(torch.nn.Dropout(0.1), head)
     net.train()
     net[0].eval()  # mixed modes: each submodule's own flag must come back
-    tcav(net, 1, concepts, pool, class_acts, n_random=4)
+    tcav(net, concepts, class_acts, 1, random_activations=pool, n_random=4)
     assert net.training and not net[0].training and net[1].training
 
 
@@ -185,4 +255,51 @@ def test_unsupported_head_is_named():
     _, concepts, pool, class_acts = _setup()
     forest = RandomForestClassifier(n_estimators=3).fit(pool, pool[:, 0] > 0)
     with pytest.raises(TypeError, match="tcav needs a differentiable model"):
-        tcav(forest, 1, concepts, pool, class_acts)
+        tcav(forest, concepts, class_acts, 1, random_activations=pool)
+
+
+def test_fitted_concept_cav_and_class_labels():
+    """tcav takes a fitted ConceptCAV (its CAVs tested as they are) and a
+    class label as target, like conceptual_counterfactuals."""
+    from skcfx import ConceptCAV
+
+    head, concepts, pool, class_acts = _setup()
+    A = np.vstack([concepts["relevant"], concepts["irrelevant"], pool[:120]])
+    C = np.full((len(A), 2), np.nan)
+    C[:60, 0], C[60:120, 1] = 1, 1
+    C[120:, :] = 0
+    cav = ConceptCAV(random_state=0).fit(A, C)
+    res = tcav(
+        head,
+        cav,
+        class_acts,
+        "yes",
+        classes=["no", "yes"],
+        random_activations=pool,
+        random_state=0,
+    )
+    assert list(res.frame.index) == ["concept0", "concept1"]
+    assert bool(res.frame.loc["concept0", "significant"])
+    assert not bool(res.frame.loc["concept1", "significant"])
+    # without a random pool: random unit directions as the null
+    res2 = tcav(head, cav, class_acts, 1, random_state=0)
+    assert (
+        res2.frame.loc["concept0", "tcav_mean"]
+        == res.frame.loc["concept0", "tcav_mean"]
+    )
+    with pytest.raises(ValueError, match="not a class of the head"):
+        tcav(head, cav, class_acts, "maybe", classes=["no", "yes"])
+    with pytest.raises(ValueError, match="random_activations is required"):
+        tcav(head, concepts, class_acts, 1)
+
+
+def test_linear_head_warns_that_the_test_cannot_flag_anything():
+    from sklearn.linear_model import LogisticRegression
+
+    from skcfx.exceptions import SkcfxWarning
+
+    head, concepts, pool, class_acts = _setup()
+    y = (class_acts[:, 0] > 0).astype(int)
+    linear = LogisticRegression().fit(class_acts, y)
+    with pytest.warns(SkcfxWarning, match="Every random direction"):
+        tcav(linear, concepts, class_acts, 1, random_activations=pool, n_random=4)
