@@ -347,9 +347,6 @@ class Problem:
             A query whose candidates do move the model keeps its full budget,
             however slowly it progresses.
         """
-        if self.query_loss is None:  # one model call for the queries
-            _, own = self.evaluate(self.Zq, np.arange(self.n))
-            self.query_loss = own
         best = np.where(valid, -np.inf, loss).min(axis=1)
         self.any_valid[qidx] |= valid.any(axis=1)
         prev = self.best_loss[qidx]
@@ -358,11 +355,15 @@ class Problem:
         improved = ~finite | (best < np.where(finite, prev, np.inf) - tol)
         self.best_loss[qidx] = np.minimum(self.best_loss[qidx], best)
         self.stall[qidx] = np.where(improved, 0, self.stall[qidx] + 1)
-        own = self.query_loss[qidx]
-        no_progress = self.best_loss[qidx] >= own - 1e-9 * np.maximum(1.0, np.abs(own))
         self.rounds[qidx] += 1
         patience = self.patience if patience is None else patience
-        stop = ~self.any_valid[qidx] & no_progress & (self.rounds[qidx] > patience)
+        stop = ~self.any_valid[qidx] & (self.rounds[qidx] > patience)
+        if stop.any():
+            if self.query_loss is None:  # one model call, only when needed
+                _, self.query_loss = self.evaluate(self.Zq, np.arange(self.n))
+            own = self.query_loss[qidx]
+            tol = 1e-9 * np.maximum(1.0, np.abs(own))
+            stop &= self.best_loss[qidx] >= own - tol  # never moved the model
         self.unreachable[qidx[stop]] = True
         return stop
 
