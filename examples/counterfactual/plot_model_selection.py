@@ -126,7 +126,7 @@ points = ax.scatter(
     edgecolors=np.where(front, "black", "none"),
     linewidths=1.5,
 )
-for i, row in table.iterrows():
+for _, row in table.iterrows():
     ax.annotate(
         f"{row['method']}, sw={row['sparsity_weight']}, n={row['n_candidates']}",
         (row["proximity"], row["sparsity"]),
