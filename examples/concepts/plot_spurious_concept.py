@@ -74,17 +74,20 @@ for name, inject in [("spurious", True), ("control", False)]:
         if len(mistakes)
         else f"{name} model: no 3 missed"
     )
-    # TCAV of class 3 for every concept, against 20 random concepts
+    # TCAV of class 3 for every concept, against 20 random concepts. TCAV
+    # needs a nonlinear head: above the last hidden layer there is only the
+    # (linear) output layer, whose gradient is the same for every input, so
+    # the test runs on the first hidden layer (skcfx warns otherwise).
+    A_bank0 = layer_activations(model, bank.data / 16, 0)
     concept_sets = {
-        c: A_bank[bank.concepts[c].to_numpy() == 1] for c in cavs.concept_names_
+        c: A_bank0[bank.concepts[c].to_numpy() == 1] for c in cavs.concept_names_
     }
-    random_pool = layer_activations(model, digits.data / 16, LAYER)
     tc = tcav(
-        head,
+        mlp_head(model, 0),
         concept_sets,
-        A_test[y_test == CLASS],
+        layer_activations(model, X_test[y_test == CLASS] / 16, 0),
         CLASS,
-        random_activations=random_pool,
+        random_activations=layer_activations(model, digits.data / 16, 0),
         random_state=0,
     )
     print(

@@ -45,13 +45,15 @@ def _explain(setting, inject):
         head, cavs, A_te[mistakes], np.full(len(mistakes), CLASS)
     )
     top = np.asarray(cavs.concept_names_)[cce.ranking[:, 0]]
-    sets = {c: A_bank[bank.concepts[c].to_numpy() == 1] for c in cavs.concept_names_}
+    # TCAV on the first hidden layer: the head above the last one is linear
+    A_bank0 = layer_activations(model, bank.data / 16, 0)
+    sets = {c: A_bank0[bank.concepts[c].to_numpy() == 1] for c in cavs.concept_names_}
     tc = tcav(
-        head,
+        mlp_head(model, 0),
         sets,
-        A_te[y_te == CLASS],
+        layer_activations(model, X_te[y_te == CLASS] / 16, 0),
         CLASS,
-        random_activations=layer_activations(model, digits.data / 16, LAYER),
+        random_activations=layer_activations(model, digits.data / 16, 0),
         random_state=0,
     )
     return mistakes, top, cce, tc
