@@ -31,7 +31,15 @@ _LAST = {"key": None, "explanations": None}
 
 
 def _explain_once(explainer, X):
-    key = (id(explainer), id(X), getattr(X, "shape", None))
+    # the same fitted explainer (a refit makes a new feature space), the same
+    # parameters (set_params between calls changes the search) and the same X
+    key = (
+        id(explainer),
+        id(getattr(explainer, "feature_space_", None)),
+        repr(explainer.get_params(deep=False)),
+        id(X),
+        getattr(X, "shape", None),
+    )
     if _LAST["key"] == key and _LAST["ref"]() is explainer and _LAST["X"]() is X:
         return _LAST["explanations"]
     with warnings.catch_warnings():

@@ -108,3 +108,29 @@ def test_multi_metric_search_with_time_and_refit_callable(adult_model, search_da
     assert set(res) >= {"mean_test_proximity", "mean_test_sparsity"}
     assert grid.best_index_ == fastest_good(res)
     assert hasattr(grid, "best_estimator_")
+
+
+def test_scorers_share_one_explain_but_never_a_stale_one(adult_model, search_data):
+    from unittest import mock
+
+    data, cv = search_data
+    train, queries = data.iloc[cv[0][0]], data.iloc[cv[0][1]]
+    cfx = CounterfactualExplainer(FrozenEstimator(adult_model), random_state=0)
+    cfx.fit(train)
+    calls = []
+    real = CounterfactualExplainer.explain
+
+    def counting(self, X):
+        calls.append(1)
+        return real(self, X)
+
+    with mock.patch.object(CounterfactualExplainer, "explain", counting):
+        a = COUNTERFACTUAL_SCORERS["neg_proximity"](cfx, queries)
+        COUNTERFACTUAL_SCORERS["neg_sparsity"](cfx, queries)
+        assert len(calls) == 1  # one explain for both scorers
+        cfx.set_params(method="random")  # new parameters: explained again
+        b = COUNTERFACTUAL_SCORERS["neg_proximity"](cfx, queries)
+        assert len(calls) == 2 and a != b
+        cfx.fit(train)  # refit: explained again
+        COUNTERFACTUAL_SCORERS["neg_proximity"](cfx, queries)
+        assert len(calls) == 3
