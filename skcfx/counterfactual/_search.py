@@ -307,7 +307,6 @@ class Problem:
         self.k = k
         self.patience = patience
         self.best_loss = np.full(n, np.inf)
-        self.stall = np.zeros(n, dtype=int)
         self.any_valid = np.zeros(n, dtype=bool)
         self.unreachable = np.zeros(n, dtype=bool)
         self.rounds = np.zeros(n, dtype=int)
@@ -349,12 +348,7 @@ class Problem:
         """
         best = np.where(valid, -np.inf, loss).min(axis=1)
         self.any_valid[qidx] |= valid.any(axis=1)
-        prev = self.best_loss[qidx]
-        finite = np.isfinite(prev)
-        tol = 1e-9 * np.maximum(1.0, np.abs(np.where(finite, prev, 0.0)))
-        improved = ~finite | (best < np.where(finite, prev, np.inf) - tol)
         self.best_loss[qidx] = np.minimum(self.best_loss[qidx], best)
-        self.stall[qidx] = np.where(improved, 0, self.stall[qidx] + 1)
         self.rounds[qidx] += 1
         patience = self.patience if patience is None else patience
         stop = ~self.any_valid[qidx] & (self.rounds[qidx] > patience)
