@@ -125,7 +125,9 @@ def semifactual_search(problem, *, n_grid=12, refine=2):
             margin_at = np.where(moved, margin[np.arange(len(owner)), last], margin_at)
             lo, hi = new_lo, new_hi
         gain = margin_at - base_margin[owner]
-        keep = (np.abs(lo - start) > 1e-12) & (gain > 1e-9)
+        # a missing query value has no "even if" of its own (no direction
+        # from it is defined)
+        keep = ~np.isnan(start) & (np.abs(lo - start) > 1e-12) & (gain > 1e-9)
         # per (query, feature) the better side (the larger gain)
         best = _best_per_key(owner * d + feat, gain)
         best = best[keep[best]]

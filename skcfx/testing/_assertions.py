@@ -233,6 +233,7 @@ def assert_semifactuals_valid(explainer, X, semifactuals, *, check_predicates=Tr
             for c in names
             if not (
                 frame.at[r, c] == q_rows.at[r, c]
+                or (pd.isna(frame.at[r, c]) and pd.isna(q_rows.at[r, c]))
                 or (
                     isinstance(q_rows.at[r, c], numbers.Number)
                     and np.isclose(float(frame.at[r, c]), float(q_rows.at[r, c]))

@@ -360,3 +360,25 @@ def test_default_counterfactuals_are_not_near_duplicates(method):
         )
     )
     assert loose.min() < 0.25
+
+
+def test_semifactuals_with_missing_values(loan):
+    from skcfx.testing import assert_semifactuals_valid
+
+    X, y = loan
+    model = _imputing_pipeline().fit(X, y)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
+    rejected = X[model.predict(X) == 0]
+    q = pd.concat(
+        [
+            rejected[rejected["income"].isna()].head(2),
+            rejected[rejected["debt"].isna()].head(2),
+        ]
+    )
+    q = q[~q.index.duplicated()]
+    sf = cfx.semifactuals(q)
+    assert len(sf) > 0 and np.isfinite(sf["distance"]).all()
+    assert_semifactuals_valid(cfx, q, sf)  # missing cells count as unchanged
+    # a feature whose query value is missing gets no "even if" of its own
+    for _, row in sf.iterrows():
+        assert not pd.isna(q.loc[row["query"], row["feature"]])
