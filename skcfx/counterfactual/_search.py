@@ -17,6 +17,7 @@
 import hashlib
 
 import numpy as np
+from sklearn.utils import _safe_indexing
 
 __all__ = [
     "Oracle",
@@ -31,11 +32,6 @@ __all__ = [
 
 _INVALID_PENALTY = 10.0
 _FAILED_LOSS = 1e6  # loss of a candidate the model raised on
-
-
-def _take(X, rows):
-    """Rows of a DataFrame or array."""
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 class Oracle:
@@ -77,9 +73,16 @@ class Oracle:
         self.y_scale = y_scale
         self.n_calls = 0
 
-    def safe(self, method, X):
+    def safe(self, method, X, min_size=1):
         """Call ``method(X)``; if it raises, split the batch to isolate the
         rows the model fails on.
+
+        Splitting costs about two model calls per failing part, so a batch
+        with many failing rows would cost a call per failing row; a failing
+        part of at most ``min_size`` rows is therefore taken as failed as a
+        whole. Candidate batches pass ``len(X) // 256`` (rows are sorted, so
+        failing rows tend to sit together and few good ones are lost); the
+        queries and the final rows are isolated exactly (``min_size=1``).
 
         Returns
         -------
@@ -94,11 +97,11 @@ class Oracle:
         try:
             return np.asarray(method(X)), np.zeros(n, dtype=bool), ""
         except Exception as exc:  # any model error: isolate the bad rows
-            if n == 1:
-                return None, np.ones(1, dtype=bool), f"{type(exc).__name__}: {exc}"
+            if n <= max(min_size, 1):
+                return None, np.ones(n, dtype=bool), f"{type(exc).__name__}: {exc}"
         half = n // 2
-        parts = [_take(X, slice(0, half)), _take(X, slice(half, n))]
-        outs, fails, msgs = zip(*(self.safe(method, part) for part in parts))
+        parts = [_safe_indexing(X, slice(0, half)), _safe_indexing(X, slice(half, n))]
+        outs, fails, msgs = zip(*(self.safe(method, part, min_size) for part in parts))
         failed = np.concatenate(fails)
         message = next((m for m in msgs if m), "")
         good = [o for o in outs if o is not None]
@@ -113,11 +116,11 @@ class Oracle:
             start += len(f)
         return out, failed, message
 
-    def predict(self, X):
+    def predict(self, X, min_size=1):
         """``predict`` with failing rows isolated: (labels, failed, message)."""
-        return self.safe(self.model.predict, X)
+        return self.safe(self.model.predict, X, min_size)
 
-    def scores(self, X, return_failed=False):
+    def scores(self, X, return_failed=False, min_size=1):
         """Class scores of the model: probabilities where available.
 
         With ``return_failed``, rows on which the model raises are isolated
@@ -125,7 +128,7 @@ class Oracle:
         failed rows hold NaN scores.
         """
         if return_failed:
-            out, failed, msg = self.safe(self._scores, X)
+            out, failed, msg = self.safe(self._scores, X, min_size)
             if out is None:
                 out = np.full((X.shape[0], len(self.classes)), np.nan)
             out = np.asarray(out, dtype=float)
@@ -196,8 +199,9 @@ class Oracle:
         uniq, inv = np.unique(Z, axis=0, return_inverse=True)
         inv = inv.ravel()
         X = self.to_model(self.space.decode(uniq))
+        coarse = len(uniq) // 256  # see safe(): bounded cost of isolation
         if self.task == "regression":
-            y, failed, _ = self.predict(X)
+            y, failed, _ = self.predict(X, coarse)
             if y is None:
                 y = np.zeros(len(uniq))
             y = np.asarray(y, dtype=float).ravel()
@@ -210,7 +214,7 @@ class Oracle:
             dist = np.maximum(np.maximum(low - y, y - high), 0.0) / self.y_scale
             margin, pred, loss = -dist, y, dist
         else:
-            S, failed, _ = self.scores(X, return_failed=True)
+            S, failed, _ = self.scores(X, return_failed=True, min_size=coarse)
             S = S[inv]
             failed = failed[inv]
             rows = np.arange(m)
@@ -228,7 +232,7 @@ class Oracle:
                 specific, S[rows, t] - other_t, best_not_orig - S[rows, orig]
             )
             if self.use_predict:
-                labels, bad, _ = self.predict(X)
+                labels, bad, _ = self.predict(X, coarse)
                 pred = np.full(len(uniq), -1)
                 if labels is not None:
                     pred = np.where(bad, -1, np.searchsorted(self.classes, labels))

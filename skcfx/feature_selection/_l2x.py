@@ -14,7 +14,7 @@ from sklearn.base import (
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -579,7 +579,7 @@ class L2XSelector(
             return
         rows = rows[:2000]
         sub = X[rows]
-        before = np.asarray(self.estimator_.predict(_take_rows(X_in, rows)))
+        before = np.asarray(self.estimator_.predict(_safe_indexing(X_in, rows)))
         masked = np.where(self._mask(sub), sub, self.baseline_.astype(sub.dtype))
         after = np.asarray(self.estimator_.predict(self._model_input(masked)))
         labels, counts = np.unique(after, return_counts=True)
@@ -804,8 +804,3 @@ class L2XSelector(
         tags.target_tags.required = not isinstance(self.estimator, FrozenEstimator)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _take_rows(X, rows):
-    """Rows of an array or DataFrame, by position."""
-    return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
