@@ -704,7 +704,7 @@ class CounterfactualExplainer(
         queries = frame.copy()
         n = Zq.shape[0]
         if self.method == "gradient":
-            self._check_no_missing(Zq, bounds)
+            self._check_no_missing(Zq)
 
         # queries that already have the desired outcome need no search
         if self._task == "regression":
@@ -760,7 +760,7 @@ class CounterfactualExplainer(
             start=start,
         )
 
-    def _check_no_missing(self, Zq, bounds):
+    def _check_no_missing(self, Zq):
         """The gradient method cannot start from a missing value."""
         space = self.feature_space_
         num = space.numeric

@@ -412,7 +412,7 @@ class FeatureSpace:
         return bad
 
     # -------------------------------------------------------------- distances
-    def _numeric_gap(self, Za, Zb):
+    def numeric_gap(self, Za, Zb):
         """|a - b| on numeric columns; 0 where both are missing, ``MAD`` (one
         unit of distance) where exactly one is."""
         diff = np.abs(Za - Zb)
@@ -426,7 +426,7 @@ class FeatureSpace:
         """Boolean matrix of changed cells (numeric tolerance 1e-9 x MAD; a
         missing value filled, or a value made missing, is a change)."""
         tol = np.where(self.is_categorical, 0.5, 1e-9 * self.mad)
-        return self._numeric_gap(Zq, Zc) > tol
+        return self.numeric_gap(Zq, Zc) > tol
 
     def distance(self, Za, Zb):
         """Mixed distance between aligned rows (broadcasting).
@@ -435,7 +435,7 @@ class FeatureSpace:
         [a_j != b_j])``; filling a missing numeric value costs 1, as a
         category change does.
         """
-        diff = self._numeric_gap(Za, Zb)
+        diff = self.numeric_gap(Za, Zb)
         diff[..., self.categorical] = diff[..., self.categorical] > 0.5
         return (diff * self.scale).sum(axis=-1) / self.n_features
 

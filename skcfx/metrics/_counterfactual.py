@@ -136,7 +136,7 @@ def proximity_continuous(explanations):
     num = e.space.numeric
     if len(num) == 0:
         return 0.0
-    gap = e.space._numeric_gap(e._Zq[e._owner], e._Z)  # a filled NaN: 1 MAD
+    gap = e.space.numeric_gap(e._Zq[e._owner], e._Z)  # a filled NaN: 1 MAD
     diff = gap[:, num] / e.space.mad[num]
     return _mean_over_valid(e, diff.mean(axis=1))
 
