@@ -3,7 +3,9 @@
 Subpackages
 -----------
 counterfactual
-    :class:`CounterfactualExplainer`: diverse, constrained counterfactuals.
+    :class:`CounterfactualExplainer`: diverse, constrained counterfactuals
+    of tabular rows; :class:`ImageCounterfactualExplainer` and
+    :class:`TextCounterfactualExplainer` for images and sentences.
 concepts
     :class:`ConceptCAV`: concept activation vectors and concept scores.
 feature_selection
@@ -21,13 +23,20 @@ utils
 __version__ = "0.1.0.dev0"
 
 from skcfx.concepts import ConceptCAV
-from skcfx.counterfactual import CounterfactualExplainer, CounterfactualExplanations
+from skcfx.counterfactual import (
+    CounterfactualExplainer,
+    CounterfactualExplanations,
+    ImageCounterfactualExplainer,
+    TextCounterfactualExplainer,
+)
 from skcfx.feature_selection import L2XSelector
 
 __all__ = [
     "ConceptCAV",
     "CounterfactualExplainer",
     "CounterfactualExplanations",
+    "ImageCounterfactualExplainer",
     "L2XSelector",
+    "TextCounterfactualExplainer",
     "__version__",
 ]

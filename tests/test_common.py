@@ -1,7 +1,10 @@
 """scikit-learn's common checks on every public skcfx estimator."""
 
 import pytest
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_get_feature_names_out_error,
@@ -36,6 +39,13 @@ INIT_PARAMS["L2XSelector"] = dict(
     random_state=0,
 )
 
+INIT_PARAMS["ImageCounterfactualExplainer"] = dict(
+    estimator=LogisticRegression(), max_steps=20
+)
+INIT_PARAMS["TextCounterfactualExplainer"] = dict(
+    estimator=make_pipeline(CountVectorizer(), LogisticRegression())
+)
+
 INIT_PARAMS["ConceptCAV"] = dict(random_state=0)
 INIT_PARAMS["ConceptBottleneck"] = dict(concepts=None, estimator=None)
 
@@ -44,6 +54,8 @@ EXPECTED_FAILED_CHECKS = {
     "L2XSelector": {},
     "ConceptCAV": {},
     "ConceptBottleneck": {},
+    "ImageCounterfactualExplainer": {},
+    "TextCounterfactualExplainer": {},
 }
 
 
@@ -84,7 +96,13 @@ def test_dataframe_column_names_consistency(estimator):
     check_dataframe_column_names_consistency(type(estimator).__name__, estimator)
 
 
-TRANSFORMERS = [e for e in ESTIMATORS if hasattr(e, "transform")]
+# feature names and set_output concern 2-D output (not the text explainer's
+# sentences, which are 1-D like CountVectorizer's input)
+TRANSFORMERS = [
+    e
+    for e in ESTIMATORS
+    if hasattr(e, "transform") and get_tags(e).input_tags.two_d_array
+]
 
 
 @pytest.mark.parametrize("estimator", TRANSFORMERS, ids=_ids)

@@ -67,6 +67,8 @@ OBJECTS = dict(_public_objects())
 PER_OBJECT = {
     # built by the explainer from internal arrays, never by users
     "skcfx.CounterfactualExplanations": {"PR01"},
+    "skcfx.counterfactual.ImageCounterfactualExplanations": {"PR01"},
+    "skcfx.counterfactual.TextCounterfactualExplanations": {"PR01"},
 }
 
 

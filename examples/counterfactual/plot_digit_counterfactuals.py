@@ -9,7 +9,9 @@ an 8? Plain gradient counterfactuals answer with scattered pixel changes;
 guided by the 8s' prototype in the latent space of a small autoencoder (as
 in CFProto, Van Looveren and Klaise 2021), the counterfactuals move toward
 what real 8s look like. The IM1 and IM2 scores measure it (lower is more
-interpretable).
+interpretable). :class:`~skcfx.ImageCounterfactualExplainer` is an
+estimator: the trained CNN goes in frozen, ``fit`` encodes the training
+images for the prototypes once, ``explain`` searches all images together.
 """
 
 # %%
@@ -22,11 +24,12 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from skorch import NeuralNet, NeuralNetClassifier
 from torch import nn
 
-from skcfx.counterfactual import image_counterfactuals, plot_image_counterfactuals
+from skcfx import ImageCounterfactualExplainer
 from skcfx.metrics import im1, im2
 
 torch.manual_seed(0)
@@ -93,15 +96,15 @@ autoencoder = NeuralNet(
 queries = X_test[(y_test == 3) & (cnn.predict(X_test) == 3)]
 encoder = autoencoder.module_.encoder
 results = {}
-for name, kwargs in [
-    ("plain", {}),
-    ("prototype", dict(encoder=encoder, X_train=X_train, y_train=y_train)),
-]:
+for name, kwargs in [("plain", {}), ("prototype", dict(encoder=encoder))]:
+    explainer = ImageCounterfactualExplainer(
+        FrozenEstimator(cnn), desired_class=8, **kwargs
+    ).fit(X_train, y_train)
     start = time.perf_counter()
-    results[name] = image_counterfactuals(cnn, queries, 8, **kwargs)
+    results[name] = explainer.explain(queries)
     seconds = (time.perf_counter() - start) / len(queries)
     print(
-        f"{name}: validity {results[name].valid.mean():.0%}, "
+        f"{name}: validity {results[name].validity():.0%}, "
         f"{1000 * seconds:.1f} ms per image"
     )
 
@@ -110,7 +113,7 @@ flat = X_train.reshape(len(X_train), -1)
 ae = {c: PCA(8, random_state=0).fit(flat[y_train == c]) for c in (3, 8)}
 ae_all = PCA(8, random_state=0).fit(flat)
 for name, res in results.items():
-    cf = res.counterfactuals.reshape(len(queries), -1)[res.valid]
+    cf = res.counterfactuals.reshape(len(res.owner), -1)[res.valid]
     print(f"{name}: IM1 {im1(cf, ae[8], ae[3]):.3f}, IM2 {im2(cf, ae[8], ae_all):.4f}")
 
 # %%
@@ -119,6 +122,6 @@ for name, res in results.items():
 fig = plt.figure(figsize=(11, 5.6), layout="constrained")
 for subfig, name in zip(fig.subfigures(1, 2), results):
     axes = subfig.subplots(3, 3)
-    plot_image_counterfactuals(queries, results[name], rows=[0, 1, 2], axes=axes)
+    results[name].plot(rows=[0, 1, 2], axes=axes)
     subfig.suptitle(f"{name} search: 3 -> 8", fontsize=10)
 plt.show()

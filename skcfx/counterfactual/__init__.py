@@ -17,14 +17,24 @@ gives "even if" explanations.
 from skcfx.counterfactual._explainer import CounterfactualExplainer
 from skcfx.counterfactual._explanations import CounterfactualExplanations
 from skcfx.counterfactual._image import (
+    ImageCounterfactualExplainer,
+    ImageCounterfactualExplanations,
     image_counterfactuals,
     plot_image_counterfactuals,
 )
-from skcfx.counterfactual._text import text_counterfactuals
+from skcfx.counterfactual._text import (
+    TextCounterfactualExplainer,
+    TextCounterfactualExplanations,
+    text_counterfactuals,
+)
 
 __all__ = [
     "CounterfactualExplainer",
     "CounterfactualExplanations",
+    "ImageCounterfactualExplainer",
+    "ImageCounterfactualExplanations",
+    "TextCounterfactualExplainer",
+    "TextCounterfactualExplanations",
     "image_counterfactuals",
     "plot_image_counterfactuals",
     "text_counterfactuals",

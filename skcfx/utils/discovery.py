@@ -29,7 +29,8 @@ def all_estimators():
     --------
     >>> from skcfx.utils import all_estimators
     >>> [name for name, _ in all_estimators()]
-    ['ConceptBottleneck', 'ConceptCAV', 'CounterfactualExplainer', 'L2XSelector']
+    ['ConceptBottleneck', 'ConceptCAV', 'CounterfactualExplainer',
+     'ImageCounterfactualExplainer', 'L2XSelector', 'TextCounterfactualExplainer']
     """
     import skcfx
 

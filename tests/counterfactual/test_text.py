@@ -9,7 +9,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from skcfx.counterfactual import text_counterfactuals
-from skcfx.counterfactual._text import _apply, _tokens
+from skcfx.counterfactual._text.edits import apply_edits as _apply
+from skcfx.counterfactual._text.edits import tokens as _tokens
 from skcfx.datasets import load_sentiment
 
 
@@ -110,7 +111,7 @@ def test_errors_are_named(sentiment):
         text_counterfactuals(model, texts[:2], desired_class=7)
     with pytest.raises(ValueError, match="operations must be"):
         text_counterfactuals(model, texts[:2], operations=["shuffle"])
-    with pytest.raises(ValueError, match="max_edits must be a positive integer"):
+    with pytest.raises(ValueError, match="max_edits"):
         text_counterfactuals(model, texts[:2], max_edits=0)
     with pytest.raises(ValueError, match="vocabulary=None needs a Pipeline"):
         text_counterfactuals(_Counter(), ["bad"])
@@ -120,17 +121,21 @@ def test_errors_are_named(sentiment):
 
 def test_minimal_drops_unneeded_edits():
     """A found edit set with an unneeded edit shrinks to the needed ones."""
-    from skcfx.counterfactual._text import _minimal
+    from skcfx.counterfactual._text.search import _minimal
 
     model = _Counter()
     tokens = _tokens("bad bad good good food")
     needed = (0, "delete", "")  # count 0 -> +1: class 1
     extra = (4, "replace", "table")  # no effect
 
-    def goal(P, owner):
-        return P[:, 1], P.argmax(axis=1) == 1
-
-    found = _minimal(model, [tokens], [{frozenset({needed, extra}): 0.8}], goal)
+    target, orig = np.array([1]), np.array([0])
+    found = _minimal(
+        model.predict_proba,
+        [tokens],
+        [{frozenset({needed, extra}): 0.8}],
+        target,
+        orig,
+    )
     assert list(found[0]) == [frozenset({needed})]
 
 

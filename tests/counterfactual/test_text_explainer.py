@@ -1,0 +1,173 @@
+"""TextCounterfactualExplainer: the estimator contract on sentences, and edits
+that really flip the model."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import (
+    check_estimator_cloneable,
+    check_estimator_repr,
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+from skcfx import TextCounterfactualExplainer
+from skcfx.datasets import load_sentiment
+from skcfx.exceptions import NoCounterfactualWarning
+
+
+def _model():
+    return make_pipeline(CountVectorizer(), LogisticRegression(max_iter=500))
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    texts, labels = load_sentiment(return_X_y=True)
+    return texts.iloc[:1500], labels.iloc[:1500], texts.iloc[2000:2040]
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_estimator_cloneable,
+        check_estimator_repr,
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_get_params_invariance,
+        check_set_params,
+    ],
+    ids=lambda c: c.__name__,
+)
+def test_data_independent_common_checks(check):
+    check("TextCounterfactualExplainer", TextCounterfactualExplainer(_model()))
+
+
+def test_estimator_contract_on_sentences(sentences):
+    Xtr, ytr, X = sentences
+    est = TextCounterfactualExplainer(_model(), n_counterfactuals=2)
+    with pytest.raises(NotFittedError):
+        est.explain(X)
+    before = X.copy()
+    assert est.fit(Xtr, ytr) is est
+    first = est.transform(X)
+    est.fit(Xtr, ytr)  # idempotent
+    np.testing.assert_array_equal(est.transform(X), first)
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.transform(X), first)
+    pd.testing.assert_series_equal(X, before)  # input untouched
+    # order invariance: a sentence's answer does not depend on the batch
+    perm = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_array_equal(est.transform(X.iloc[perm]), first[perm])
+    with pytest.raises(ValueError, match="requires y"):
+        TextCounterfactualExplainer(_model()).fit(Xtr)
+    with pytest.raises(ValueError, match="Wrap it in a list"):
+        est.explain("one sentence")
+    with pytest.raises(ValueError, match="one text column"):
+        est.explain(pd.DataFrame({"a": ["x"], "b": ["y"]}))
+    with pytest.raises(ValueError, match="element 1 is 3"):
+        est.explain(["fine", 3])
+
+
+def test_counterfactuals_flip_the_model_and_keep_index_labels(sentences):
+    Xtr, ytr, X = sentences
+    X = X.set_axis([f"s{i}" for i in range(len(X))])
+    est = TextCounterfactualExplainer(_model()).fit(Xtr, ytr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        expl = est.explain(X)
+    frame = expl.to_frame()
+    assert set(frame["query"]) <= set(X.index)
+    model = est.estimator_
+    pred = model.predict(list(frame["text"]))
+    orig = model.predict(list(X.loc[frame["query"]]))
+    assert frame["valid"].all() and (pred != orig).all()
+    assert (frame["prediction"].to_numpy() == pred).all()
+    assert expl.coverage() >= 0.9
+    best = expl.best()
+    assert list(best.index) == list(X.index)
+    has = best.notna().to_numpy()
+    assert (model.predict(list(best[has])) != model.predict(list(X[has]))).all()
+    assert 0 < expl.score() < 1
+    assert list(expl.metrics.index) == list(X.index)
+
+
+def test_vocabulary_is_scored_once_in_fit(sentences):
+    Xtr, ytr, X = sentences
+    model = FrozenEstimator(_model().fit(Xtr, ytr))
+    sizes = []
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def predict_proba(self, texts):
+            sizes.append(len(texts))
+            return self.inner.predict_proba(texts)
+
+    est = TextCounterfactualExplainer(model).fit(Xtr)
+    n_vocab = len(est.vocabulary_)
+    est.estimator_ = Counting(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        est.explain(X[:5])
+    # the first call holds the 5 sentences and only their unseen words
+    assert sizes[0] < 5 + 50 < n_vocab
+
+
+def test_grid_search_over_edit_budget(sentences):
+    Xtr, ytr, X = sentences
+    model = FrozenEstimator(_model().fit(Xtr, ytr))
+    search = GridSearchCV(
+        TextCounterfactualExplainer(model, n_counterfactuals=1),
+        {"max_edits": [1, 3], "operations": [("delete",), ("replace", "negate")]},
+        cv=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        search.fit(X)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.isfinite(scores).all() and len(set(np.round(scores, 6))) > 1
+    assert clone(search.best_estimator_).get_params()["max_edits"] in (1, 3)
+
+
+def test_multiclass_per_sentence_targets():
+    texts = ["bad soup", "good soup", "meh soup", "bad day", "good day", "meh day"]
+    labels = ["neg", "pos", "neu", "neg", "pos", "neu"]
+    est = TextCounterfactualExplainer(
+        make_pipeline(CountVectorizer(), LogisticRegression(C=100)),
+        edit_scope="all",
+        n_counterfactuals=1,
+    ).fit(texts * 4, labels * 4)
+    expl = est.explain(["bad soup", "good soup"], desired_class=["pos", "neu"])
+    assert list(expl.desired) == ["pos", "neu"]
+    best = expl.best()
+    assert list(est.estimator_.predict(list(best))) == ["pos", "neu"]
+
+
+def test_plot_highlights_the_edited_words():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    texts = ["good food", "great food", "bad food", "awful food"] * 5
+    est = TextCounterfactualExplainer(_model(), n_counterfactuals=1).fit(
+        texts, [1, 1, 0, 0] * 5
+    )
+    expl = est.explain(["the food was good"])
+    ax = expl.plot(0)
+    boxed = [t.get_text() for t in ax.texts if t.get_bbox_patch() is not None]
+    new_word = expl.edit_list[0][0][2]
+    assert "good" in boxed and (new_word in boxed or new_word == "")
