@@ -46,7 +46,7 @@ from skcfx.metrics import (
     sparsity,
     validity,
 )
-from skcfx.utils._differentiable import torch_forward
+from skcfx.utils._torch_forward import torch_forward
 
 NUMERIC = ["age", "hours_per_week"]
 CATEGORICAL = [

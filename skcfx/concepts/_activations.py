@@ -24,7 +24,7 @@ def _head_module(head, owner):
     """The torch function of a head: a torch module, a fitted skorch net, or a
     fitted scikit-learn classifier on activations (linear, MLPClassifier, a
     Pipeline of scalers in front of one), rebuilt in torch."""
-    from skcfx.utils._differentiable import torch_forward
+    from skcfx.utils._torch_forward import torch_forward
 
     return torch_forward(
         head,

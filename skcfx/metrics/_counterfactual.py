@@ -32,15 +32,7 @@ __all__ = [
 
 
 def _valid_rows(expl):
-    return np.flatnonzero(expl._valid)
-
-
-def _needing_answer(expl):
-    """Queries that needed a counterfactual: those already of the desired
-    outcome are left out of validity and coverage."""
-    from skcfx.counterfactual._explanations import STATUS
-
-    return np.asarray(expl.status != STATUS["already"], dtype=bool)
+    return np.flatnonzero(expl.valid)
 
 
 @substitute()
@@ -60,19 +52,7 @@ def validity(explanations):
     -------
     float in [0, 1]
     """
-    needing = _needing_answer(explanations)
-    if explanations.n_queries == 0:
-        return 0.0
-    if not needing.any():
-        return float("nan")
-    n = int(needing.sum()) * explanations.n_requested
-    valid = explanations._valid & needing[explanations._owner]
-    Z = explanations._Z[valid]
-    owner = explanations._owner[valid]
-    if len(Z) == 0:
-        return 0.0
-    keyed = np.column_stack([owner, np.round(Z, 9)])
-    return float(len(np.unique(keyed, axis=0)) / n)
+    return explanations.validity()
 
 
 @substitute()
@@ -88,14 +68,7 @@ def coverage(explanations):
     -------
     float in [0, 1]
     """
-    if explanations.n_queries == 0:
-        return 0.0
-    needing = _needing_answer(explanations)
-    if not needing.any():
-        return float("nan")
-    has = np.zeros(explanations.n_queries, dtype=bool)
-    has[explanations._owner[explanations._valid]] = True
-    return float(has[needing].mean())
+    return explanations.coverage()
 
 
 def _mean_over_valid(explanations, values):
@@ -117,7 +90,7 @@ def proximity(explanations):
     float, NaN when there is no valid counterfactual.
     """
     e = explanations
-    d = e.space.distance(e._Zq[e._owner], e._Z)
+    d = e.space.distance(e.query_codes[e.owner], e.codes)
     return _mean_over_valid(e, d)
 
 
@@ -136,7 +109,7 @@ def proximity_continuous(explanations):
     num = e.space.numeric
     if len(num) == 0:
         return 0.0
-    gap = e.space.numeric_gap(e._Zq[e._owner], e._Z)  # a filled NaN: 1 MAD
+    gap = e.space.numeric_gap(e.query_codes[e.owner], e.codes)  # a filled NaN: 1 MAD
     diff = gap[:, num] / e.space.mad[num]
     return _mean_over_valid(e, diff.mean(axis=1))
 
@@ -156,7 +129,7 @@ def proximity_categorical(explanations):
     cat = e.space.categorical
     if len(cat) == 0:
         return 0.0
-    diff = np.abs(e._Zq[e._owner][:, cat] - e._Z[:, cat]) > 0.5
+    diff = np.abs(e.query_codes[e.owner][:, cat] - e.codes[:, cat]) > 0.5
     return _mean_over_valid(e, diff.mean(axis=1))
 
 
@@ -172,7 +145,7 @@ def sparsity(explanations):
     float, NaN when there is no valid counterfactual.
     """
     e = explanations
-    n_changed = e.space.changed(e._Zq[e._owner], e._Z).sum(axis=1)
+    n_changed = e.space.changed(e.query_codes[e.owner], e.codes).sum(axis=1)
     return _mean_over_valid(e, n_changed.astype(float))
 
 
@@ -190,7 +163,7 @@ def diversity(explanations):
     float, NaN when no query has two valid counterfactuals.
     """
     e = explanations
-    per_query = e._per_query_diversity()
+    per_query = e.per_query_diversity()
     per_query = per_query[~np.isnan(per_query)]
     return float(per_query.mean()) if len(per_query) else float("nan")
 
@@ -208,7 +181,7 @@ def plausibility(explanations):
     float, NaN when there is no valid counterfactual.
     """
     e = explanations
-    return _mean_over_valid(e, e._plausibility)
+    return _mean_over_valid(e, e.nearest_distance)
 
 
 @substitute()
@@ -227,4 +200,4 @@ def constraint_violations(explanations):
     int
     """
     e = explanations
-    return int(e._cell_violations.sum() + (~e._predicate_ok).sum())
+    return int(e.cell_violations.sum() + (~e.predicate_ok).sum())

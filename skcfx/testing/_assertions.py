@@ -52,7 +52,7 @@ def assert_counterfactuals_valid(explainer, explanations):
     valid = frame["valid"].to_numpy(dtype=bool)
     if valid.any():
         X = frame.loc[valid, names]
-        if explainer._input_kind != "frame":
+        if explainer.model_input_.kind != "frame":
             X = X.to_numpy()
         pred = np.asarray(explainer.estimator_.predict(X))
         desired = [explanations.desired[pos[q]] for q in frame.loc[valid, "query"]]
@@ -245,7 +245,7 @@ def assert_semifactuals_valid(explainer, X, semifactuals, *, check_predicates=Tr
                 f"query {frame.at[r, 'query']!r}: semi-factual for "
                 f"{frame.at[r, 'feature']!r} changes {differs}"
             )
-    model_in = frame[names] if explainer._input_kind == "frame" else None
+    model_in = frame[names] if explainer.model_input_.kind == "frame" else None
     if model_in is None:
         model_in = frame[names].to_numpy()
         q_in = q_rows[names].to_numpy()

@@ -14,7 +14,7 @@ from sklearn.preprocessing import (
 )
 from sklearn.svm import LinearSVC
 
-from skcfx.utils._differentiable import torch_forward
+from skcfx.utils._torch_forward import torch_forward
 
 torch = pytest.importorskip("torch")
 

@@ -342,7 +342,7 @@ def test_default_counterfactuals_are_not_near_duplicates(method):
         expl = cfx.fit(X).explain(queries)
         space, gaps = expl.space, []
         for i in range(expl.n_queries):
-            Z = expl._Z[(expl._owner == i) & expl._valid]
+            Z = expl.codes[(expl.owner == i) & expl.valid]
             for a in range(len(Z)):
                 for b in range(a + 1, len(Z)):
                     gaps.append(space.distance(Z[a], Z[b]) * space.n_features)

@@ -210,7 +210,7 @@ class ImageCounterfactualExplainer(
         return require_torch(_OWNER)
 
     def _net(self):
-        from skcfx.utils._differentiable import torch_forward
+        from skcfx.utils._torch_forward import torch_forward
 
         return torch_forward(
             self.estimator_,

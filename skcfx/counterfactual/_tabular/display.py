@@ -1,250 +1,21 @@
-"""Result object of :meth:`CounterfactualExplainer.explain`."""
+"""How tabular counterfactuals are shown: text, HTML, JSON and a figure."""
 
 import json
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["CounterfactualExplanations", "STATUS"]
+from skcfx.counterfactual._base import STATUS
 
-STATUS = {
-    "found": "found",
-    "infeasible": "infeasible under constraints",
-    "exhausted": "search budget exhausted",
-    "already": "query already has the desired outcome",
-    "unreachable": "unreachable within budget",
-    "failed": "model failed on the query",
-    "evaluated": "evaluated",
-}
+__all__ = ["DisplayMixin", "fmt"]
 
 
-class CounterfactualExplanations:
-    """Counterfactuals of a batch of queries, with their checks and metrics.
+class DisplayMixin:
+    """Display methods of :class:`CounterfactualExplanations`."""
 
-    Returned by :meth:`CounterfactualExplainer.explain`; not built by hand.
-
-    Attributes
-    ----------
-    queries : DataFrame
-        The queries as given (a copy), index preserved.
-    counterfactuals : list of DataFrame
-        One per query, best first, in the caller's columns and dtypes
-        (empty when none was found).
-    status : ndarray of str, shape (n_queries,)
-        ``"found"``, ``"infeasible under constraints"``, ``"search budget
-        exhausted"`` or ``"query already has the desired outcome"``.
-    query_prediction : ndarray
-        The model's prediction for each query.
-    desired : ndarray
-        Desired class per query (``"opposite"`` resolved; for multi-class
-        "opposite" the string ``"not <class>"``), or the desired range.
-    n_requested : int
-        Counterfactuals requested per query (``n_counterfactuals``).
-    metrics : DataFrame
-        Per-query metrics (see :mod:`skcfx.metrics`).
-    summary : dict
-        Aggregate metrics.
-    seconds : float
-        Wall time of :meth:`CounterfactualExplainer.explain` (NaN for
-        :meth:`~CounterfactualExplainer.evaluate`).
-    """
-
-    def __init__(
-        self,
-        *,
-        queries,
-        space,
-        constraints,
-        Zq,
-        Z,
-        owner,
-        rank,
-        prediction,
-        probability,
-        valid,
-        cell_violations,
-        predicate_ok,
-        plausibility,
-        status,
-        reason,
-        query_prediction,
-        desired,
-        n_requested,
-        task,
-        feature_names,
-        seconds=float("nan"),
-    ):
-        self.queries = queries
-        self.space = space
-        self.constraints = constraints
-        self._Zq = Zq
-        self._Z = Z
-        self._owner = owner
-        self._rank = rank
-        self._prediction = prediction
-        self._probability = probability
-        self._valid = valid
-        self._cell_violations = cell_violations
-        self._predicate_ok = predicate_ok
-        self._plausibility = plausibility
-        self.status = status
-        self.reason = reason
-        self.query_prediction = query_prediction
-        self.desired = desired
-        self.n_requested = n_requested
-        self.task = task
-        self.feature_names = list(feature_names)
-        self.seconds = seconds  # wall time of the search that made them
-        self._frame = (
-            space.decode(Z) if len(Z) else space.decode(np.zeros((0, space.n_features)))
-        )
-
-    # ----------------------------------------------------------- accessors
-    @property
-    def n_queries(self):
-        return len(self.queries)
-
-    def __len__(self):
-        return self.n_queries
-
-    @property
-    def counterfactuals(self):
-        out = []
-        for i in range(self.n_queries):
-            rows = np.flatnonzero(self._owner == i)
-            cf = self._frame.iloc[rows].reset_index(drop=True)
-            out.append(cf)
-        return out
-
-    def __getitem__(self, i):
-        """Counterfactuals of query ``i`` (position) as a DataFrame."""
-        return self.counterfactuals[i]
-
-    def to_frame(self):
-        """Long DataFrame of every counterfactual in the raw feature space.
-
-        Returns
-        -------
-        frame : DataFrame
-            The caller's columns with their dtypes, plus ``query`` (the
-            query row's index label), ``rank`` (0 = best), ``prediction``,
-            ``probability`` (of the predicted class, classification only)
-            and ``valid``.
-        """
-        frame = self._frame.reset_index(drop=True).copy()
-        # the query column has the dtype of the queries' index
-        frame.insert(0, "query", self.queries.index[self._owner].to_numpy())
-        frame.insert(1, "rank", self._rank.astype(int))
-        frame["prediction"] = self._prediction
-        if self.task == "classification":
-            frame["probability"] = self._probability
-        frame["valid"] = self._valid.astype(bool)
-        return frame
-
-    # ------------------------------------------------------------- metrics
-    def _per_query_diversity(self):
-        out = np.full(self.n_queries, np.nan)
-        for i in range(self.n_queries):
-            rows = np.flatnonzero((self._owner == i) & self._valid)
-            r = len(rows)
-            if r < 2:
-                continue
-            Z = self._Z[rows]
-            d = self.space.distance(Z[:, None, :], Z[None, :, :])
-            out[i] = d[np.triu_indices(r, 1)].mean()
-        return out
-
-    @property
-    def metrics(self):
-        """Per-query metrics as a DataFrame indexed like the queries."""
-        n = self.n_queries
-        space = self.space
-        Zq = self._Zq[self._owner]
-        dist = space.distance(Zq, self._Z) if len(self._Z) else np.zeros(0)
-        nchg = space.changed(Zq, self._Z).sum(axis=1) if len(self._Z) else np.zeros(0)
-        viol = self._cell_violations.sum(axis=1) + (~self._predicate_ok)
-
-        def per_query(values, only_valid=True, agg=np.mean):
-            out = np.full(n, np.nan)
-            for i in range(n):
-                sel = self._owner == i
-                if only_valid:
-                    sel &= self._valid
-                if sel.any():
-                    out[i] = agg(values[sel])
-            return out
-
-        counts = np.bincount(self._owner[self._valid], minlength=n)
-        return pd.DataFrame(
-            {
-                "status": self.status,
-                "n_valid": counts,
-                "validity": counts / max(self.n_requested, 1),
-                "proximity": per_query(dist),
-                "sparsity": per_query(nchg.astype(float)),
-                "diversity": self._per_query_diversity(),
-                "plausibility": per_query(self._plausibility),
-                "constraint_violations": np.nan_to_num(
-                    per_query(viol.astype(float), only_valid=False, agg=np.sum)
-                ).astype(int),
-            },
-            index=self.queries.index,
-        )
-
-    @property
-    def summary(self):
-        """Aggregate metrics (see :mod:`skcfx.metrics`)."""
-        from skcfx import metrics as m
-
-        return {
-            "n_queries": self.n_queries,
-            "validity": m.validity(self),
-            "coverage": m.coverage(self),
-            "proximity": m.proximity(self),
-            "proximity_continuous": m.proximity_continuous(self),
-            "proximity_categorical": m.proximity_categorical(self),
-            "sparsity": m.sparsity(self),
-            "diversity": m.diversity(self),
-            "plausibility": m.plausibility(self),
-            "constraint_violations": m.constraint_violations(self),
-        }
-
-    def score(self):
-        """One number on a fixed ruler, higher is better.
-
-        ``score = validity - mean over valid counterfactuals of
-        (dist(x, c) + n_changed(x, c) / d)``, with ``dist`` the MAD-scaled
-        mixed distance of :mod:`skcfx.metrics` and unit weights that do
-        **not** depend on the explainer's ``proximity_weight`` or
-        ``sparsity_weight``: tuning those weights, the method or the search
-        budget with :class:`~sklearn.model_selection.GridSearchCV` compares
-        every configuration on the same ruler (a score built from the
-        explainer's own weights would simply favour the smallest weights).
-        ``validity`` counts missing counterfactuals as failures (coverage
-        enters through it); queries that already have the desired outcome
-        are left out. 0 when no counterfactual is valid.
-
-        Returns
-        -------
-        score : float
-        """
-        from skcfx.metrics import validity
-
-        v = self._valid
-        if not v.any():
-            return 0.0
-        Zq = self._Zq[self._owner[v]]
-        cost = (
-            self.space.distance(Zq, self._Z[v])
-            + self.space.changed(Zq, self._Z[v]).sum(axis=1) / self.space.n_features
-        )
-        value = validity(self)
-        return float((0.0 if np.isnan(value) else value) - cost.mean())
-
-    # ------------------------------------------------------------- display
     def _changed_matrix(self, i):
-        rows = np.flatnonzero(self._owner == i)
-        return rows, self.space.changed(self._Zq[i][None, :], self._Z[rows])
+        rows = np.flatnonzero(self.owner == i)
+        return rows, self.space.changed(self.query_codes[i][None, :], self.codes[rows])
 
     def _shown_columns(self, i, columns):
         """Column positions to display for query ``i``."""
@@ -266,14 +37,14 @@ class CounterfactualExplanations:
         return [pos[str(c)] for c in columns]
 
     def _cell(self, j, value):
-        return _fmt(value, self.space.decimals[j])
+        return fmt(value, self.space.decimals[j])
 
     def _query_table(self, i, columns):
         """(header line, DataFrame of texts, changed mask) of query ``i``."""
         label = self.queries.index[i]
         header = (
-            f"Query {_fmt(label)}: predicted {_fmt(self.query_prediction[i])}, "
-            f"desired {_fmt(self.desired[i])} -> {self.status[i]}"
+            f"Query {fmt(label)}: predicted {fmt(self.query_prediction[i])}, "
+            f"desired {fmt(self.desired[i])} -> {self.status[i]}"
             + (f" ({self.reason[i]})" if self.reason[i] else "")
         )
         rows, changed = self._changed_matrix(i)
@@ -284,17 +55,17 @@ class CounterfactualExplanations:
             col = [self._cell(j, self.queries.iloc[i, j])]
             for rr, row in enumerate(rows):
                 if changed[rr, j]:
-                    col.append(self._cell(j, self._frame.iloc[row, j]))
+                    col.append(self._cell(j, self._rows.iloc[row, j]))
                     mark[rr + 1, c] = True
                 else:
                     col.append("-")
             table[self.feature_names[j]] = col
         if len(rows):
-            table["prediction"] = [_fmt(self.query_prediction[i])] + [
-                _fmt(p) for p in self._prediction[rows]
+            table["prediction"] = [fmt(self.query_prediction[i])] + [
+                fmt(p) for p in self.prediction[rows]
             ]
-            table["valid"] = [""] + [str(bool(v)) for v in self._valid[rows]]
-        index = ["query"] + [f"cf {r}" for r in self._rank[rows]]
+            table["valid"] = [""] + [str(bool(v)) for v in self.valid[rows]]
+        index = ["query"] + [f"cf {r}" for r in self.rank[rows]]
         frame = pd.DataFrame(table, index=index)
         hidden = len(self.feature_names) - len(cols)
         return header, frame, mark, hidden
@@ -383,7 +154,7 @@ class CounterfactualExplanations:
         found = int((self.status == STATUS["found"]).sum())
         return (
             f"<CounterfactualExplanations: {self.n_queries} queries, "
-            f"{found} with counterfactuals, {int(self._valid.sum())} valid "
+            f"{found} with counterfactuals, {int(self.valid.sum())} valid "
             f"counterfactuals>"
         )
 
@@ -415,7 +186,7 @@ class CounterfactualExplanations:
                     "prediction": _jsonable(self.query_prediction[i]),
                     "desired": _jsonable(self.desired[i]),
                     "status": str(self.status[i]),
-                    "counterfactuals": records(self.to_frame()[self._owner == i]),
+                    "counterfactuals": records(self.to_frame()[self.owner == i]),
                 }
                 for i in range(self.n_queries)
             ],
@@ -457,7 +228,7 @@ class CounterfactualExplanations:
         for rr, row in enumerate(rows):
             texts.append(
                 [
-                    self._cell(j, self._frame.iloc[row, j]) if changed[rr, j] else "-"
+                    self._cell(j, self._rows.iloc[row, j]) if changed[rr, j] else "-"
                     for j in cols
                 ]
             )
@@ -482,7 +253,7 @@ class CounterfactualExplanations:
             )
         delta = np.zeros((len(rows) + 1, len(cols)))
         if len(rows):
-            raw = (self._Z[rows] - self._Zq[query]) / self.space.mad
+            raw = (self.codes[rows] - self.query_codes[query]) / self.space.mad
             raw[:, self.space.categorical] = changed[:, self.space.categorical]
             delta[1:] = (np.clip(raw, -3, 3) * changed)[:, cols]
         image = ax.imshow(delta, cmap="coolwarm", vmin=-3, vmax=3, aspect="auto")
@@ -496,14 +267,14 @@ class CounterfactualExplanations:
             ha="right",
         )
         ax.set_yticks(
-            range(len(rows) + 1), ["query"] + [f"cf {r}" for r in self._rank[rows]]
+            range(len(rows) + 1), ["query"] + [f"cf {r}" for r in self.rank[rows]]
         )
         bar = ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
         bar.set_label("change (MADs; categories: 1 = changed)", fontsize=7)
         ax.set_title(
-            f"Query {_fmt(self.queries.index[query])}: "
-            f"{_fmt(self.query_prediction[query])} -> "
-            f"{_fmt(self.desired[query])} ({self.status[query]})",
+            f"Query {fmt(self.queries.index[query])}: "
+            f"{fmt(self.query_prediction[query])} -> "
+            f"{fmt(self.desired[query])} ({self.status[query]})",
             fontsize=9,
         )
         return ax
@@ -519,7 +290,7 @@ def _jsonable(v):
     return v
 
 
-def _fmt(v, decimals=None):
+def fmt(v, decimals=None):
     """Short readable text of a cell value, in its column's own precision
     (``decimals``) when known; never scientific notation for ordinary
     magnitudes (``44360``, not ``4.436e+04``)."""
@@ -538,5 +309,5 @@ def _fmt(v, decimals=None):
             return f"{v:,.0f}"
         return f"{v:.3g}"
     if isinstance(v, tuple):
-        return "(" + ", ".join(_fmt(x) for x in v) + ")"
+        return "(" + ", ".join(fmt(x) for x in v) + ")"
     return str(v)

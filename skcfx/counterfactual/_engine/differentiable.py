@@ -1,4 +1,7 @@
-"""torch forward pass of a model from the coded feature space (lazy import).
+"""The model as a torch function of the coded feature space (gradient method).
+
+Imported lazily (torch is an optional extra); built by
+:func:`skcfx.counterfactual._engine.models.coded_forward`.
 
 Numeric columns enter as their raw values; each categorical column enters as
 a (relaxed) one-hot vector over the feature space's categories. A leading
@@ -18,7 +21,7 @@ from torch import nn
 
 from skcfx.utils._torch_nn import Affine
 
-__all__ = ["CodedModel"]
+__all__ = ["CodedModel", "build_blocks"]
 
 
 class _Block(nn.Module):
@@ -72,15 +75,14 @@ class CodedModel(nn.Module):
 
 def build_blocks(ct, space, step_name, affine_of):
     """torch blocks reproducing a fitted ColumnTransformer's output."""
+    from skcfx.counterfactual._engine.models import column_selections
+
     names = space.names
     blocks = []
-    for name, trans, cols in ct.transformers_:
+    for name, trans, cols in column_selections(ct, names):
         if isinstance(trans, str) and trans == "drop":
             continue
-        idx = [
-            names.index(c) if isinstance(c, str) else int(c)
-            for c in np.atleast_1d(cols)
-        ]
+        idx = [names.index(c) for c in cols]
         if len(idx) == 0:
             continue
         categorical = [j for j in idx if space.is_categorical[j]]

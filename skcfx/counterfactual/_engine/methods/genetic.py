@@ -2,19 +2,41 @@
 
 import numpy as np
 
-from skcfx.counterfactual._search import (
-    _INVALID_PENALTY,
+from skcfx.counterfactual._engine.candidates import (
     draw,
     project,
     sample,
     single_changes,
 )
+from skcfx.counterfactual._engine.methods import register
 
 __all__ = ["genetic_search"]
 
+INVALID_PENALTY = 10.0  # fitness penalty of an invalid candidate
+
+
+@register("genetic", n_candidates=100, max_rounds=40, fallback="random")
+def _search(problem, context, queries, n_candidates, max_rounds):
+    """Genetic search seeded with the nearest desired-outcome training rows
+    (half a population of them per query, projected into its box)."""
+    from skcfx.counterfactual._engine.methods.kdtree import projected_neighbors
+
+    seeds = None
+    if context.index is not None and len(queries):
+        seeds, _ = projected_neighbors(
+            problem, context.index, queries, max(1, n_candidates // 2)
+        )
+    return genetic_search(
+        problem,
+        n_candidates=n_candidates,
+        max_rounds=max_rounds,
+        seeds=seeds,
+        queries=queries,
+    )
+
 
 def genetic_search(
-    problem, *, n_candidates=100, max_iter=40, seeds=None, patience=8, queries=None, **_
+    problem, *, n_candidates=100, max_rounds=40, seeds=None, patience=8, queries=None
 ):
     """Evolve a population of candidates per query, all queries at once.
 
@@ -90,7 +112,7 @@ def genetic_search(
     varying = bounds.varying[qidx]
     p_mut = 1.0 / np.maximum(varying.sum(axis=1), 1)
     scale = space.mad
-    for _ in range(max_iter):
+    for _ in range(max_rounds):
         if not active.any():
             break
         a = np.flatnonzero(active)
@@ -157,7 +179,7 @@ def _fitness(problem, Z, qidx):
     flat = Z.reshape(-1, d)
     valid, loss = problem.evaluate(flat, owner)
     cost = problem.cost(flat, owner)
-    fit = cost + (~valid) * (_INVALID_PENALTY + loss)
+    fit = cost + (~valid) * (INVALID_PENALTY + loss)
     return fit.reshape(q, m), valid.reshape(q, m), loss.reshape(q, m)
 
 

@@ -2,34 +2,42 @@
 
 import numpy as np
 
-from skcfx.counterfactual._search import (
+from skcfx.counterfactual._engine.candidates import (
     draw,
     pair_changes,
     sample,
     single_changes,
 )
+from skcfx.counterfactual._engine.methods import register
 
 __all__ = ["random_search"]
 
 
-def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
+@register("random", n_candidates=60, max_rounds=25, fallback="genetic")
+def _search(problem, context, queries, n_candidates, max_rounds):
+    return random_search(
+        problem, n_candidates=n_candidates, max_rounds=max_rounds, queries=queries
+    )
+
+
+def random_search(problem, *, n_candidates=60, max_rounds=25, queries=None):
     """Sample candidates around each query until enough valid ones are found.
 
     The first round also scores every one-feature change of the query on a
-    grid (:func:`~skcfx.counterfactual._search.single_changes`); the second
+    grid (:func:`~skcfx.counterfactual._engine.candidates.single_changes`); the second
     round scores only the pairs of the most promising of them
-    (:func:`~skcfx.counterfactual._search.pair_changes`): sparse candidates
+    (:func:`~skcfx.counterfactual._engine.candidates.pair_changes`): sparse candidates
     that blind sampling rarely draws.
 
     Round ``r`` draws ``n_candidates * 4**min(max(r - 1, 0), 2)`` candidates
     per active query (a random
     subset of the varying features resampled inside the admissible region,
-    see :func:`~skcfx.counterfactual._search.sample`) and scores the whole
+    see :func:`~skcfx.counterfactual._engine.candidates.sample`) and scores the whole
     batch, all queries together, with one model call. A query with ``k``
     valid one-feature changes stops after the first round; from the second
     round on, a query stops once it holds ``k`` distinct valid candidates, or at
     least one after four rounds (the shared exploration step then adds
-    neighbours of them); the search stops after ``max_iter`` rounds.
+    neighbours of them); the search stops after ``max_rounds`` rounds.
 
     ``queries`` restricts the search to those query indices (default: every
     feasible query).
@@ -48,7 +56,7 @@ def random_search(problem, *, n_candidates=60, max_iter=25, queries=None, **_):
         only = np.zeros(n, dtype=bool)
         only[np.asarray(queries, dtype=int)] = True
         active &= only
-    for it in range(max_iter):
+    for it in range(max_rounds):
         qidx = np.flatnonzero(active)
         if len(qidx) == 0:
             break

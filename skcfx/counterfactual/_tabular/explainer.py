@@ -1,11 +1,10 @@
-"""CounterfactualExplainer: diverse, constrained counterfactuals."""
+"""CounterfactualExplainer: diverse, constrained counterfactuals of tabular rows."""
 
 import numbers
 import time
 import warnings
 
 import numpy as np
-import pandas as pd
 from sklearn.base import (
     BaseEstimator,
     MetaEstimatorMixin,
@@ -19,58 +18,54 @@ from sklearn.base import (
 from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import KDTree
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-)
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from skcfx.counterfactual._constraints import Constraints
-from skcfx.counterfactual._differentiable import coded_forward
-from skcfx.counterfactual._explanations import STATUS, CounterfactualExplanations
-from skcfx.counterfactual._feature_space import (
-    FeatureSpace,
+from skcfx.counterfactual._base import STATUS, resolve_targets
+from skcfx.counterfactual._engine.constraints import Constraints
+from skcfx.counterfactual._engine.feature_space import FeatureSpace
+from skcfx.counterfactual._engine.methods import SearchContext, run_search
+from skcfx.counterfactual._engine.methods.kdtree import TrainingIndex
+from skcfx.counterfactual._engine.models import (
+    ModelInput,
     categorical_columns_from_estimator,
+    coded_forward,
     encoder_categories,
 )
-from skcfx.counterfactual._genetic import genetic_search
-from skcfx.counterfactual._gradient import gradient_search
-from skcfx.counterfactual._kdtree import (
-    TrainingIndex,
-    kdtree_search,
-    projected_neighbors,
+from skcfx.counterfactual._engine.selection import finalize
+from skcfx.counterfactual._tabular.build import build_explanations
+from skcfx.counterfactual._tabular.queries import (
+    check_input,
+    make_problem,
+    oracle_of,
+    prepare,
 )
-from skcfx.counterfactual._random import random_search
-from skcfx.counterfactual._search import Oracle, Problem, finalize
-from skcfx.counterfactual._semifactual import semifactual_search
+from skcfx.counterfactual._tabular.semifactuals import semifactual_frame
 from skcfx.exceptions import NoCounterfactualWarning
 from skcfx.utils._docstrings import substitute
 
 __all__ = ["CounterfactualExplainer"]
 
-_DEFAULTS = {  # (n_candidates, max_iter) per method
-    "random": (60, 25),
-    "genetic": (100, 40),
-    "kdtree": (100, 3),
-    "gradient": (None, 200),  # max_iter = Adam steps
-}
 _MAX_CHUNK = 256
 
 
-def _describe_change(space, j, old, new, dist):
-    """Readable text of one feature's change, with its unit."""
-    from skcfx.counterfactual._explanations import _fmt
+def search_chunk(problem, context, method, n_candidates, max_rounds, posthoc):
+    """Search, then pick, sparsify and rank, the counterfactuals of one chunk
+    of queries (a picklable unit of parallel work).
 
-    name = space.names[j]
-    if space.is_categorical[j]:
-        cats = space.categories[j]
-        return f"{name} {_fmt(cats[int(old)])} -> {_fmt(cats[int(new)])}"
-    dec = space.decimals[j]
-    sign = "+" if new >= old else "-"
-    a, b = _fmt(float(old), dec), _fmt(float(new), dec)
-    return f"{name} {a} -> {b} ({sign}{dist:.2f} MAD)"
+    Returns
+    -------
+    results : list of ndarray
+        Final coded counterfactuals per query, best first.
+    unreachable : ndarray of bool
+        Queries found to be out of the model's reach.
+    """
+    pools = run_search(
+        method, problem, context, n_candidates=n_candidates, max_rounds=max_rounds
+    )
+    results = finalize(problem, pools, posthoc_sparsity=posthoc)
+    return results, problem.unreachable & ~problem.any_valid
 
 
 @substitute()
@@ -335,56 +330,6 @@ class CounterfactualExplainer(
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
-    # ------------------------------------------------------------ input
-    def _check_X(self, X, reset):
-        """Validate X and return (DataFrame view, input kind)."""
-        if hasattr(X, "columns") and not hasattr(X, "iloc") and hasattr(X, "to_pandas"):
-            # polars and other dataframes: work on a pandas copy, with the
-            # same column names, which the model accepts as well
-            validate_data(self, X, reset=reset, skip_check_array=True)
-            X = pd.DataFrame({str(c): np.asarray(X[c].to_numpy()) for c in X.columns})
-        if hasattr(X, "columns") and hasattr(X, "iloc"):
-            validate_data(self, X, reset=reset, skip_check_array=True)
-            if X.ndim != 2:
-                raise ValueError(f"Expected a 2D DataFrame; got {X.ndim} dims.")
-            if X.shape[0] == 0:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
-                    "minimum of 1 is required."
-                )
-            frame = X
-            if (
-                not reset
-                and hasattr(self, "feature_names_in_")
-                and list(map(str, X.columns)) != self._names
-            ):
-                raise ValueError(
-                    f"X has columns {list(X.columns)}; expected {self._names}."
-                )
-            return frame, "frame"
-        arr = validate_data(
-            self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
-        )
-        if arr.dtype.kind not in "biufO":
-            arr = arr.astype(object)
-        names = (
-            [str(c) for c in self.feature_names_in_]
-            if hasattr(self, "feature_names_in_")
-            else [f"x{i}" for i in range(arr.shape[1])]
-        )
-        frame = pd.DataFrame(arr, columns=names)
-        if arr.dtype.kind == "O":
-            frame = frame.infer_objects()
-        return frame, "array"
-
-    def _to_model(self, frame):
-        """Decoded DataFrame -> the input type the model was fitted on."""
-        if self._input_kind == "frame":
-            return frame
-        if self.feature_space_.is_categorical.any():
-            return frame.to_numpy(dtype=object)
-        return frame.to_numpy(dtype=float)
-
     # -------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -402,29 +347,52 @@ class CounterfactualExplainer(
         self : object
             Fitted explainer.
         """
-        frame, kind = self._check_X(X, reset=True)
-        frozen = isinstance(self.estimator, FrozenEstimator)
-        if y is None and not frozen:
+        frame, kind = check_input(self, X, reset=True)
+        if y is None and not isinstance(self.estimator, FrozenEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the "
                 "target y is None; pass y, or wrap a fitted model in "
                 "sklearn.frozen.FrozenEstimator."
             )
-        self._input_kind = kind
+        if y is not None and np.asarray(y).shape[0] != frame.shape[0]:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: "
+                f"{frame.shape[0]} and {np.asarray(y).shape[0]}."
+            )
         self._names = [str(c) for c in frame.columns]
-        self.estimator_ = clone(self.estimator)
-        if y is not None:
-            if np.asarray(y).shape[0] != frame.shape[0]:
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        space = self._fit_space(frame)
+        self.model_input_ = ModelInput(kind, space.is_categorical.any())
+        Z = space.encode(frame)
+        group = self._fit_task(self.model_input_(space.decode(Z)))
+        self._train_Z = Z
+        self._train_group = group
+        # distinct training rows per outcome, for the plausibility metric
+        self._plausibility_index = {
+            int(g): KDTree(
+                space.embed(np.unique(Z[group == g], axis=0)), metric="manhattan"
+            )
+            for g in np.unique(group)
+        }
+        varying = np.flatnonzero(self.constraints_.vary)
+        self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        module = None
+        if self.method == "gradient":
+            if self._task != "classification":
                 raise ValueError(
-                    f"X and y have inconsistent numbers of samples: "
-                    f"{frame.shape[0]} and {np.asarray(y).shape[0]}."
+                    'method="gradient" supports classifiers; for a regression '
+                    'model use a model-agnostic method ("genetic", "random", '
+                    '"kdtree").'
                 )
-            self.estimator_.fit(X, y)
-        else:
-            self.estimator_.fit(X, None)
-        model = self.estimator_
+            module = coded_forward(self.estimator_, space)
+        self._context = SearchContext(
+            index=TrainingIndex(Z, group, space, varying), module=module
+        )
+        return self
 
-        # ---- feature space
+    def _fit_space(self, frame):
+        """Learn the feature space and compile the constraints."""
+        model = self.estimator_
         if self.categorical_features == "auto":
             categorical = categorical_columns_from_estimator(model, self._names)
         else:
@@ -458,10 +426,14 @@ class CounterfactualExplainer(
             self.monotonic,
             self.predicates,
         )
+        return space
 
-        # ---- task and targets
-        Z = space.encode(frame)
-        Xm = self._to_model(space.decode(Z))
+    def _fit_task(self, Xm):
+        """Classification or regression; the outcome group of each training
+        row (predicted class index, or 1 inside the desired range)."""
+        model = self.estimator_
+        self._use_predict = False
+        self._y_scale = 1.0
         if is_regressor(model) or (
             not is_classifier(model) and not hasattr(model, "classes_")
         ):
@@ -473,54 +445,24 @@ class CounterfactualExplainer(
                 )
             low, high = self._range()
             pred = np.asarray(model.predict(Xm), dtype=float).ravel()
-            group = ((pred >= low) & (pred <= high)).astype(int)
             mad = np.median(np.abs(pred - np.median(pred)))
             self._y_scale = float(mad) if mad > 0 else 1.0
             self._use_predict = True
-        else:
-            self._task = "classification"
-            if self.desired_range is not None:
-                raise ValueError(
-                    f"desired_range={self.desired_range!r} applies to "
-                    "regressors; use desired_class for a classifier."
-                )
-            self.classes_ = np.asarray(model.classes_)
-            self._desired_index()  # validates desired_class
-            oracle = Oracle(
-                model,
-                space,
-                self.constraints_,
-                self._to_model,
-                "classification",
-                self.classes_,
+            return ((pred >= low) & (pred <= high)).astype(int)
+        self._task = "classification"
+        if self.desired_range is not None:
+            raise ValueError(
+                f"desired_range={self.desired_range!r} applies to "
+                "regressors; use desired_class for a classifier."
             )
-            scores = oracle.scores(Xm)
-            pred = np.searchsorted(self.classes_, np.asarray(model.predict(Xm)))
-            self._use_predict = bool((scores.argmax(axis=1) != pred).any())
-            group = pred
-            self._y_scale = 1.0
-        self._train_Z = Z
-        self._train_group = group
-        # distinct training rows per outcome, for the plausibility metric
-        self._plausibility_index = {
-            int(g): KDTree(
-                space.embed(np.unique(Z[group == g], axis=0)), metric="manhattan"
-            )
-            for g in np.unique(group)
-        }
-        varying = np.flatnonzero(self.constraints_.vary)
-        self._index = TrainingIndex(Z, group, space, varying)
-        self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        self._module = None
-        if self.method == "gradient":
-            if self._task != "classification":
-                raise ValueError(
-                    'method="gradient" supports classifiers; for a regression '
-                    'model use a model-agnostic method ("genetic", "random", '
-                    '"kdtree").'
-                )
-            self._module = coded_forward(model, space)
-        return self
+        self.classes_ = np.asarray(model.classes_)
+        resolve_targets(self.desired_class, self.classes_, np.zeros(1, dtype=int))
+        scores = oracle_of(self).scores(Xm)
+        pred = np.searchsorted(self.classes_, np.asarray(model.predict(Xm)))
+        # validity from ``predict`` when it is not the arg-max of the scores
+        # (a tuned decision threshold, say)
+        self._use_predict = bool((scores.argmax(axis=1) != pred).any())
+        return pred
 
     def _range(self):
         try:
@@ -536,153 +478,7 @@ class CounterfactualExplainer(
             )
         return low, high
 
-    def _desired_index(self):
-        """Index of the desired class, -1 for 'opposite'."""
-        if isinstance(self.desired_class, str) and self.desired_class == "opposite":
-            return -1
-        matches = np.flatnonzero(self.classes_ == self.desired_class)
-        if len(matches) == 0:
-            raise ValueError(
-                f"desired_class={self.desired_class!r} is not a class of the "
-                f"model; classes_ = {self.classes_.tolist()}."
-            )
-        return int(matches[0])
-
     # ---------------------------------------------------------- explain
-    def _targets(self, Zq, Xm):
-        """Per query: (prediction, orig index, target index, low, high,
-        groups, (failed mask, first failure message))."""
-        n = Zq.shape[0]
-        oracle = self._oracle()
-        out, failed, message = oracle.predict(Xm)
-        fail = (failed, message)
-        if self._task == "regression":
-            low, high = self._range()
-            pred = np.full(n, np.nan) if out is None else out.astype(float).ravel()
-            pred[failed] = np.nan
-            orig = np.zeros(n, dtype=int)
-            target = np.ones(n, dtype=int)
-            groups = [[1]] * n
-            return pred, orig, target, np.full(n, low), np.full(n, high), groups, fail
-        if out is None:
-            pred_labels = np.full(n, self.classes_[0], dtype=self.classes_.dtype)
-        else:
-            pred_labels = np.asarray(out)
-        orig = np.searchsorted(self.classes_, pred_labels)
-        want = self._desired_index()
-        n_classes = len(self.classes_)
-        if want >= 0:
-            target = np.full(n, want)
-        elif n_classes == 2:
-            target = 1 - orig
-        else:
-            target = np.full(n, -1)
-        groups = [
-            [int(t)] if t >= 0 else [c for c in range(n_classes) if c != o]
-            for t, o in zip(target, orig)
-        ]
-        return pred_labels, orig, target, None, None, groups, fail
-
-    def _prepare(self, X):
-        """Checked queries: (frame, coded rows, targets, bounds, labels)."""
-        check_is_fitted(self)
-        frame, _ = self._check_X(X, reset=False)
-        space = self.feature_space_
-        Zq = space.encode(frame)
-        targets = self._targets(Zq, self._to_model(space.decode(Zq)))
-        bounds = self.constraints_.bounds(Zq)
-        labels = list(frame.index) if hasattr(X, "columns") else list(range(len(frame)))
-        return frame, Zq, targets, bounds, labels
-
-    def _oracle(self):
-        return Oracle(
-            self.estimator_,
-            self.feature_space_,
-            self.constraints_,
-            self._to_model,
-            self._task,
-            getattr(self, "classes_", None),
-            self._use_predict,
-            self._y_scale,
-        )
-
-    def _problem(self, Zq, bounds, orig, target, low, high):
-        """The search problem of a chunk of queries."""
-        space = self.feature_space_
-        oracle = self._oracle()
-        return Problem(
-            Zq,
-            bounds,
-            space,
-            oracle,
-            target=target,
-            orig=orig,
-            low=low,
-            high=high,
-            base_seed=self._seed,
-            k=self.n_counterfactuals,
-            proximity_weight=self.proximity_weight,
-            sparsity_weight=self.sparsity_weight,
-            diversity_weight=self.diversity_weight,
-            min_separation=self.min_separation / space.n_features,
-        )
-
-    def _search_chunk(self, Zq, bounds, orig, target, low, high, groups):
-        """Run the configured search on a chunk of queries (picklable)."""
-        problem = self._problem(Zq, bounds, orig, target, low, high)
-        n_cand, max_iter = _DEFAULTS[self.method]
-        n_cand = self.n_candidates or n_cand
-        max_iter = self.max_rounds or max_iter
-        if self.method == "random":
-            pools = random_search(problem, n_candidates=n_cand, max_iter=max_iter)
-        elif self.method == "gradient":
-            pools = gradient_search(problem, self._module, max_iter=max_iter)
-        elif self.method == "kdtree":
-            pools = kdtree_search(
-                problem,
-                index=self._index,
-                groups=groups,
-                n_candidates=n_cand,
-                max_iter=max_iter,
-            )
-        else:
-            seeds = None
-            feas = np.flatnonzero(bounds.feasible)
-            if len(feas):
-                s, _ = projected_neighbors(
-                    problem,
-                    self._index,
-                    np.arange(problem.n),
-                    groups,
-                    max(1, n_cand // 2),
-                )
-                seeds = s
-            pools = genetic_search(
-                problem, n_candidates=n_cand, max_iter=max_iter, seeds=seeds
-            )
-        # a query the method found nothing for gets the other search: random
-        # sampling after genetic or kdtree, a genetic search after random
-        empty = np.array(
-            [
-                i
-                for i in range(problem.n)
-                if bounds.feasible[i]
-                and len(pools[i]) == 0
-                and not problem.unreachable[i]
-            ],
-            dtype=int,
-        )
-        if len(empty):
-            if self.method == "random":
-                seeds, _ = projected_neighbors(problem, self._index, empty, groups, 50)
-                extra = genetic_search(problem, seeds=seeds, queries=empty)
-            else:
-                extra = random_search(problem, queries=empty)
-            for i in empty:
-                pools[i] = extra[i]
-        results = finalize(problem, pools, posthoc_sparsity=self.posthoc_sparsity)
-        return results, problem.unreachable & ~problem.any_valid
-
     def explain(self, X):
         """Find counterfactuals for each row of ``X``.
 
@@ -698,43 +494,26 @@ class CounterfactualExplainer(
             per-query status and metrics; see its ``to_frame()``.
         """
         start = time.perf_counter()
-        frame, Zq, targets, bounds, _ = self._prepare(X)
-        qpred, orig, target, low, high, groups, (failed, failure) = targets
-        space = self.feature_space_
-        queries = frame.copy()
-        n = Zq.shape[0]
+        queries = prepare(self, X)
         if self.method == "gradient":
-            self._check_no_missing(Zq)
-
-        # queries that already have the desired outcome need no search
-        if self._task == "regression":
-            already = (qpred >= low) & (qpred <= high)
-        else:
-            already = target == orig
-        already &= ~failed
-        todo = np.flatnonzero(~already & ~failed)
-        results = [np.zeros((0, space.n_features)) for _ in range(n)]
-        unreachable = np.zeros(n, dtype=bool)
+            self._check_no_missing(queries.Zq)
+        todo = np.flatnonzero(~queries.already & ~queries.failed)
+        results = [np.zeros((0, self.feature_space_.n_features))] * queries.n
+        unreachable = np.zeros(queries.n, dtype=bool)
         if len(todo):
-            # None: joblib decides (1, or an enclosing parallel_config's)
-            n_jobs = self.n_jobs
             from joblib import effective_n_jobs
 
-            n_chunks = max(effective_n_jobs(n_jobs), -(-len(todo) // _MAX_CHUNK))
+            # None: joblib decides (1, or an enclosing parallel_config's)
+            n_chunks = max(effective_n_jobs(self.n_jobs), -(-len(todo) // _MAX_CHUNK))
             chunks = [c for c in np.array_split(todo, n_chunks) if len(c)]
-
-            def sl(a, c):
-                return None if a is None else a[c]
-
-            out = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
-                delayed(self._search_chunk)(
-                    Zq[c],
-                    bounds.take(c),
-                    orig[c],
-                    target[c],
-                    sl(low, c),
-                    sl(high, c),
-                    [groups[i] for i in c],
+            out = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+                delayed(search_chunk)(
+                    make_problem(self, queries, c),
+                    self._context,
+                    self.method,
+                    self.n_candidates,
+                    self.max_rounds,
+                    self.posthoc_sparsity,
                 )
                 for c in chunks
             )
@@ -742,22 +521,8 @@ class CounterfactualExplainer(
                 unreachable[c] = hopeless
                 for i, r in zip(c, res):
                     results[i] = r
-        return self._build_explanations(
-            queries,
-            Zq,
-            results,
-            bounds,
-            qpred,
-            orig,
-            target,
-            low,
-            high,
-            already,
-            groups,
-            unreachable=unreachable,
-            failed=failed,
-            failure=failure,
-            start=start,
+        return build_explanations(
+            self, queries, results, unreachable=unreachable, start=start
         )
 
     def _check_no_missing(self, Zq):
@@ -778,185 +543,6 @@ class CounterfactualExplainer(
                 'method ("genetic", "random", "kdtree"), which keeps them or '
                 "fills them."
             )
-
-    def _build_explanations(
-        self,
-        queries,
-        Zq,
-        results,
-        bounds,
-        qpred,
-        orig,
-        target,
-        low,
-        high,
-        already,
-        groups,
-        *,
-        unreachable=None,
-        failed=None,
-        failure="",
-        evaluated=False,
-        start=None,
-    ):
-        space = self.feature_space_
-        n = Zq.shape[0]
-        unreachable = np.zeros(n, dtype=bool) if unreachable is None else unreachable
-        failed = np.zeros(n, dtype=bool) if failed is None else failed
-        d = space.n_features
-        Z = np.vstack([r for r in results]) if results else np.zeros((0, d))
-        owner = (
-            np.concatenate([np.full(len(r), i) for i, r in enumerate(results)]).astype(
-                int
-            )
-            if results
-            else np.zeros(0, dtype=int)
-        )
-        rank = (
-            np.concatenate([np.arange(len(r)) for r in results]).astype(int)
-            if results
-            else np.zeros(0, dtype=int)
-        )
-        m = len(Z)
-        if m:
-            frame = space.decode(Z)
-            Xm = self._to_model(frame)
-            oracle = self._oracle()
-            if self._task == "regression":
-                out, bad, _ = oracle.predict(Xm)
-                pred = np.full(m, np.nan) if out is None else out.astype(float).ravel()
-                pred[bad] = np.nan
-                valid = (pred >= low[owner]) & (pred <= high[owner])
-                proba = np.full(m, np.nan)
-            else:
-                S, bad, _ = oracle.scores(Xm, return_failed=True)
-                if self._use_predict:
-                    out, bad2, _ = oracle.predict(Xm)
-                    bad = bad | bad2
-                    pidx = (
-                        np.zeros(m, dtype=int)
-                        if out is None
-                        else np.searchsorted(self.classes_, out)
-                    )
-                else:
-                    # predict is the arg-max of the scores for this model
-                    # (checked on the training rows in fit): one call saved
-                    pidx = np.nan_to_num(S).argmax(axis=1)
-                pidx = np.minimum(pidx, len(self.classes_) - 1)
-                pred = self.classes_[pidx].astype(object)
-                pred[bad] = None
-                if not bad.any():
-                    pred = self.classes_[pidx]
-                t = target[owner]
-                valid = np.where(t >= 0, pidx == t, pidx != orig[owner]) & ~bad
-                proba = S[np.arange(m), pidx]
-            if self.constraints_.predicates:
-                pred_ok = self.constraints_.predicate_mask(
-                    frame, space.decode(Zq[owner])
-                )
-            else:
-                pred_ok = np.ones(m, dtype=bool)
-            cells = self.constraints_.cell_violations(Zq[owner], Z)
-            if not evaluated:
-                # rows found by a search hold every constraint by construction;
-                # for rows from elsewhere (evaluate) ``valid`` means predicted
-                # as desired, and breaches are reported in their own columns
-                valid &= pred_ok & ~cells.any(axis=1)
-            plaus = self._plausibility(Z, owner, groups)
-        else:
-            pred = np.zeros(0, dtype=getattr(self, "classes_", np.zeros(0)).dtype)
-            valid = np.zeros(0, dtype=bool)
-            proba = np.zeros(0)
-            pred_ok = np.ones(0, dtype=bool)
-            cells = np.zeros((0, d), dtype=bool)
-            plaus = np.zeros(0)
-
-        has_valid = np.bincount(owner[valid], minlength=n) > 0
-        status = np.empty(n, dtype=object)
-        reason = np.full(n, "", dtype=object)
-        if evaluated:
-            status[:] = STATUS["evaluated"]
-        else:
-            status[:] = STATUS["exhausted"]
-            status[unreachable] = STATUS["unreachable"]
-            status[~bounds.feasible] = STATUS["infeasible"]
-            reason[~bounds.feasible] = bounds.reason[~bounds.feasible]
-            status[has_valid] = STATUS["found"]
-            status[already] = STATUS["already"]
-            status[failed] = STATUS["failed"]
-            reason[failed] = failure
-        missing = int(
-            np.isin(
-                status,
-                [
-                    STATUS["exhausted"],
-                    STATUS["infeasible"],
-                    STATUS["unreachable"],
-                    STATUS["failed"],
-                ],
-            ).sum()
-        )
-        if missing:
-            warnings.warn(
-                f"No valid counterfactual found for {missing} of {n} queries "
-                "(see the explanation's status).",
-                NoCounterfactualWarning,
-                stacklevel=3,
-            )
-        if self._task == "regression":
-            desired = np.empty(n, dtype=object)
-            for i in range(n):
-                desired[i] = (float(low[i]), float(high[i]))
-        else:
-            desired = np.array(
-                [
-                    self.classes_[t] if t >= 0 else f"not {self.classes_[o]}"
-                    for t, o in zip(target, orig)
-                ],
-                dtype=object,
-            )
-        return CounterfactualExplanations(
-            queries=queries,
-            space=space,
-            constraints=self.constraints_,
-            Zq=Zq,
-            Z=Z,
-            owner=owner,
-            rank=rank,
-            prediction=pred,
-            probability=proba,
-            valid=valid,
-            cell_violations=cells,
-            predicate_ok=pred_ok,
-            plausibility=plaus,
-            status=status,
-            reason=reason,
-            query_prediction=qpred,
-            desired=desired,
-            n_requested=self.n_counterfactuals,
-            task=self._task,
-            feature_names=space.names,
-            seconds=float("nan") if start is None else time.perf_counter() - start,
-        )
-
-    def _plausibility(self, Z, owner, groups):
-        """Distance of each row to the nearest training row of its query's
-        desired outcome (KD-tree over the distinct training rows, Manhattan
-        distance in the L1 embedding, which is ``d`` times the mixed
-        distance)."""
-        space = self.feature_space_
-        out = np.full(len(Z), np.inf)
-        emb = space.embed(Z)
-        for g, tree in self._plausibility_index.items():
-            rows = np.array(
-                [r for r, i in enumerate(owner) if g in groups[i]], dtype=int
-            )
-            if len(rows) == 0:
-                continue
-            dist, _ = tree.query(emb[rows], k=1)
-            out[rows] = np.minimum(out[rows], dist[:, 0] / space.n_features)
-        out[~np.isfinite(out)] = np.nan
-        return out
 
     def evaluate(self, X, counterfactuals):
         """Check and score counterfactuals produced elsewhere (e.g. DiCE).
@@ -979,10 +565,9 @@ class CounterfactualExplainer(
             (``to_frame()["constraint_violations"]``, ``metrics``,
             :func:`skcfx.metrics.constraint_violations`).
         """
-        frame, Zq, targets, bounds, labels = self._prepare(X)
-        qpred, orig, target, low, high, groups, (failed, failure) = targets
+        queries = prepare(self, X)
         space = self.feature_space_
-        pos = {lab: i for i, lab in enumerate(labels)}
+        pos = {lab: i for i, lab in enumerate(queries.frame.index)}
         cf = counterfactuals
         missing = [c for c in space.names + ["query"] if c not in cf.columns]
         if missing:
@@ -992,28 +577,11 @@ class CounterfactualExplainer(
             raise ValueError(
                 f"counterfactuals['query'] holds labels not in X: {unknown[:5]}."
             )
-        results = []
         Zc = space.encode(cf[space.names].reset_index(drop=True))
         owner = np.array([pos[q] for q in cf["query"]], dtype=int)
-        for i in range(len(frame)):
-            results.append(Zc[owner == i][: max(self.n_counterfactuals, 1) * 100])
-        already = np.zeros(len(frame), dtype=bool)  # every row is checked
-        return self._build_explanations(
-            frame.copy(),
-            Zq,
-            results,
-            bounds,
-            qpred,
-            orig,
-            target,
-            low,
-            high,
-            already,
-            groups,
-            failed=failed,
-            failure=failure,
-            evaluated=True,
-        )
+        limit = max(self.n_counterfactuals, 1) * 100
+        results = [Zc[owner == i][:limit] for i in range(queries.n)]
+        return build_explanations(self, queries, results, evaluated=True)
 
     # ------------------------------------------------------ semi-factuals
     def semifactuals(self, X, *, n_grid=12):
@@ -1061,44 +629,7 @@ class CounterfactualExplainer(
                 "semifactuals supports classifiers; for a regression model "
                 "the desired outcome is a range (use explain)."
             )
-        _, Zq, targets, bounds, labels = self._prepare(X)
-        space = self.feature_space_
-        orig, target = targets[1], targets[2]
-        problem = self._problem(Zq, bounds, orig, target, None, None)
-        Z, owner, feature, gain = semifactual_search(problem, n_grid=n_grid)
-        dist = np.abs(Z[np.arange(len(Z)), feature] - Zq[owner, feature])
-        dist = np.where(space.is_categorical[feature], 1.0, dist / space.mad[feature])
-        # strongest "even if" first: the change that brings the model closest
-        # to the desired outcome while keeping the prediction, then the larger
-        # change (a change that barely moves the model is a weak "even if")
-        order = np.lexsort((feature, -dist, -np.round(gain, 12), owner))
-        Z, owner, feature, gain, dist = (
-            a[order] for a in (Z, owner, feature, gain, dist)
-        )
-        rank = np.zeros(len(owner), dtype=int)
-        for i in np.unique(owner):
-            rank[owner == i] = np.arange((owner == i).sum())
-        rows = space.decode(Z)
-        if len(rows):
-            prediction = np.asarray(self.estimator_.predict(self._to_model(rows)))
-        else:
-            prediction = np.zeros(0, dtype=self.classes_.dtype)
-        out = pd.DataFrame(
-            {
-                "query": [labels[i] for i in owner],
-                "rank": rank,
-                "feature": [space.names[j] for j in feature],
-            }
-        )
-        out = pd.concat([out, rows.reset_index(drop=True)], axis=1)
-        out["change"] = [
-            _describe_change(space, j, Zq[i, j], z[j], dd)
-            for i, j, z, dd in zip(owner, feature, Z, dist)
-        ]
-        out["distance"] = dist
-        out["prediction"] = prediction
-        out["margin_gain"] = gain
-        return out
+        return semifactual_frame(self, X, n_grid)
 
     # -------------------------------------------------- transform/score
     def transform(self, X):
@@ -1131,45 +662,13 @@ class CounterfactualExplainer(
                 f"The model failed to predict {len(failed)} input rows (index "
                 f"labels {labels}): {expl.reason[failed[0]]}"
             )
-        space = self.feature_space_
-        n = expl.n_queries
-        best = np.full(n, -1)
-        for r in np.flatnonzero(expl._valid)[::-1]:
-            best[expl._owner[r]] = r
-        # a query that already has the desired outcome is its own answer
-        if self._input_kind == "frame":
+        best = expl.best()
+        if self.model_input_.kind == "frame":
             # Mixed dtypes cannot live in one ndarray, so an explainer fitted
             # on a DataFrame returns a DataFrame; set_output only re-labels
             # it (columns from get_feature_names_out).
-            out = expl.queries.copy()
-            rows = np.flatnonzero(best >= 0)
-            cf = expl._frame.iloc[best[rows]]
-            none = np.flatnonzero((best < 0) & (expl.status != STATUS["already"]))
-            for j in range(space.n_features):
-                col = out.iloc[:, j]
-                if not space.is_categorical[j]:
-                    col = col.astype(float)  # as the array path: float64
-                elif len(none) and not isinstance(col.dtype, pd.CategoricalDtype):
-                    col = col.astype(object)
-                values = col.to_numpy(copy=True)
-                if len(rows):
-                    values[rows] = cf.iloc[:, j].to_numpy()
-                if len(none):
-                    values[none] = np.nan
-                out.isetitem(j, pd.Series(values, index=out.index).astype(col.dtype))
-            return out
-        Zout = expl._Zq.copy().astype(float)
-        Zout[best >= 0] = expl._Z[best[best >= 0]]
-        none = (best < 0) & (expl.status != STATUS["already"])
-        frame = space.decode(Zout)
-        Xout = np.array(
-            frame.to_numpy(dtype=float if not space.is_categorical.any() else object),
-            copy=True,
-        )
-        if none.any():
-            Xout = Xout.astype(object) if Xout.dtype == object else Xout
-            Xout[none] = np.nan
-        return Xout
+            return best
+        return best.to_numpy(dtype=object if self.model_input_.categorical else float)
 
     def score(self, X, y=None):
         """Validity traded against cost on a fixed ruler, higher is better.

@@ -3,10 +3,10 @@
 import numpy as np
 from sklearn.neighbors import KDTree
 
-from skcfx.counterfactual._genetic import genetic_search
-from skcfx.counterfactual._search import draw, project, single_changes
+from skcfx.counterfactual._engine.candidates import draw, project, single_changes
+from skcfx.counterfactual._engine.methods import register
 
-__all__ = ["TrainingIndex", "kdtree_search"]
+__all__ = ["TrainingIndex", "kdtree_search", "projected_neighbors"]
 
 
 class TrainingIndex:
@@ -102,11 +102,11 @@ class TrainingIndex:
         return Z, count
 
 
-def projected_neighbors(problem, index, qidx, groups, n):
+def projected_neighbors(problem, index, qidx, n):
     """Nearest desired-outcome training rows, moved into each query's
     admissible region: frozen features take the query's value, numeric
     values are clipped into the box, disallowed categories are redrawn."""
-    Zn, count = index.neighbors(problem.Zq[qidx], [groups[i] for i in qidx], n)
+    Zn, count = index.neighbors(problem.Zq[qidx], [problem.groups[i] for i in qidx], n)
     d = Zn.shape[-1]
     frozen = ~problem.bounds.varying[qidx]
     Zn = np.where(frozen[:, None, :], problem.Zq[qidx][:, None, :], Zn)
@@ -114,11 +114,22 @@ def projected_neighbors(problem, index, qidx, groups, n):
     return project(Zn, problem.bounds, problem.space, qidx, U), count
 
 
-def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
+@register("kdtree", n_candidates=100, max_rounds=3, fallback="genetic")
+def _search(problem, context, queries, n_candidates, max_rounds):
+    return kdtree_search(
+        problem,
+        index=context.index,
+        n_candidates=n_candidates,
+        max_rounds=max_rounds,
+        queries=queries,
+    )
+
+
+def kdtree_search(problem, *, index, n_candidates=100, max_rounds=3, queries=None):
     """Retrieve, project and check the nearest training rows of the desired
     outcome.
 
-    Stage ``s`` (``s = 0 .. max_iter-1``) takes the ``n_candidates * 8**s``
+    Stage ``s`` (``s = 0 .. max_rounds-1``) takes the ``n_candidates * 8**s``
     nearest training rows predicted as the desired outcome (on the varying
     features), projects them into the query's admissible region and scores
     them with one model call for all queries still short of ``k`` valid
@@ -126,9 +137,10 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
     query on a grid. Projection keeps every constraint exact; it can also make a
     neighbour invalid, which is why later stages widen the net (DiCE's
     kd-tree method, which does not widen it, misses many queries under
-    constraints). Queries for which no projected neighbour is valid fall
-    back to a short genetic search seeded with their projected neighbours,
-    so that the kd-tree's misses do not become missing explanations.
+    constraints). Queries for which no projected neighbour is valid are
+    left to the registry's fall-back (a genetic search seeded with their
+    projected neighbours), so that the kd-tree's misses do not become
+    missing explanations.
 
     Returns
     -------
@@ -136,15 +148,18 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
     """
     n, d = problem.Zq.shape
     pools = [np.zeros((0, d)) for _ in range(n)]
-    active = problem.bounds.feasible.copy()
+    active = np.zeros(n, dtype=bool)
+    active[np.flatnonzero(problem.bounds.feasible) if queries is None else queries] = (
+        True
+    )
     size = n_candidates
     total = len(index.Z)
-    for stage in range(max_iter):
+    for stage in range(max_rounds):
         qidx = np.flatnonzero(active)
         if len(qidx) == 0:
             break
         m = min(size, total, 4096)
-        Zc, _ = projected_neighbors(problem, index, qidx, groups, m)
+        Zc, _ = projected_neighbors(problem, index, qidx, m)
         if stage == 0:  # with every one-feature change, the sparsest candidates
             Zc = np.concatenate([single_changes(problem, qidx), Zc], axis=1)
         m = Zc.shape[1]
@@ -165,21 +180,4 @@ def kdtree_search(problem, *, index, groups, n_candidates=100, max_iter=3, **_):
         if m >= min(total, 4096):
             break
         size *= 8
-    empty = np.array(
-        [
-            i
-            for i in range(n)
-            if problem.bounds.feasible[i]
-            and len(pools[i]) == 0
-            and not problem.unreachable[i]
-        ],
-        dtype=int,
-    )
-    if len(empty):
-        seeds, _ = projected_neighbors(problem, index, empty, groups, 50)
-        extra = genetic_search(
-            problem, n_candidates=100, max_iter=30, seeds=seeds, queries=empty
-        )
-        for i in empty:
-            pools[i] = extra[i]
     return pools

@@ -20,7 +20,7 @@ every allowed category of every categorical feature.
 
 import numpy as np
 
-from skcfx.counterfactual._search import _to_grid
+from skcfx.counterfactual._engine.sparsity import to_grid
 
 __all__ = ["semifactual_search"]
 
@@ -103,7 +103,7 @@ def semifactual_search(problem, *, n_grid=12, refine=2):
             cand = lo[:, None] + fr[None, :] * (hi - lo)[:, None]
             # on the column's grid (rounded toward the query) and inside the
             # query's box; every other feature keeps the query's value
-            cand = _to_grid(problem, owner, feat, cand, toward=start)
+            cand = to_grid(problem, owner, feat, cand, toward=start)
             Z = np.repeat(Zq[owner][:, None, :], len(fr), axis=1)
             Z[r_idx, g_idx, feat[:, None]] = cand
             same, margin = _unchanged(

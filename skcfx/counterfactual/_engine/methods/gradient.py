@@ -2,8 +2,8 @@
 
 As every method, the search first scores each one-feature change of the
 query on a grid, then pairs of the most promising ones (the sparsest
-candidates; :func:`~skcfx.counterfactual._search.single_changes` and
-:func:`~skcfx.counterfactual._search.pair_changes`).
+candidates; :func:`~skcfx.counterfactual._engine.candidates.single_changes` and
+:func:`~skcfx.counterfactual._engine.candidates.pair_changes`).
 
 Then all feasible queries and their trajectories are optimised together in
 one tensor of shape (n_queries, k + 2 * n_branches, n_features) in the coded
@@ -42,7 +42,7 @@ predicates and re-predicted by the real model through the shared oracle (one
 call for all queries), and the valid ones join the query's pool, together
 with a copy whose small numeric moves are reset to the query. Finally, the
 numeric neighbours of each query's best answers are scored
-(:func:`~skcfx.counterfactual._search.nudges`) and the shared ``finalize``
+(:func:`~skcfx.counterfactual._engine.refine.nudges`) and the shared ``finalize``
 sparsifies, diversifies and ranks the pools as for every other method.
 """
 
@@ -50,22 +50,30 @@ import functools
 
 import numpy as np
 
-from skcfx.counterfactual._search import (
+from skcfx.counterfactual._engine.candidates import (
     draw,
-    nudges,
     pair_changes,
     project,
     single_changes,
 )
+from skcfx.counterfactual._engine.methods import register
+from skcfx.counterfactual._engine.refine import nudges
 
 __all__ = ["gradient_search"]
+
+
+@register("gradient", n_candidates=None, max_rounds=200, fallback="random")
+def _search(problem, context, queries, n_candidates, max_rounds):
+    return gradient_search(
+        problem, context.module, max_rounds=max_rounds, queries=queries
+    )
 
 
 def gradient_search(
     problem,
     module,
     *,
-    max_iter=200,
+    max_rounds=200,
     learning_rate=0.05,
     check_every=20,
     margin=1.0,
@@ -74,7 +82,6 @@ def gradient_search(
     l0_scale=0.1,
     n_branches=8,
     queries=None,
-    **_,
 ):
     """Optimise the counterfactuals of all queries together by gradient descent.
 
@@ -83,8 +90,8 @@ def gradient_search(
     problem : Problem
     module : torch.nn.Module
         Logits of the model from coded rows and relaxed one-hot vectors of
-        the categorical columns (see ``_differentiable.coded_forward``).
-    max_iter : int
+        the categorical columns (see ``models.coded_forward``).
+    max_rounds : int
         Adam steps.
     learning_rate : float
         Step size, in units of each feature's MAD.
@@ -230,7 +237,7 @@ def gradient_search(
 
     query_rows = problem.Zq[qidx][:, None, :]
     with eval_mode(module):
-        for step in range(1, max_iter + 1):
+        for step in range(1, max_rounds + 1):
             opt.zero_grad()
             C = Zq + U * mad
             probs = relaxed()
@@ -270,7 +277,7 @@ def gradient_search(
             with torch.no_grad():
                 C = torch.maximum(torch.minimum(Zq + U * mad, hi), lo)
                 U.copy_((C - Zq) / mad)
-            if step % check_every == 0 or step == max_iter:
+            if step % check_every == 0 or step == max_rounds:
                 Z = C.detach().cpu().numpy().astype(np.float64)
                 # numeric moves below snap MADs are noise of the optimiser: the
                 # snapped copy (those cells back at the query) is checked too

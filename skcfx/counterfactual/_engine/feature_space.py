@@ -8,8 +8,6 @@ always called on decoded raw rows, so it sees exactly what the user's
 Pipeline expects.
 """
 
-import numbers
-
 import numpy as np
 import pandas as pd
 from pandas.api.types import (
@@ -18,145 +16,10 @@ from pandas.api.types import (
     is_numeric_dtype,
     is_object_dtype,
 )
-from sklearn.compose import ColumnTransformer
-from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
-__all__ = ["FeatureSpace", "categorical_columns_from_estimator", "encoder_categories"]
+__all__ = ["FeatureSpace"]
 
 _MAX_DECIMALS = 6
-_CATEGORICAL_ENCODERS = (OneHotEncoder, OrdinalEncoder, TargetEncoder)
-
-
-def _unwrap(estimator):
-    """Return the model inside a FrozenEstimator (recursively)."""
-    while isinstance(estimator, FrozenEstimator):
-        estimator = estimator.estimator
-    return estimator
-
-
-def _routes_to_encoder(transformer):
-    """True when ``transformer`` is (or a Pipeline containing) a categorical
-    encoder."""
-    transformer = _unwrap(transformer)
-    if isinstance(transformer, _CATEGORICAL_ENCODERS):
-        return True
-    if isinstance(transformer, Pipeline):
-        return any(_routes_to_encoder(step) for _, step in transformer.steps)
-    return False
-
-
-def _column_names(columns, feature_names):
-    """Resolve a ColumnTransformer column selection to names."""
-    names = np.asarray(feature_names, dtype=object)
-    if callable(columns):
-        return []  # resolved only on the fitted transformer (transformers_)
-    if isinstance(columns, slice):
-        if isinstance(columns.start, str) or isinstance(columns.stop, str):
-            names_list = list(names)
-            start = names_list.index(columns.start) if columns.start else 0
-            stop = names_list.index(columns.stop) + 1 if columns.stop else None
-            return list(names[start:stop])
-        return list(names[columns])
-    if isinstance(columns, (str, numbers.Integral)):
-        columns = [columns]
-    columns = list(np.asarray(columns, dtype=object).ravel())
-    if len(columns) == 0:
-        return []
-    if all(isinstance(c, (bool, np.bool_)) for c in columns):
-        return list(names[np.asarray(columns, dtype=bool)])
-    if all(isinstance(c, numbers.Integral) for c in columns):
-        return list(names[np.asarray(columns, dtype=int)])
-    return [str(c) for c in columns]
-
-
-def categorical_columns_from_estimator(estimator, feature_names):
-    """Names of the raw columns that ``estimator`` one-hot or ordinal encodes.
-
-    Looks through :class:`~sklearn.frozen.FrozenEstimator` and
-    :class:`~sklearn.pipeline.Pipeline` for a
-    :class:`~sklearn.compose.ColumnTransformer` (fitted or not) and returns
-    the columns its :class:`~sklearn.preprocessing.OneHotEncoder`,
-    :class:`~sklearn.preprocessing.OrdinalEncoder` or
-    :class:`~sklearn.preprocessing.TargetEncoder` transformers receive.
-
-    Parameters
-    ----------
-    estimator : estimator object
-        The model to explain.
-    feature_names : sequence of str
-        The raw column names, used to resolve integer or boolean selections.
-
-    Returns
-    -------
-    columns : list of str
-        Possibly empty.
-    """
-    estimator = _unwrap(estimator)
-    found = []
-    if isinstance(estimator, Pipeline):
-        candidates = [step for _, step in estimator.steps]
-    else:
-        candidates = [estimator]
-    for step in candidates:
-        step = _unwrap(step)
-        if isinstance(step, ColumnTransformer):
-            transformers = getattr(step, "transformers_", step.transformers)
-            for _, transformer, columns in transformers:
-                if isinstance(transformer, str):  # "drop" / "passthrough"
-                    continue
-                if _routes_to_encoder(transformer):
-                    found.extend(_column_names(columns, feature_names))
-            break  # only the first ColumnTransformer sees raw columns
-        if isinstance(step, _CATEGORICAL_ENCODERS):
-            found.extend(str(c) for c in feature_names)
-            break
-    seen = set()
-    return [c for c in found if not (c in seen or seen.add(c))]
-
-
-def encoder_categories(estimator, feature_names):
-    """Categories that the fitted model's encoders know, per raw column.
-
-    Reads ``categories_`` of the OneHotEncoder / OrdinalEncoder transformers
-    of a fitted ColumnTransformer in front of the model (through
-    FrozenEstimator and Pipeline), so that a category seen by the model but
-    absent from the explainer's own training rows (a cross-validation fold,
-    say) is still a known category.
-
-    Returns
-    -------
-    categories : dict of str -> list
-    """
-    estimator = _unwrap(estimator)
-    steps = [s for _, s in estimator.steps] if isinstance(estimator, Pipeline) else []
-    out = {}
-    for step in steps:
-        step = _unwrap(step)
-        if not isinstance(step, ColumnTransformer):
-            continue
-        for _, transformer, columns in getattr(step, "transformers_", []):
-            transformer = _unwrap(transformer)
-            if isinstance(transformer, Pipeline):
-                encoders = [
-                    _unwrap(t)
-                    for _, t in transformer.steps
-                    if isinstance(_unwrap(t), (OneHotEncoder, OrdinalEncoder))
-                ]
-                if not encoders or transformer.steps[0][1] is not encoders[0]:
-                    continue  # categories are those of a transformed column
-                transformer = encoders[0]
-            if not isinstance(transformer, (OneHotEncoder, OrdinalEncoder)):
-                continue
-            cats = getattr(transformer, "categories_", None)
-            if cats is None:
-                continue
-            names = _column_names(columns, feature_names)
-            for name, c in zip(names, cats):
-                out[name] = [v for v in c if not pd.isna(v)]
-        break
-    return out
 
 
 def _decimals(values):

@@ -1,0 +1,244 @@
+"""The model adapter: everything that looks inside the user's model.
+
+* :func:`unwrap` takes the model out of ``FrozenEstimator`` (the only place
+  that does).
+* :func:`raw_column_transformer` finds the ColumnTransformer that sees the
+  raw columns at the start of a Pipeline, and :func:`column_selections`
+  resolves each of its transformers' column selections (names, integers,
+  slices, boolean masks, callables once fitted) to column names: the one
+  walk used by :func:`categorical_columns_from_estimator`,
+  :func:`encoder_categories` and the torch rebuild of the gradient method.
+* :class:`ModelInput` turns decoded rows into what the model was fitted on
+  (a DataFrame, or an array).
+* :func:`coded_forward` builds the model as a torch function of the coded
+  feature space (gradient method); :func:`device_of` is the device of a
+  torch module's parameters.
+"""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
+
+__all__ = [
+    "ModelInput",
+    "categorical_columns_from_estimator",
+    "coded_forward",
+    "column_selections",
+    "device_of",
+    "encoder_categories",
+    "raw_column_transformer",
+    "unwrap",
+]
+
+_CATEGORICAL_ENCODERS = (OneHotEncoder, OrdinalEncoder, TargetEncoder)
+
+
+def unwrap(estimator):
+    """Return the model inside a FrozenEstimator (recursively)."""
+    while isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    return estimator
+
+
+def _routes_to_encoder(transformer):
+    """True when ``transformer`` is (or a Pipeline containing) a categorical
+    encoder."""
+    transformer = unwrap(transformer)
+    if isinstance(transformer, _CATEGORICAL_ENCODERS):
+        return True
+    if isinstance(transformer, Pipeline):
+        return any(_routes_to_encoder(step) for _, step in transformer.steps)
+    return False
+
+
+def column_names(columns, feature_names):
+    """Resolve a ColumnTransformer column selection to names."""
+    names = np.asarray(feature_names, dtype=object)
+    if callable(columns):
+        return []  # resolved only on the fitted transformer (transformers_)
+    if isinstance(columns, slice):
+        if isinstance(columns.start, str) or isinstance(columns.stop, str):
+            names_list = list(names)
+            start = names_list.index(columns.start) if columns.start else 0
+            stop = names_list.index(columns.stop) + 1 if columns.stop else None
+            return list(names[start:stop])
+        return list(names[columns])
+    if isinstance(columns, (str, numbers.Integral)):
+        columns = [columns]
+    columns = list(np.asarray(columns, dtype=object).ravel())
+    if len(columns) == 0:
+        return []
+    if all(isinstance(c, (bool, np.bool_)) for c in columns):
+        return list(names[np.asarray(columns, dtype=bool)])
+    if all(isinstance(c, numbers.Integral) for c in columns):
+        return list(names[np.asarray(columns, dtype=int)])
+    return [str(c) for c in columns]
+
+
+def raw_column_transformer(estimator):
+    """``(step name, ColumnTransformer, rest)`` when the (unwrapped) model is a
+    Pipeline whose first step is a ColumnTransformer; ``rest`` is the model
+    after it. None otherwise."""
+    estimator = unwrap(estimator)
+    steps = getattr(estimator, "steps", None)
+    if not steps or not isinstance(unwrap(steps[0][1]), ColumnTransformer):
+        return None
+    rest = estimator[1:] if len(steps) > 2 else steps[-1][1]
+    return steps[0][0], unwrap(steps[0][1]), rest
+
+
+def column_selections(ct, feature_names):
+    """``(name, transformer, [column names])`` for each transformer of a
+    ColumnTransformer (the fitted ``transformers_`` when fitted, so that
+    callables and the remainder are resolved)."""
+    transformers = getattr(ct, "transformers_", ct.transformers)
+    return [
+        (name, trans, column_names(cols, feature_names))
+        for name, trans, cols in transformers
+    ]
+
+
+def _first_column_step(estimator):
+    """The first ColumnTransformer or categorical encoder of the model's
+    Pipeline (or the model itself), the step that sees raw columns."""
+    estimator = unwrap(estimator)
+    steps = estimator.steps if isinstance(estimator, Pipeline) else [(None, estimator)]
+    for _, step in steps:
+        step = unwrap(step)
+        if isinstance(step, (ColumnTransformer,) + _CATEGORICAL_ENCODERS):
+            return step
+    return None
+
+
+def categorical_columns_from_estimator(estimator, feature_names):
+    """Names of the raw columns that ``estimator`` one-hot or ordinal encodes.
+
+    Looks through FrozenEstimator and Pipeline for the first
+    ColumnTransformer (fitted or not) and returns the columns its
+    OneHotEncoder, OrdinalEncoder or TargetEncoder transformers receive (all
+    columns when the first such step is an encoder itself).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The model to explain.
+    feature_names : sequence of str
+        The raw column names, used to resolve integer or boolean selections.
+
+    Returns
+    -------
+    columns : list of str
+        Possibly empty.
+    """
+    step = _first_column_step(estimator)
+    if step is None:
+        return []
+    if isinstance(step, _CATEGORICAL_ENCODERS):
+        return [str(c) for c in feature_names]
+    found = []
+    for _, trans, names in column_selections(step, feature_names):
+        if not isinstance(trans, str) and _routes_to_encoder(trans):
+            found.extend(names)
+    return list(dict.fromkeys(found))
+
+
+def _leading_encoder(transformer):
+    """The OneHot/Ordinal encoder that receives a transformer's raw columns
+    (itself, or the first step of a Pipeline), or None."""
+    transformer = unwrap(transformer)
+    if isinstance(transformer, Pipeline):
+        transformer = unwrap(transformer.steps[0][1])
+    if isinstance(transformer, (OneHotEncoder, OrdinalEncoder)):
+        return transformer
+    return None
+
+
+def encoder_categories(estimator, feature_names):
+    """Categories that the fitted model's encoders know, per raw column.
+
+    Reads ``categories_`` of the OneHotEncoder / OrdinalEncoder transformers
+    of the fitted ColumnTransformer in front of the model, so that a
+    category seen by the model but absent from the explainer's own training
+    rows (a cross-validation fold, say) is still a known category.
+
+    Returns
+    -------
+    categories : dict of str -> list
+    """
+    found = raw_column_transformer(estimator)
+    if found is None or not hasattr(found[1], "transformers_"):
+        return {}
+    out = {}
+    for _, trans, names in column_selections(found[1], feature_names):
+        encoder = None if isinstance(trans, str) else _leading_encoder(trans)
+        cats = getattr(encoder, "categories_", None)
+        if cats is None:
+            continue
+        for name, c in zip(names, cats):
+            out[name] = [v for v in c if not pd.isna(v)]
+    return out
+
+
+class ModelInput:
+    """Decoded rows -> the input type the model was fitted on.
+
+    Parameters
+    ----------
+    kind : {"frame", "array"}
+    categorical : bool
+        Whether some column is categorical (an object array then).
+    """
+
+    def __init__(self, kind, categorical):
+        self.kind = kind
+        self.categorical = bool(categorical)
+
+    def __call__(self, frame):
+        if self.kind == "frame":
+            return frame
+        return frame.to_numpy(dtype=object if self.categorical else float)
+
+
+def device_of(module):
+    """Device of a torch module's parameters (CPU when it has none)."""
+    import torch
+
+    return next(iter(module.parameters()), torch.empty(0)).device
+
+
+def coded_forward(model, space):
+    """A torch module of ``model``'s logits from the coded feature space.
+
+    ``forward(Z, cats)`` takes coded rows and a dict of relaxed one-hot
+    vectors (one per categorical column, over ``space.categories``). A
+    Pipeline that starts with a ColumnTransformer (StandardScaler,
+    MinMaxScaler, passthrough and drop on numeric columns; any encoder that
+    maps each category to a fixed vector on categorical ones) is rebuilt in
+    torch; otherwise the model must take the numeric columns directly (see
+    :func:`skcfx.utils._torch_forward.torch_forward`).
+    """
+    from skcfx.utils._torch import require_torch
+
+    require_torch('CounterfactualExplainer(method="gradient")')
+    from skcfx.counterfactual._engine.differentiable import CodedModel, build_blocks
+    from skcfx.utils._torch_forward import _affine_scaler, torch_forward
+
+    found = raw_column_transformer(model)
+    if found is not None:
+        step_name, ct, rest = found
+        blocks = build_blocks(ct, space, step_name, _affine_scaler)
+        return CodedModel(blocks, torch_forward(rest))
+    if len(space.categorical):
+        names = [space.names[j] for j in space.categorical]
+        raise TypeError(
+            f'method="gradient" needs the categorical columns {names} one-hot '
+            "encoded by a ColumnTransformer at the start of the model's "
+            'Pipeline; otherwise use a model-agnostic method ("genetic", '
+            '"random" or "kdtree").'
+        )
+    return CodedModel([], torch_forward(unwrap(model)))

@@ -1,0 +1,262 @@
+"""Result object of :meth:`CounterfactualExplainer.explain`."""
+
+import numpy as np
+import pandas as pd
+
+from skcfx.counterfactual._base import STATUS, BaseCounterfactualExplanations
+from skcfx.counterfactual._tabular.display import DisplayMixin
+
+__all__ = ["CounterfactualExplanations"]
+
+
+class CounterfactualExplanations(DisplayMixin, BaseCounterfactualExplanations):
+    """Counterfactuals of a batch of queries, with their checks and metrics.
+
+    Returned by :meth:`CounterfactualExplainer.explain`; not built by hand.
+
+    Attributes
+    ----------
+    queries : DataFrame
+        The queries as given (a copy), index preserved.
+    counterfactuals : list of DataFrame
+        One per query, best first, in the caller's columns and dtypes
+        (empty when none was found).
+    status : ndarray of str, shape (n_queries,)
+        ``"found"``, ``"infeasible under constraints"``, ``"search budget
+        exhausted"`` or ``"query already has the desired outcome"``.
+    query_prediction : ndarray
+        The model's prediction for each query.
+    desired : ndarray
+        Desired class per query (``"opposite"`` resolved; for multi-class
+        "opposite" the string ``"not <class>"``), or the desired range.
+    n_requested : int
+        Counterfactuals requested per query (``n_counterfactuals``).
+    metrics : DataFrame
+        Per-query metrics (see :mod:`skcfx.metrics`).
+    summary : dict
+        Aggregate metrics.
+    seconds : float
+        Wall time of :meth:`CounterfactualExplainer.explain` (NaN for
+        :meth:`~CounterfactualExplainer.evaluate`).
+    owner, rank, valid, prediction, probability : ndarray
+        Per counterfactual (rows of :meth:`to_frame`): its query's
+        position, its rank, whether the model gives it the desired outcome,
+        the prediction and the probability of the predicted class.
+    codes, query_codes : ndarray
+        The counterfactuals and the queries in the coded feature space
+        (numeric values, category codes), as :mod:`skcfx.metrics` reads
+        them.
+    cell_violations : ndarray of bool, shape (n_counterfactuals, n_features)
+        Cells that break a constraint.
+    predicate_ok : ndarray of bool
+        Rows that every user predicate admits.
+    nearest_distance : ndarray
+        Mixed distance of each counterfactual to the nearest training row
+        of its query's desired outcome.
+    """
+
+    def __init__(
+        self,
+        *,
+        queries,
+        space,
+        constraints,
+        query_codes,
+        codes,
+        cell_violations,
+        predicate_ok,
+        nearest_distance,
+        task,
+        **common,
+    ):
+        self.queries = queries
+        self.space = space
+        self.constraints = constraints
+        self.query_codes = query_codes
+        self.codes = codes
+        self.cell_violations = cell_violations
+        self.predicate_ok = predicate_ok
+        self.nearest_distance = nearest_distance
+        self.task = task
+        self.feature_names = list(space.names)
+        self._init_common(index=queries.index, **common)
+        # decoded once, in the caller's columns and dtypes
+        self._rows = space.decode(
+            codes if len(codes) else np.zeros((0, space.n_features))
+        )
+
+    @property
+    def counterfactuals(self):
+        out = []
+        for i in range(self.n_queries):
+            rows = np.flatnonzero(self.owner == i)
+            cf = self._rows.iloc[rows].reset_index(drop=True)
+            out.append(cf)
+        return out
+
+    def __getitem__(self, i):
+        """Counterfactuals of query ``i`` (position) as a DataFrame."""
+        return self.counterfactuals[i]
+
+    def to_frame(self):
+        """Long DataFrame of every counterfactual in the raw feature space.
+
+        Returns
+        -------
+        frame : DataFrame
+            The caller's columns with their dtypes, plus ``query`` (the
+            query row's index label), ``rank`` (0 = best), ``prediction``,
+            ``probability`` (of the predicted class, classification only)
+            and ``valid``.
+        """
+        frame = self._rows.reset_index(drop=True).copy()
+        # the query column has the dtype of the queries' index
+        frame.insert(0, "query", self.queries.index[self.owner].to_numpy())
+        frame.insert(1, "rank", self.rank.astype(int))
+        frame["prediction"] = self.prediction
+        if self.task == "classification":
+            frame["probability"] = self.probability
+        frame["valid"] = self.valid.astype(bool)
+        return frame
+
+    # ------------------------------------------------------------- metrics
+    def per_query_diversity(self):
+        """Mean pairwise distance of each query's valid counterfactuals.
+
+        Returns
+        -------
+        diversity : ndarray of shape (n_queries,)
+            NaN for a query with fewer than two.
+        """
+        out = np.full(self.n_queries, np.nan)
+        for i in range(self.n_queries):
+            rows = np.flatnonzero((self.owner == i) & self.valid)
+            r = len(rows)
+            if r < 2:
+                continue
+            Z = self.codes[rows]
+            d = self.space.distance(Z[:, None, :], Z[None, :, :])
+            out[i] = d[np.triu_indices(r, 1)].mean()
+        return out
+
+    @property
+    def metrics(self):
+        """Per-query metrics as a DataFrame indexed like the queries."""
+        n = self.n_queries
+        space = self.space
+        Zq = self.query_codes[self.owner]
+        dist = space.distance(Zq, self.codes) if len(self.codes) else np.zeros(0)
+        nchg = (
+            space.changed(Zq, self.codes).sum(axis=1)
+            if len(self.codes)
+            else np.zeros(0)
+        )
+        viol = self.cell_violations.sum(axis=1) + (~self.predicate_ok)
+
+        def per_query(values, only_valid=True, agg=np.mean):
+            out = np.full(n, np.nan)
+            for i in range(n):
+                sel = self.owner == i
+                if only_valid:
+                    sel &= self.valid
+                if sel.any():
+                    out[i] = agg(values[sel])
+            return out
+
+        counts = np.bincount(self.owner[self.valid], minlength=n)
+        return pd.DataFrame(
+            {
+                "status": self.status,
+                "n_valid": counts,
+                "validity": counts / max(self.n_requested, 1),
+                "proximity": per_query(dist),
+                "sparsity": per_query(nchg.astype(float)),
+                "diversity": self.per_query_diversity(),
+                "plausibility": per_query(self.nearest_distance),
+                "constraint_violations": np.nan_to_num(
+                    per_query(viol.astype(float), only_valid=False, agg=np.sum)
+                ).astype(int),
+            },
+            index=self.queries.index,
+        )
+
+    @property
+    def summary(self):
+        """Aggregate metrics (see :mod:`skcfx.metrics`)."""
+        from skcfx import metrics as m
+
+        return {
+            "n_queries": self.n_queries,
+            "validity": m.validity(self),
+            "coverage": m.coverage(self),
+            "proximity": m.proximity(self),
+            "proximity_continuous": m.proximity_continuous(self),
+            "proximity_categorical": m.proximity_categorical(self),
+            "sparsity": m.sparsity(self),
+            "diversity": m.diversity(self),
+            "plausibility": m.plausibility(self),
+            "constraint_violations": m.constraint_violations(self),
+        }
+
+    def _row_keys(self):
+        return [row.tobytes() for row in np.round(self.codes, 9)]
+
+    def _cost(self):
+        """``dist(x, c) + n_changed(x, c) / d`` with unit weights."""
+        Zq = self.query_codes[self.owner]
+        return (
+            self.space.distance(Zq, self.codes)
+            + self.space.changed(Zq, self.codes).sum(axis=1) / self.space.n_features
+        )
+
+    def score(self):
+        """One number on a fixed ruler, higher is better.
+
+        ``score = validity - mean over valid counterfactuals of
+        (dist(x, c) + n_changed(x, c) / d)``, with ``dist`` the MAD-scaled
+        mixed distance of :mod:`skcfx.metrics` and unit weights that do
+        **not** depend on the explainer's ``proximity_weight`` or
+        ``sparsity_weight``: tuning those weights, the method or the search
+        budget with :class:`~sklearn.model_selection.GridSearchCV` compares
+        every configuration on the same ruler (a score built from the
+        explainer's own weights would simply favour the smallest weights).
+        ``validity`` counts missing counterfactuals as failures (coverage
+        enters through it); queries that already have the desired outcome
+        are left out. 0 when no counterfactual is valid.
+
+        Returns
+        -------
+        score : float
+        """
+        return super().score()
+
+    def best(self):
+        """Best valid counterfactual of each query, in the caller's columns.
+
+        Returns
+        -------
+        rows : DataFrame indexed like the queries
+            A query's valid counterfactual of lowest rank; the query itself
+            where it already has the desired outcome; missing values where
+            it has none. Numeric columns are float64, categorical ones keep
+            their dtype (object where a missing value must be held).
+        """
+        space = self.space
+        best = self.best_index()
+        out = self.queries.copy()
+        rows = np.flatnonzero(best >= 0)
+        cf = self._rows.iloc[best[rows]]
+        none = np.flatnonzero((best < 0) & (self.status != STATUS["already"]))
+        for j in range(space.n_features):
+            col = out.iloc[:, j]
+            if not space.is_categorical[j]:
+                col = col.astype(float)
+            elif len(none) and not isinstance(col.dtype, pd.CategoricalDtype):
+                col = col.astype(object)
+            values = col.to_numpy(copy=True)
+            if len(rows):
+                values[rows] = cf.iloc[:, j].to_numpy()
+            if len(none):
+                values[none] = np.nan
+            out.isetitem(j, pd.Series(values, index=out.index).astype(col.dtype))
+        return out

@@ -1,0 +1,223 @@
+"""From the caller's rows to one query object, and from it to a search problem.
+
+:func:`check_input` validates X (pandas, polars, arrays) the scikit-learn
+way; :func:`prepare` turns checked rows into :class:`Queries` (codes,
+admissible boxes, the model's prediction and the desired outcome of every
+row), which travels unchanged from ``explain`` to the result;
+:func:`make_problem` builds the search :class:`Problem` of a set of queries
+(also the factory that tests use).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skcfx.counterfactual._base import describe_desired, resolve_targets
+from skcfx.counterfactual._engine.oracle import Oracle
+from skcfx.counterfactual._engine.problem import Problem
+
+__all__ = ["Queries", "check_input", "make_problem", "oracle_of", "prepare"]
+
+
+def _frame_input(explainer, X, reset):
+    validate_data(explainer, X, reset=reset, skip_check_array=True)
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D DataFrame; got {X.ndim} dims.")
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
+            "of 1 is required."
+        )
+    if (
+        not reset
+        and hasattr(explainer, "feature_names_in_")
+        and list(map(str, X.columns)) != explainer._names
+    ):
+        raise ValueError(
+            f"X has columns {list(X.columns)}; expected {explainer._names}."
+        )
+    return X
+
+
+def check_input(explainer, X, reset):
+    """Validate X; return (DataFrame view of it, "frame" or "array")."""
+    if hasattr(X, "columns") and not hasattr(X, "iloc") and hasattr(X, "to_pandas"):
+        # polars and other dataframes: work on a pandas copy, with the same
+        # column names, which the model accepts as well
+        validate_data(explainer, X, reset=reset, skip_check_array=True)
+        X = pd.DataFrame({str(c): np.asarray(X[c].to_numpy()) for c in X.columns})
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        return _frame_input(explainer, X, reset), "frame"
+    arr = validate_data(
+        explainer, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
+    )
+    if arr.dtype.kind not in "biufO":
+        arr = arr.astype(object)
+    names = (
+        [str(c) for c in explainer.feature_names_in_]
+        if hasattr(explainer, "feature_names_in_")
+        else [f"x{i}" for i in range(arr.shape[1])]
+    )
+    frame = pd.DataFrame(arr, columns=names)
+    if arr.dtype.kind == "O":
+        frame = frame.infer_objects()
+    return frame, "array"
+
+
+@dataclass
+class Queries:
+    """The checked queries of one ``explain`` / ``evaluate`` call.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The rows as given (a copy), index preserved.
+    Zq : ndarray (n, d)
+        Coded rows.
+    bounds : QueryBounds
+        Admissible region of each row.
+    prediction : ndarray
+        The model's prediction (label, or value for a regressor).
+    orig, target : ndarray of int
+        Predicted and desired class index (-1: any class but ``orig``);
+        for a regressor 0 and 1 (out of / in the desired range).
+    low, high : ndarray of float or None
+        Desired range per row (regression).
+    groups : list of list of int
+        Training-row groups that reach each row's desired outcome.
+    failed : ndarray of bool
+        Rows the model raised on; ``failure`` holds its first message.
+    desired : ndarray
+        Readable desired outcome per row.
+    """
+
+    frame: pd.DataFrame
+    Zq: np.ndarray
+    bounds: object
+    prediction: np.ndarray
+    orig: np.ndarray
+    target: np.ndarray
+    low: np.ndarray | None
+    high: np.ndarray | None
+    groups: list
+    failed: np.ndarray
+    failure: str = ""
+    desired: np.ndarray = field(default=None)
+
+    @property
+    def n(self):
+        return self.Zq.shape[0]
+
+    @property
+    def already(self):
+        """Rows that already have the desired outcome (no search needed)."""
+        if self.low is not None:
+            ok = (self.prediction >= self.low) & (self.prediction <= self.high)
+        else:
+            ok = self.target == self.orig
+        return ok & ~self.failed
+
+
+def oracle_of(explainer):
+    """The oracle of a fitted explainer: its model, space and constraints."""
+    return Oracle(
+        explainer.estimator_,
+        explainer.feature_space_,
+        explainer.constraints_,
+        explainer.model_input_,
+        explainer._task,
+        getattr(explainer, "classes_", None),
+        explainer._use_predict,
+        explainer._y_scale,
+    )
+
+
+def _regression_targets(explainer, out, failed, n):
+    low, high = explainer._range()
+    pred = np.full(n, np.nan) if out is None else out.astype(float).ravel()
+    pred[failed] = np.nan
+    desired = np.empty(n, dtype=object)
+    for i in range(n):
+        desired[i] = (float(low), float(high))
+    return dict(
+        prediction=pred,
+        orig=np.zeros(n, dtype=int),
+        target=np.ones(n, dtype=int),
+        low=np.full(n, low),
+        high=np.full(n, high),
+        groups=[[1]] * n,
+        desired=desired,
+    )
+
+
+def _classification_targets(explainer, out, n):
+    classes = explainer.classes_
+    labels = np.full(n, classes[0], dtype=classes.dtype) if out is None else out
+    orig = np.searchsorted(classes, np.asarray(labels))
+    target = resolve_targets(explainer.desired_class, classes, orig)
+    groups = [
+        [int(t)] if t >= 0 else [c for c in range(len(classes)) if c != o]
+        for t, o in zip(target, orig)
+    ]
+    return dict(
+        prediction=np.asarray(labels),
+        orig=orig,
+        target=target,
+        low=None,
+        high=None,
+        groups=groups,
+        desired=describe_desired(classes, target, orig),
+    )
+
+
+def prepare(explainer, X):
+    """Check ``X`` and compute everything the search and the result need."""
+    check_is_fitted(explainer)
+    frame, _ = check_input(explainer, X, reset=False)
+    space = explainer.feature_space_
+    Zq = space.encode(frame)
+    out, failed, failure = oracle_of(explainer).predict(
+        explainer.model_input_(space.decode(Zq))
+    )
+    n = Zq.shape[0]
+    if explainer._task == "regression":
+        targets = _regression_targets(explainer, out, failed, n)
+    else:
+        targets = _classification_targets(explainer, out, n)
+    return Queries(
+        frame=frame.copy(),
+        Zq=Zq,
+        bounds=explainer.constraints_.bounds(Zq),
+        failed=failed,
+        failure=failure,
+        **targets,
+    )
+
+
+def make_problem(explainer, queries, rows=None):
+    """The search problem of ``queries`` (or of its ``rows``)."""
+    rows = np.arange(queries.n) if rows is None else np.asarray(rows, dtype=int)
+    space = explainer.feature_space_
+
+    def take(a):
+        return None if a is None else a[rows]
+
+    return Problem(
+        queries.Zq[rows],
+        queries.bounds.take(rows),
+        space,
+        oracle_of(explainer),
+        target=queries.target[rows],
+        orig=queries.orig[rows],
+        low=take(queries.low),
+        high=take(queries.high),
+        groups=[queries.groups[i] for i in rows],
+        base_seed=explainer._seed,
+        k=explainer.n_counterfactuals,
+        proximity_weight=explainer.proximity_weight,
+        sparsity_weight=explainer.sparsity_weight,
+        diversity_weight=explainer.diversity_weight,
+        min_separation=explainer.min_separation / space.n_features,
+    )

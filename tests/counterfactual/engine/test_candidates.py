@@ -1,0 +1,28 @@
+"""Candidate generators (``_engine/candidates.py``)."""
+
+import numpy as np
+
+from skcfx.counterfactual._engine.candidates import pair_changes, single_changes
+
+
+def test_pair_changes_combine_two_features_several_values_each(captured):
+    _, problem, _, _, _ = captured
+    qidx = np.arange(problem.n)
+    singles = single_changes(problem, qidx)
+    q, m, d = singles.shape
+    _, loss = problem.evaluate(singles.reshape(-1, d), np.repeat(qidx, m))
+    loss = loss.reshape(q, m)
+    pairs = pair_changes(problem, qidx, singles, loss, top=8, per_feature=3)
+    assert pairs.shape == (q, 28, d)
+    Zq = problem.Zq[:, None, :]
+    n_changed = problem.space.changed(Zq, pairs).sum(axis=-1)
+    # real pairs change exactly two features; padding rows are the query
+    assert set(np.unique(n_changed)) <= {0, 2}
+    assert (n_changed == 2).sum(axis=1).min() > 0
+    # several values of one feature appear across a query's pairs
+    a = problem.space.names.index("a")
+    values = {v for v in pairs[0][:, a] if v != problem.Zq[0, a]}
+    assert 1 < len(values) <= 3
+    # per_feature=1 (the random search's setting) keeps one value per feature
+    one = pair_changes(problem, qidx, singles, loss, top=3, per_feature=1)
+    assert len({v for v in one[0][:, a] if v != problem.Zq[0, a]}) <= 1
