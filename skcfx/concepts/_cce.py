@@ -97,7 +97,7 @@ def conceptual_counterfactuals(
        Mistakes using Conceptual Counterfactual Explanations", ICML 2022.
     """
     from skcfx.concepts._activations import _head_module
-    from skcfx.utils._torch import eval_mode, require_torch, to_float32
+    from skcfx.utils._torch import device_of, eval_mode, require_torch, to_float32
 
     torch = require_torch("conceptual_counterfactuals")
     check_is_fitted(concepts)
@@ -119,7 +119,7 @@ def conceptual_counterfactuals(
     if len(y) != len(A):
         raise ValueError(f"X has {len(A)} rows but y has {len(y)}.")
     module = _head_module(head, "conceptual_counterfactuals")
-    device = next(iter(module.parameters()), torch.empty(0)).device
+    device = device_of(module)
     V = torch.as_tensor(to_float32(concepts.cavs_), device=device)
     scores = concepts.transform(A)
     lo = concepts.margin_range_[:, 0] - scores  # w_j >= lo_j keeps s_j >= min

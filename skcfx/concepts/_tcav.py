@@ -43,10 +43,10 @@ def _head_gradients(head, A, target):
     import torch
 
     from skcfx.concepts._activations import _head_module
-    from skcfx.utils._torch import eval_mode
+    from skcfx.utils._torch import device_of, eval_mode
 
     module = _head_module(head, "tcav")
-    device = next(iter(module.parameters()), torch.empty(0)).device
+    device = device_of(module)
     with eval_mode(module):
         a = torch.as_tensor(np.asarray(A, dtype=np.float32), device=device)
         a.requires_grad_(True)

@@ -4,7 +4,7 @@ import contextlib
 
 import numpy as np
 
-__all__ = ["eval_mode", "require_torch", "seeded_torch"]
+__all__ = ["device_of", "eval_mode", "require_torch", "seeded_torch", "to_float32"]
 
 
 def require_torch(owner):
@@ -83,3 +83,11 @@ def eval_mode(*modules):
 def to_float32(X):
     """A fresh, C-contiguous float32 copy of ``X`` (never a view of it)."""
     return np.array(X, dtype=np.float32, order="C", copy=True)
+
+
+def device_of(module):
+    """Device of a torch module's parameters (CPU when it has none): every
+    torch-backed search runs there, so a CUDA network stays on its GPU."""
+    import torch
+
+    return next(iter(module.parameters()), torch.empty(0)).device

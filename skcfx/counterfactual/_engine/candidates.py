@@ -10,6 +10,7 @@ constraints hold by construction in every search.
 import numpy as np
 
 __all__ = [
+    "categorical_from_uniform",
     "draw",
     "pair_changes",
     "project",
@@ -26,7 +27,7 @@ def draw(rngs, idx, shape, kind="uniform"):
     return np.stack([rngs[i].random(shape) for i in idx])
 
 
-def _categorical_from_uniform(allowed, u):
+def categorical_from_uniform(allowed, u):
     """Pick an allowed code per row from uniforms.
 
     allowed : (q, K) bool; u : (q, m) in [0, 1). Returns (q, m) codes.
@@ -65,7 +66,7 @@ def project(Z, bounds, space, qidx, U):
         codes = Z[..., j].astype(np.intp)
         ok = np.take_along_axis(allowed, codes, axis=1)
         if not ok.all():
-            repl = _categorical_from_uniform(allowed, U[..., j])
+            repl = categorical_from_uniform(allowed, U[..., j])
             Z[..., j] = np.where(ok, Z[..., j], repl)
     return Z
 
@@ -89,7 +90,7 @@ def sample(problem, qidx, m, U_val, U_key, U_num, max_change=None, base=None, po
     varying = bounds.varying[qidx]  # (q, d)
     new = lo[:, None, :] + U_val * (hi - lo)[:, None, :]
     for j in space.categorical:
-        new[..., j] = _categorical_from_uniform(bounds.allowed[j][qidx], U_val[..., j])
+        new[..., j] = categorical_from_uniform(bounds.allowed[j][qidx], U_val[..., j])
     keys = np.where(varying[:, None, :], U_key, np.inf)
     rank = keys.argsort(axis=-1).argsort(axis=-1)
     nv = varying.sum(axis=1)[:, None]

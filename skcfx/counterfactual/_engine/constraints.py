@@ -99,97 +99,108 @@ class Constraints:
         predicates=None,
     ):
         self.space = space
-        names = space.names
-        d = space.n_features
-        index = {n: j for j, n in enumerate(names)}
+        self._index = {n: j for j, n in enumerate(space.names)}
+        self._compile_vary(features_to_vary)
+        self._compile_ranges(permitted_range or {})
+        self._compile_monotonic(monotonic or {})
+        self._compile_predicates(predicates)
 
-        def _lookup(param, name):
-            if name not in index:
-                raise ValueError(
-                    f"{param} names unknown column {name!r}; known columns: {names}."
-                )
-            return index[name]
+    def _lookup(self, param, name):
+        if name not in self._index:
+            raise ValueError(
+                f"{param} names unknown column {name!r}; known columns: "
+                f"{self.space.names}."
+            )
+        return self._index[name]
 
-        # -- features_to_vary
-        self.vary = np.zeros(d, dtype=bool)
+    def _compile_vary(self, features_to_vary):
+        self.vary = np.zeros(self.space.n_features, dtype=bool)
         if isinstance(features_to_vary, str) and features_to_vary == "all":
             self.vary[:] = True
         else:
             if isinstance(features_to_vary, str):
                 features_to_vary = [features_to_vary]
             for name in features_to_vary:
-                self.vary[_lookup("features_to_vary", str(name))] = True
+                self.vary[self._lookup("features_to_vary", str(name))] = True
         if not self.vary.any():
             raise InfeasibleConstraintsError(
                 f"features_to_vary={list(features_to_vary)!r} lets no feature "
                 "vary, so no counterfactual can exist."
             )
 
-        # -- permitted_range
+    def _compile_ranges(self, permitted_range):
+        space = self.space
         self.lower = space.lower.astype(float).copy()
         self.upper = space.upper.astype(float).copy()
-        self.strict = np.zeros(d, dtype=bool)
+        self.strict = np.zeros(space.n_features, dtype=bool)
         self.allowed_global = {}
         for j in space.categorical:
             mask = np.ones(len(space.categories[j]), dtype=bool)
             if space.missing_code[j] >= 0:
                 mask[space.missing_code[j]] = False  # never moved *to* missing
             self.allowed_global[j] = mask
-        for name, rng in (permitted_range or {}).items():
-            j = _lookup("permitted_range", str(name))
+        for name, rng in permitted_range.items():
+            j = self._lookup("permitted_range", str(name))
             self.strict[j] = True
             if space.is_categorical[j]:
-                if isinstance(rng, str) or not hasattr(rng, "__iter__"):
-                    raise ValueError(
-                        f"permitted_range[{name!r}] must be a list of allowed "
-                        f"categories for a categorical column; got {rng!r}."
-                    )
-                cats = space.categories[j]
-                if space.missing_code[j] >= 0:
-                    cats = cats[: space.missing_code[j]]
-                known = {c: i for i, c in enumerate(cats)}
-                unknown = [v for v in rng if v not in known]
-                if unknown:
-                    raise ValueError(
-                        f"permitted_range[{name!r}] holds categories unseen "
-                        f"during fit: {unknown}; known: {list(cats)}."
-                    )
-                mask = np.zeros(len(space.categories[j]), dtype=bool)
-                mask[[known[v] for v in rng]] = True
-                if not mask.any():
-                    raise InfeasibleConstraintsError(
-                        f"permitted_range[{name!r}] is empty."
-                    )
-                self.allowed_global[j] = mask
+                self.allowed_global[j] = self._category_set(j, name, rng)
             else:
-                try:
-                    low, high = rng
-                except (TypeError, ValueError) as exc:
-                    raise ValueError(
-                        f"permitted_range[{name!r}] must be a (low, high) pair "
-                        f"for a numeric column; got {rng!r}."
-                    ) from exc
-                low = -np.inf if low is None else float(low)
-                high = np.inf if high is None else float(high)
-                if not low <= high:
-                    raise InfeasibleConstraintsError(
-                        f"permitted_range[{name!r}]=({low}, {high}) is empty: "
-                        "low must not exceed high."
-                    )
-                dec = space.decimals[j]
-                if _ceil_to(low, dec) > _floor_to(high, dec):
-                    raise InfeasibleConstraintsError(
-                        f"permitted_range[{name!r}]=({low}, {high}) contains "
-                        f"no value with {dec} decimals."
-                    )
-                # open sides fall back to the training range
-                self.lower[j] = low if np.isfinite(low) else min(space.lower[j], high)
-                self.upper[j] = high if np.isfinite(high) else max(space.upper[j], low)
+                self._numeric_range(j, name, rng)
 
-        # -- monotonic
-        self.direction = np.zeros(d, dtype=int)
-        for name, how in (monotonic or {}).items():
-            j = _lookup("monotonic", str(name))
+    def _category_set(self, j, name, rng):
+        space = self.space
+        if isinstance(rng, str) or not hasattr(rng, "__iter__"):
+            raise ValueError(
+                f"permitted_range[{name!r}] must be a list of allowed "
+                f"categories for a categorical column; got {rng!r}."
+            )
+        cats = space.categories[j]
+        if space.missing_code[j] >= 0:
+            cats = cats[: space.missing_code[j]]
+        known = {c: i for i, c in enumerate(cats)}
+        unknown = [v for v in rng if v not in known]
+        if unknown:
+            raise ValueError(
+                f"permitted_range[{name!r}] holds categories unseen "
+                f"during fit: {unknown}; known: {list(cats)}."
+            )
+        mask = np.zeros(len(space.categories[j]), dtype=bool)
+        mask[[known[v] for v in rng]] = True
+        if not mask.any():
+            raise InfeasibleConstraintsError(f"permitted_range[{name!r}] is empty.")
+        return mask
+
+    def _numeric_range(self, j, name, rng):
+        space = self.space
+        try:
+            low, high = rng
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"permitted_range[{name!r}] must be a (low, high) pair "
+                f"for a numeric column; got {rng!r}."
+            ) from exc
+        low = -np.inf if low is None else float(low)
+        high = np.inf if high is None else float(high)
+        if not low <= high:
+            raise InfeasibleConstraintsError(
+                f"permitted_range[{name!r}]=({low}, {high}) is empty: "
+                "low must not exceed high."
+            )
+        dec = space.decimals[j]
+        if _ceil_to(low, dec) > _floor_to(high, dec):
+            raise InfeasibleConstraintsError(
+                f"permitted_range[{name!r}]=({low}, {high}) contains "
+                f"no value with {dec} decimals."
+            )
+        # open sides fall back to the training range
+        self.lower[j] = low if np.isfinite(low) else min(space.lower[j], high)
+        self.upper[j] = high if np.isfinite(high) else max(space.upper[j], low)
+
+    def _compile_monotonic(self, monotonic):
+        space = self.space
+        self.direction = np.zeros(space.n_features, dtype=int)
+        for name, how in monotonic.items():
+            j = self._lookup("monotonic", str(name))
             if isinstance(how, numbers.Integral) and how in (-1, 1):
                 sign = int(how)
             elif isinstance(how, str) and how in _DIRECTIONS:
@@ -206,7 +217,7 @@ class Constraints:
                 )
             self.direction[j] = sign
 
-        # -- predicates
+    def _compile_predicates(self, predicates):
         if predicates is None:
             predicates = []
         elif callable(predicates):

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from skcfx.utils._torch import device_of
 from skcfx.utils._torch_nn import Affine
 
 __all__ = ["CodedModel", "build_blocks"]
@@ -63,7 +64,7 @@ class CodedModel(nn.Module):
     def __init__(self, blocks, head):
         super().__init__()
         # the rebuilt preprocessing lives on the head's device
-        device = next(iter(head.parameters()), torch.empty(0)).device
+        device = device_of(head)
         self.blocks = nn.ModuleList(blocks).to(device)
         self.head = head
 

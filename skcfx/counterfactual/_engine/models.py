@@ -24,6 +24,8 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
+from skcfx.utils._torch import device_of
+
 __all__ = [
     "ModelInput",
     "categorical_columns_from_estimator",
@@ -202,13 +204,6 @@ class ModelInput:
         if self.kind == "frame":
             return frame
         return frame.to_numpy(dtype=object if self.categorical else float)
-
-
-def device_of(module):
-    """Device of a torch module's parameters (CPU when it has none)."""
-    import torch
-
-    return next(iter(module.parameters()), torch.empty(0)).device
 
 
 def coded_forward(model, space):

@@ -69,19 +69,34 @@ def semifactual_search(problem, *, n_grid=12, refine=2):
         Increase of the margin toward the desired outcome over the query's
         (positive: closer to it).
     """
-    space = problem.space
-    bounds = problem.bounds
     n, d = problem.Zq.shape
-    Zq = problem.Zq
-    _, base_margin = _unchanged(problem, Zq, np.arange(n))
-    found_Z, found_owner, found_feature, found_gain = [], [], [], []
+    _, base_margin = _unchanged(problem, problem.Zq, np.arange(n))
+    found = [
+        part
+        for part in (
+            _numeric(problem, base_margin, n_grid, refine),
+            _categorical(problem, base_margin),
+        )
+        if part is not None
+    ]
+    if not found:
+        return np.zeros((0, d)), np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    Z, owner, feature, gain = zip(*found)
+    return (
+        np.vstack(Z),
+        np.concatenate(owner).astype(int),
+        np.concatenate(feature).astype(int),
+        np.concatenate(gain),
+    )
 
-    # ---- numeric features: a grid on each side, then refinements
-    fr = np.linspace(0.0, 1.0, n_grid + 1)[1:]  # excludes the query
+
+def _numeric_ends(problem):
+    """(query, feature, end of its box) of every numeric side to search."""
+    bounds, Zq = problem.bounds, problem.Zq
     rows, feats, sides = [], [], []
-    for j in space.numeric:
+    for j in problem.space.numeric:
         for side in (0, 1):
-            for i in range(n):
+            for i in range(problem.n):
                 if not bounds.varying[i, j]:
                     continue
                 end = bounds.lo[i, j] if side == 0 else bounds.hi[i, j]
@@ -90,82 +105,82 @@ def semifactual_search(problem, *, n_grid=12, refine=2):
                 rows.append(i)
                 feats.append(j)
                 sides.append(end)
-    if rows:
-        owner = np.asarray(rows)
-        feat = np.asarray(feats)
-        end = np.asarray(sides, dtype=float)
-        start = Zq[owner, feat]
-        r_idx = np.arange(len(owner))[:, None]
-        g_idx = np.arange(len(fr))[None, :]
-        lo = start.copy()  # farthest value known to keep the prediction
-        hi = end.copy()  # nearest value known to change it (or the bound)
-        for level in range(refine + 1):
-            cand = lo[:, None] + fr[None, :] * (hi - lo)[:, None]
-            # on the column's grid (rounded toward the query) and inside the
-            # query's box; every other feature keeps the query's value
-            cand = to_grid(problem, owner, feat, cand, toward=start)
-            Z = np.repeat(Zq[owner][:, None, :], len(fr), axis=1)
-            Z[r_idx, g_idx, feat[:, None]] = cand
-            same, margin = _unchanged(
-                problem, Z.reshape(-1, d), np.repeat(owner, len(fr))
-            )
-            same = same.reshape(len(owner), len(fr))
-            # the unchanged run from ``lo`` (contiguous: no jump across a
-            # region where the prediction changes)
-            run = np.cumprod(same, axis=1).astype(bool)
-            n_run = run.sum(axis=1)
-            last = np.maximum(n_run - 1, 0)
-            moved = n_run > 0
-            new_lo = np.where(moved, cand[np.arange(len(owner)), last], lo)
-            nxt = np.minimum(n_run, len(fr) - 1)
-            new_hi = np.where(n_run < len(fr), cand[np.arange(len(owner)), nxt], hi)
-            if level == 0:
-                margin_at = np.full(len(owner), -np.inf)
-            margin = margin.reshape(len(owner), len(fr))
-            margin_at = np.where(moved, margin[np.arange(len(owner)), last], margin_at)
-            lo, hi = new_lo, new_hi
-        gain = margin_at - base_margin[owner]
-        # a missing query value has no "even if" of its own (no direction
-        # from it is defined)
-        keep = ~np.isnan(start) & (np.abs(lo - start) > 1e-12) & (gain > 1e-9)
-        # per (query, feature) the better side (the larger gain)
-        best = _best_per_key(owner * d + feat, gain)
-        best = best[keep[best]]
-        Z = Zq[owner[best]].copy()
-        Z[np.arange(len(best)), feat[best]] = lo[best]
-        found_Z.append(Z)
-        found_owner.append(owner[best])
-        found_feature.append(feat[best])
-        found_gain.append(gain[best])
+    return (
+        np.asarray(rows, dtype=int),
+        np.asarray(feats, dtype=int),
+        np.asarray(sides, dtype=float),
+    )
 
-    # ---- categorical features: every allowed other category (all columns
-    # in one model call); per column the one closest to the desired outcome
-    # that keeps the prediction
+
+def _numeric(problem, base_margin, n_grid, refine):
+    """Numeric features: a grid on each side of the query, then ``refine``
+    finer grids in the gap where the prediction changes."""
+    Zq = problem.Zq
+    d = Zq.shape[1]
+    fr = np.linspace(0.0, 1.0, n_grid + 1)[1:]  # excludes the query
+    owner, feat, end = _numeric_ends(problem)
+    if len(owner) == 0:
+        return None
+    start = Zq[owner, feat]
+    r_idx = np.arange(len(owner))[:, None]
+    g_idx = np.arange(len(fr))[None, :]
+    lo = start.copy()  # farthest value known to keep the prediction
+    hi = end.copy()  # nearest value known to change it (or the bound)
+    for level in range(refine + 1):
+        cand = lo[:, None] + fr[None, :] * (hi - lo)[:, None]
+        # on the column's grid (rounded toward the query) and inside the
+        # query's box; every other feature keeps the query's value
+        cand = to_grid(problem, owner, feat, cand, toward=start)
+        Z = np.repeat(Zq[owner][:, None, :], len(fr), axis=1)
+        Z[r_idx, g_idx, feat[:, None]] = cand
+        same, margin = _unchanged(problem, Z.reshape(-1, d), np.repeat(owner, len(fr)))
+        same = same.reshape(len(owner), len(fr))
+        # the unchanged run from ``lo`` (contiguous: no jump across a region
+        # where the prediction changes)
+        n_run = np.cumprod(same, axis=1).astype(bool).sum(axis=1)
+        last = np.maximum(n_run - 1, 0)
+        moved = n_run > 0
+        new_lo = np.where(moved, cand[np.arange(len(owner)), last], lo)
+        nxt = np.minimum(n_run, len(fr) - 1)
+        new_hi = np.where(n_run < len(fr), cand[np.arange(len(owner)), nxt], hi)
+        if level == 0:
+            margin_at = np.full(len(owner), -np.inf)
+        margin = margin.reshape(len(owner), len(fr))
+        margin_at = np.where(moved, margin[np.arange(len(owner)), last], margin_at)
+        lo, hi = new_lo, new_hi
+    gain = margin_at - base_margin[owner]
+    # a missing query value has no "even if" of its own (no direction from
+    # it is defined)
+    keep = ~np.isnan(start) & (np.abs(lo - start) > 1e-12) & (gain > 1e-9)
+    # per (query, feature) the better side (the larger gain)
+    best = _best_per_key(owner * d + feat, gain)
+    best = best[keep[best]]
+    Z = Zq[owner[best]].copy()
+    Z[np.arange(len(best)), feat[best]] = lo[best]
+    return Z, owner[best], feat[best], gain[best]
+
+
+def _categorical(problem, base_margin):
+    """Categorical features: every allowed other category (all columns in
+    one model call); per column the one closest to the desired outcome that
+    keeps the prediction."""
+    bounds, Zq = problem.bounds, problem.Zq
+    n, d = Zq.shape
     parts = []
-    for j in space.categorical:
+    for j in problem.space.categorical:
         ok = bounds.allowed[j] & bounds.varying[:, j : j + 1]
         ok[np.arange(n), Zq[:, j].astype(int)] = False
         qi, code = np.nonzero(ok)
         parts.append((np.full(len(qi), j), qi, code))
-    if parts and sum(len(p[1]) for p in parts):
-        col = np.concatenate([p[0] for p in parts]).astype(int)
-        qi = np.concatenate([p[1] for p in parts]).astype(int)
-        code = np.concatenate([p[2] for p in parts])
-        Z = Zq[qi].copy()
-        Z[np.arange(len(qi)), col] = code
-        same, margin = _unchanged(problem, Z, qi)
-        gain = margin - base_margin[qi]
-        good = np.flatnonzero(same & (gain > 1e-9))
-        best = good[_best_per_key(qi[good] * d + col[good], gain[good])]
-        found_Z.append(Z[best])
-        found_owner.append(qi[best])
-        found_feature.append(col[best])
-        found_gain.append(gain[best])
-    if not found_Z:
-        return np.zeros((0, d)), np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    return (
-        np.vstack(found_Z),
-        np.concatenate(found_owner).astype(int),
-        np.concatenate(found_feature).astype(int),
-        np.concatenate(found_gain),
-    )
+    if not parts or not sum(len(p[1]) for p in parts):
+        return None
+    col = np.concatenate([p[0] for p in parts]).astype(int)
+    qi = np.concatenate([p[1] for p in parts]).astype(int)
+    code = np.concatenate([p[2] for p in parts])
+    Z = Zq[qi].copy()
+    Z[np.arange(len(qi)), col] = code
+    same, margin = _unchanged(problem, Z, qi)
+    gain = margin - base_margin[qi]
+    good = np.flatnonzero(same & (gain > 1e-9))
+    best = good[_best_per_key(qi[good] * d + col[good], gain[good])]
+    return Z[best], qi[best], col[best], gain[best]

@@ -44,11 +44,18 @@ def sparsify(problem, Z, owner, grid=8, refine=1):
 
     Only admissible values are tried, so constraints keep holding.
     """
-    space = problem.space
     Z = Z.copy()
-    m, d = Z.shape
-    if m == 0:
+    if Z.shape[0] == 0:
         return Z
+    Z = _revert(problem, Z, owner)
+    return _shrink(problem, Z, owner, grid, refine)
+
+
+def _revert(problem, Z, owner):
+    """Steps 1 and 2 of :func:`sparsify`: reset changed features to the
+    query's values where the outcome allows, in two model calls."""
+    space = problem.space
+    m, d = Z.shape
     Zq = problem.Zq[owner]
     scale = space.scale
     # ---- 1. single reverts
@@ -100,6 +107,16 @@ def sparsify(problem, Z, owner, grid=8, refine=1):
                 single = np.where(revertible[r], np.abs(Z[r] - Zq[r]) * scale, -1.0)
                 j = int(np.argmax(single))
                 Z[r, j] = Zq[r, j]
+    return Z
+
+
+def _shrink(problem, Z, owner, grid, refine):
+    """Steps 3 and 4 of :func:`sparsify`: move each remaining numeric change
+    toward the query by a grid search (``refine`` finer passes), then apply
+    the shrunk values together where the outcome allows."""
+    space = problem.space
+    Zq = problem.Zq[owner]
+    scale = space.scale
     # ---- 3. shrink numeric changes toward the query, each alone
     changed = space.changed(Zq, Z)
     num = changed & ~space.is_categorical & ~np.isnan(Zq)  # fills stay fills

@@ -221,9 +221,9 @@ class ImageCounterfactualExplainer(
 
     def _logits(self, net, X):
         torch = self._torch()
-        from skcfx.utils._torch import eval_mode, to_float32
+        from skcfx.utils._torch import device_of, eval_mode, to_float32
 
-        device = next(iter(net.parameters()), torch.empty(0)).device
+        device = device_of(net)
         with eval_mode(net), torch.no_grad():
             out = net(torch.as_tensor(to_float32(X), device=device))
         return out.cpu().numpy().astype(float)
@@ -307,10 +307,10 @@ class ImageCounterfactualExplainer(
 
     def _encode(self, X):
         torch = self._torch()
-        from skcfx.utils._torch import eval_mode, to_float32
+        from skcfx.utils._torch import device_of, eval_mode, to_float32
 
         enc = self._encoder()
-        device = next(iter(enc.parameters()), torch.empty(0)).device
+        device = device_of(enc)
         with eval_mode(enc), torch.no_grad():
             codes = enc(torch.as_tensor(to_float32(X), device=device))
         return codes.reshape(len(X), -1).cpu().numpy()
@@ -356,10 +356,6 @@ class ImageCounterfactualExplainer(
         """
         start = time.perf_counter()
         check_is_fitted(self)
-        torch = self._torch()
-        from skcfx.counterfactual._image.search import nearest_prototypes, optimise
-        from skcfx.utils._torch import eval_mode, to_float32
-
         index = X.index if isinstance(getattr(X, "index", None), pd.Index) else None
         X = self._validate(X, reset=False)
         n = len(X)
@@ -369,48 +365,7 @@ class ImageCounterfactualExplainer(
         query_pred, _ = self._predict(X)
         already = query_pred == target
         todo = np.flatnonzero(~already)
-        cf = to_float32(X[todo])
-        found = np.zeros(len(todo), dtype=bool)
-        if len(todo):
-            device = next(iter(net.parameters()), torch.empty(0)).device
-            x = torch.as_tensor(cf, device=device)
-            enc = proto = None
-            if self.encoder is not None:
-                enc = self._encoder()
-                codes = torch.as_tensor(self.prototype_codes_, device=device)
-                with eval_mode(enc), torch.no_grad():
-                    own = enc(x).reshape(len(todo), -1)
-                proto = nearest_prototypes(
-                    torch,
-                    own,
-                    codes,
-                    self.prototype_classes_,
-                    target[todo],
-                    self.n_prototype_neighbors,
-                )
-            params = {
-                key: getattr(self, key)
-                for key in (
-                    "l1",
-                    "l2",
-                    "tv_weight",
-                    "prototype_weight",
-                    "max_steps",
-                    "learning_rate",
-                    "margin",
-                )
-            }
-            with eval_mode(net, enc):
-                best, found = optimise(
-                    net,
-                    x,
-                    target[todo],
-                    bounds=self.pixel_bounds_,
-                    params=params,
-                    enc=enc,
-                    proto=proto,
-                )
-            cf = best.detach().cpu().numpy()
+        cf = self._search(net, X[todo], target[todo])
         cf = cf.astype(X.dtype)
         pred, proba = self._predict(cf) if len(todo) else (np.zeros(0, int), [])
         valid = pred == target[todo]  # decided by the model itself
@@ -442,6 +397,45 @@ class ImageCounterfactualExplainer(
             n_requested=1,
             seconds=time.perf_counter() - start,
         )
+
+    def _search(self, net, X, target):
+        """Counterfactual images of ``X`` toward class indices ``target``."""
+        torch = self._torch()
+        from skcfx.counterfactual._image.search import nearest_prototypes, optimise
+        from skcfx.utils._torch import device_of, eval_mode, to_float32
+
+        cf = to_float32(X)
+        if len(X) == 0:
+            return cf
+        x = torch.as_tensor(cf, device=device_of(net))
+        enc = proto = None
+        if self.encoder is not None:
+            enc = self._encoder()
+            codes = torch.as_tensor(self.prototype_codes_, device=x.device)
+            with eval_mode(enc), torch.no_grad():
+                own = enc(x).reshape(len(X), -1)
+            proto = nearest_prototypes(
+                torch,
+                own,
+                codes,
+                self.prototype_classes_,
+                target,
+                self.n_prototype_neighbors,
+            )
+        keys = ("l1", "l2", "tv_weight", "prototype_weight", "max_steps")
+        params = {key: getattr(self, key) for key in keys}
+        params.update(learning_rate=self.learning_rate, margin=self.margin)
+        with eval_mode(net, enc):
+            best, _ = optimise(
+                net,
+                x,
+                target,
+                bounds=self.pixel_bounds_,
+                params=params,
+                enc=enc,
+                proto=proto,
+            )
+        return best.detach().cpu().numpy()
 
     # -------------------------------------------------- transform/score
     def transform(self, X):

@@ -3,6 +3,7 @@
 import numpy as np
 
 from skcfx.counterfactual._engine.candidates import (
+    categorical_from_uniform,
     draw,
     project,
     sample,
@@ -64,7 +65,6 @@ def genetic_search(
     -------
     pools : list of ndarray, every distinct valid candidate seen per query.
     """
-    space = problem.space
     bounds = problem.bounds
     n, d = problem.Zq.shape
     P = n_candidates
@@ -78,26 +78,7 @@ def genetic_search(
     if len(qidx) == 0:
         return [np.zeros((0, d)) for _ in range(n)]
 
-    # ---- initial population
-    U = draw(problem.rngs, qidx, (P, 2 * d + 1))
-    pop = sample(
-        problem,
-        qidx,
-        P,
-        U[..., :d],
-        U[..., d : 2 * d],
-        U[..., 2 * d],
-        max_change=3,
-        power=1,
-    )
-    if seeds is not None:
-        s = seeds  # (q, S, d) projected training rows, aligned with qidx
-        take = min(s.shape[1], P // 2)
-        if take:
-            pop[:, P - take :, :] = s[:, :take, :]
-    # with every one-feature change (the sparsest candidates); the best
-    # ``n_candidates`` of both form the first population
-    pop = np.concatenate([pop, single_changes(problem, qidx)], axis=1)
+    pop = _initial_population(problem, qidx, P, seeds)
     fit, valid, loss = _fitness(problem, pop, qidx)
     _archive(pools, pop, valid, qidx)
     hopeless = problem.note_progress(qidx, loss, valid)
@@ -111,49 +92,13 @@ def genetic_search(
     active = ~hopeless
     varying = bounds.varying[qidx]
     p_mut = 1.0 / np.maximum(varying.sum(axis=1), 1)
-    scale = space.mad
     for _ in range(max_rounds):
         if not active.any():
             break
         a = np.flatnonzero(active)
         qa = qidx[a]
-        q = len(a)
-        U = draw(problem.rngs, qa, (P, 4 + 5 * d))
-        N = draw(problem.rngs, qa, (P, d), kind="normal")
         popa, fita = pop[a], fit[a]
-        # binary tournaments
-        i1 = (U[..., 0] * P).astype(int)
-        i2 = (U[..., 1] * P).astype(int)
-        i3 = (U[..., 2] * P).astype(int)
-        i4 = (U[..., 3] * P).astype(int)
-        rows = np.arange(q)[:, None]
-        pa = np.where(fita[rows, i1] <= fita[rows, i2], i1, i2)
-        pb = np.where(fita[rows, i3] <= fita[rows, i4], i3, i4)
-        A, B = popa[rows, pa], popa[rows, pb]
-        cols = 4
-        u_cross = U[..., cols : cols + d]
-        u_reset = U[..., cols + d : cols + 2 * d]
-        u_mut = U[..., cols + 2 * d : cols + 3 * d]
-        u_kind = U[..., cols + 3 * d : cols + 4 * d]
-        u_val = U[..., cols + 4 * d : cols + 5 * d]
-        child = np.where(u_cross < 0.5, A, B)
-        Zq = problem.Zq[qa][:, None, :]
-        child = np.where(u_reset < 0.1, Zq, child)
-        mutate = (u_mut < p_mut[a][:, None, None]) & varying[a][:, None, :]
-        lo, hi = bounds.lo[qa][:, None, :], bounds.hi[qa][:, None, :]
-        gauss = child + N * scale
-        redraw = lo + u_val * (hi - lo)
-        new = np.where(u_kind < 0.7, gauss, redraw)
-        for j in space.categorical:
-            allowed = bounds.allowed[j][qa]
-            counts = allowed.sum(axis=1, keepdims=True)
-            cum = np.cumsum(allowed, axis=1) / np.maximum(counts, 1)
-            new[..., j] = np.minimum(
-                (u_val[..., j][..., None] >= cum[:, None, :]).sum(-1),
-                allowed.shape[1] - 1,
-            )
-        child = np.where(mutate, new, child)
-        child = project(child, bounds, space, qa, u_val)
+        child = _offspring(problem, qa, popa, fita, varying[a], p_mut[a])
         cfit, cvalid, closs = _fitness(problem, child, qa)
         _archive(pools, child, cvalid, qa)
         hopeless = problem.note_progress(qa, closs, cvalid)
@@ -171,6 +116,58 @@ def genetic_search(
         done = ((stale[qa] >= patience) & (n_valid >= problem.k)) | hopeless
         active[a[done]] = False
     return [_unique(p, d) for p in pools]
+
+
+def _initial_population(problem, qidx, P, seeds):
+    """Sparse random perturbations of each query, the seeds (projected
+    training rows, aligned with ``qidx``) in the second half, and every
+    one-feature change of the query (the sparsest candidates)."""
+    d = problem.Zq.shape[1]
+    U = draw(problem.rngs, qidx, (P, 2 * d + 1))
+    pop = sample(
+        problem,
+        qidx,
+        P,
+        U[..., :d],
+        U[..., d : 2 * d],
+        U[..., 2 * d],
+        max_change=3,
+        power=1,
+    )
+    if seeds is not None:
+        take = min(seeds.shape[1], P // 2)
+        if take:
+            pop[:, P - take :, :] = seeds[:, :take, :]
+    # the best ``n_candidates`` of both form the first population
+    return np.concatenate([pop, single_changes(problem, qidx)], axis=1)
+
+
+def _offspring(problem, qa, popa, fita, varying, p_mut):
+    """One child per population slot: binary tournaments, uniform
+    crossover, reset to the query's value (probability 0.1), mutation
+    (a Gaussian step of one MAD or a uniform redraw; a redrawn allowed
+    category), repaired into the admissible region."""
+    space, bounds = problem.space, problem.bounds
+    q, P, d = popa.shape
+    U = draw(problem.rngs, qa, (P, 4 + 5 * d))
+    N = draw(problem.rngs, qa, (P, d), kind="normal")
+    rows = np.arange(q)[:, None]
+    i1, i2, i3, i4 = ((U[..., c] * P).astype(int) for c in range(4))
+    pa = np.where(fita[rows, i1] <= fita[rows, i2], i1, i2)
+    pb = np.where(fita[rows, i3] <= fita[rows, i4], i3, i4)
+    A, B = popa[rows, pa], popa[rows, pb]
+    u_cross, u_reset, u_mut, u_kind, u_val = (
+        U[..., 4 + k * d : 4 + (k + 1) * d] for k in range(5)
+    )
+    child = np.where(u_cross < 0.5, A, B)
+    child = np.where(u_reset < 0.1, problem.Zq[qa][:, None, :], child)
+    mutate = (u_mut < p_mut[:, None, None]) & varying[:, None, :]
+    lo, hi = bounds.lo[qa][:, None, :], bounds.hi[qa][:, None, :]
+    new = np.where(u_kind < 0.7, child + N * space.mad, lo + u_val * (hi - lo))
+    for j in space.categorical:
+        new[..., j] = categorical_from_uniform(bounds.allowed[j][qa], u_val[..., j])
+    child = np.where(mutate, new, child)
+    return project(child, bounds, space, qa, u_val)
 
 
 def _fitness(problem, Z, qidx):

@@ -47,6 +47,7 @@ sparsifies, diversifies and ranks the pools as for every other method.
 """
 
 import functools
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -122,11 +123,8 @@ def gradient_search(
     import torch
 
     from skcfx.utils._torch import eval_mode
-    from skcfx.utils._torch_nn import class_margin
 
-    space = problem.space
     n, d = problem.Zq.shape
-    k = problem.k
     pools = [[] for _ in range(n)]
     active = problem.bounds.feasible.copy()
     if queries is not None:
@@ -134,11 +132,47 @@ def gradient_search(
         only[np.asarray(queries, dtype=int)] = True
         active &= only
     qidx = np.flatnonzero(active)
-    q = len(qidx)
-    if q == 0:
+    if len(qidx) == 0:
         return [np.empty((0, d)) for _ in range(n)]
-    # ---- the sparsest candidates first, as every method: each one-feature
-    # change on a grid, then pairs of the most promising ones
+    tried, tried_loss = _scan(problem, qidx, pools)
+    # categorical branches: the category changes (alone or in pairs) that
+    # came closest to the outcome without reaching it are held fixed on
+    # extra trajectories, whose numeric features and other categorical
+    # columns are optimised (the moves that complete each change)
+    half = n_branches // 2
+    branch = np.concatenate(
+        [
+            _categorical_branches(problem, qidx, tried[0], tried_loss[0], half),
+            _categorical_branches(
+                problem, qidx, tried[1], tried_loss[1], n_branches - half
+            ),
+        ],
+        axis=1,
+    )
+    st = _trajectories(problem, qidx, branch, module, start_noise)
+    opt = torch.optim.Adam(st.params, lr=learning_rate, foreach=True)
+    weights = dict(margin=margin, l0_scale=l0_scale)
+    with eval_mode(module):
+        for step in range(1, max_rounds + 1):
+            opt.zero_grad()
+            probs = st.relaxed()
+            _loss(problem, module, st, probs, weights).sum().backward()
+            opt.step()
+            with torch.no_grad():
+                C = torch.maximum(torch.minimum(st.Zq + st.U * st.mad, st.hi), st.lo)
+                st.U.copy_((C - st.Zq) / st.mad)
+            if step % check_every == 0 or step == max_rounds:
+                _check(problem, st, C, probs, snap, pools)
+    pools = [np.vstack(p) if p else np.empty((0, d)) for p in pools]
+    # one-feature neighbours of the best answers, for the diverse selection
+    return nudges(problem, pools)
+
+
+def _scan(problem, qidx, pools):
+    """The sparsest candidates first, as every method: each one-feature
+    change on a grid, then pairs of the most promising ones. Valid ones join
+    ``pools``; returns the candidates and their losses (inf where valid)."""
+    q, d = len(qidx), problem.Zq.shape[1]
     singles = single_changes(problem, qidx)
     tried, tried_loss = [], []
     for stage in range(2):
@@ -155,50 +189,49 @@ def gradient_search(
             pools[qidx[row]].append(Zs[row][ok[row]])
         tried.append(Zs)
         tried_loss.append(np.where(ok, np.inf, loss.reshape(q, m)))
-    bounds = problem.bounds
+    return tried, tried_loss
+
+
+def _trajectories(problem, qidx, branch, module, start_noise):
+    """The optimised tensors: ``k`` free trajectories per query plus each
+    categorical branch twice (every other categorical column held at the
+    query's category, and free), numeric moves in MAD units and logits
+    over the allowed categories; on the device of the model's parameters
+    (a CUDA skorch net stays there)."""
+    import torch
+
+    from skcfx.utils._torch import device_of
+
+    space, bounds = problem.space, problem.bounds
+    q, d, k = len(qidx), problem.Zq.shape[1], problem.k
     cat = list(space.categorical)
-    # ---- categorical branches: the category changes (alone or in pairs)
-    # that came closest to the outcome without reaching it are held fixed on
-    # extra trajectories, whose numeric features and other categorical
-    # columns are optimised (the moves that complete each change)
-    half = n_branches // 2
-    branch = np.concatenate(
-        [
-            _categorical_branches(problem, qidx, tried[0], tried_loss[0], half),
-            _categorical_branches(
-                problem, qidx, tried[1], tried_loss[1], n_branches - half
-            ),
-        ],
-        axis=1,
-    )
-    # each branch twice: with every other categorical column held at the
-    # query's category (numeric moves only), and with them free
     nb = branch.shape[1]
     branch = np.concatenate([branch, branch], axis=1)
     T = k + branch.shape[1]
-    # on the device of the model's parameters (a CUDA skorch net stays there)
-    device = next(iter(module.parameters()), torch.empty(0)).device
+    device = device_of(module)
     tensor = functools.partial(torch.as_tensor, device=device)
-    mad = tensor(space.mad, dtype=torch.float32)
+    st = SimpleNamespace(qidx=qidx, cat=cat, T=T, tensor=tensor)
+    st.mad = tensor(space.mad, dtype=torch.float32)
     varying = bounds.varying[qidx][:, None, :].astype(np.float32)
     varying[..., cat] = 0.0  # categorical columns move through their logits
-    varying = tensor(varying)
-    lo = tensor(bounds.lo[qidx][:, None, :], dtype=torch.float32)
-    hi = tensor(bounds.hi[qidx][:, None, :], dtype=torch.float32)
-    Zq = tensor(problem.Zq[qidx][:, None, :], dtype=torch.float32)
+    st.varying = tensor(varying)
+    st.lo = tensor(bounds.lo[qidx][:, None, :], dtype=torch.float32)
+    st.hi = tensor(bounds.hi[qidx][:, None, :], dtype=torch.float32)
+    st.Zq = tensor(problem.Zq[qidx][:, None, :], dtype=torch.float32)
     # k free starts per query: the query plus seeded noise (the first at the
     # query itself); the branches start at the query's numeric values
     noise = np.zeros((q, T, d))
     noise[:, 1:k] = draw(problem.rngs, qidx, (k, d), kind="normal")[:, 1:]
     noise = tensor(noise, dtype=torch.float32)
-    start = Zq + noise * start_noise * mad * varying
+    start = st.Zq + noise * start_noise * st.mad * st.varying
     # optimise in MAD units so that one learning rate suits every feature
-    U = ((torch.maximum(torch.minimum(start, hi), lo) - Zq) / mad).requires_grad_(True)
-    params = [U]
+    st.U = (torch.maximum(torch.minimum(start, st.hi), st.lo) - st.Zq) / st.mad
+    st.U.requires_grad_(True)
+    st.params = [st.U]
     # categorical columns: logits over the allowed categories, starting at the
     # query's category plus seeded noise; disallowed categories are masked; a
     # column a branch changes is a fixed one-hot vector on that trajectory
-    logits_of, mask_of, query_code, fixed_of, onehot_of = {}, {}, {}, {}, {}
+    st.logits, st.mask, st.code, st.fixed, st.onehot = {}, {}, {}, {}, {}
     for j in cat:
         allowed = tensor(bounds.allowed[j][qidx][:, None, :])
         codes = problem.Zq[qidx, j].astype(np.intp)
@@ -206,100 +239,106 @@ def gradient_search(
         init = draw(problem.rngs, qidx, (T, K), kind="normal").astype(np.float32)
         init *= start_noise
         init[np.arange(q), :, codes] += 2.0
-        logits_of[j] = tensor(init).requires_grad_(True)
-        mask_of[j] = allowed
-        query_code[j] = tensor(codes)
+        st.logits[j] = tensor(init).requires_grad_(True)
+        st.mask[j] = allowed
+        st.code[j] = tensor(codes)
         fixed = np.zeros((q, T), dtype=bool)
         fixed[:, k:] = branch[..., j] != codes[:, None]
         fixed[:, k + nb :] = True
-        fixed_of[j] = tensor(fixed)
+        st.fixed[j] = tensor(fixed)
         codes_t = np.repeat(codes[:, None], T, axis=1)
         codes_t[:, k:] = branch[..., j]
-        onehot_of[j] = torch.nn.functional.one_hot(
+        st.onehot[j] = torch.nn.functional.one_hot(
             tensor(codes_t.astype(np.int64)), K
         ).to(torch.float32)
-        params.append(logits_of[j])
-    opt = torch.optim.Adam(params, lr=learning_rate, foreach=True)
+        st.params.append(st.logits[j])
     target = tensor(problem.target[qidx], dtype=torch.long)
     orig = tensor(problem.orig[qidx], dtype=torch.long)
-    specific = target >= 0
-    cls = torch.where(specific, target, orig)[:, None].expand(-1, T)
-    lam = torch.ones(q, device=device)
-    eye = torch.eye(k, device=device)
-    owner2 = np.repeat(qidx, 2 * T)
+    st.specific = target >= 0
+    st.cls = torch.where(st.specific, target, orig)[:, None].expand(-1, T)
+    st.lam = torch.ones(q, device=device)
+    st.eye = torch.eye(k, device=device)
 
     def relaxed():
         out = {}
         for j in cat:
-            soft = torch.softmax(logits_of[j].masked_fill(~mask_of[j], -1e4), -1)
-            out[j] = torch.where(fixed_of[j][..., None], onehot_of[j], soft)
+            soft = torch.softmax(st.logits[j].masked_fill(~st.mask[j], -1e4), -1)
+            out[j] = torch.where(st.fixed[j][..., None], st.onehot[j], soft)
         return out
 
-    query_rows = problem.Zq[qidx][:, None, :]
-    with eval_mode(module):
-        for step in range(1, max_rounds + 1):
-            opt.zero_grad()
-            C = Zq + U * mad
-            probs = relaxed()
-            flat = {j: p.reshape(-1, p.shape[-1]) for j, p in probs.items()}
-            logits = module(C.reshape(-1, d), flat).reshape(q, T, -1)
-            # desired class above the rest, or the original class below the rest
-            gap = class_margin(logits, cls)
-            gap = torch.where(specific[:, None], gap, -gap)
-            hinge = torch.relu(margin - gap).mean(dim=1)
-            change = (U.abs() * varying).sum(dim=2)  # MAD units
-            n_cat = torch.zeros_like(change)
-            for j in cat:  # relaxed "category changed" indicator
-                code = query_code[j][:, None, None].expand(-1, T, 1)
-                n_cat = n_cat + 1.0 - probs[j].gather(2, code).squeeze(2)
-            # the problem's cost: proximity plus sparsity; a changed category
-            # counts in both
-            cost = problem.proximity_weight * (change + n_cat)
-            cost = cost + problem.sparsity_weight * n_cat
-            # and a smooth count of the moved numeric features (|u| / (|u| + s),
-            # u in MADs): close to 1 for a real move, 0 for none
-            a = U.abs()
-            n_num = (a / (a + l0_scale) * varying).sum(2)
-            cost = cost + problem.sparsity_weight * n_num
-            loss = lam * hinge + cost.mean(dim=1) / d
-            if k > 1 and problem.diversity_weight > 0:
-                Uk = U[:, :k]  # DiCE's DPP term among the k free trajectories
-                diff = (Uk[:, :, None, :] - Uk[:, None, :, :]).abs()
-                dist = (diff * varying[:, :, None, :]).sum(dim=3)
-                for j in cat:
-                    pj = probs[j][:, :k]
-                    gap_p = (pj[:, :, None, :] - pj[:, None, :, :]).abs().sum(3)
-                    dist = dist + 0.5 * gap_p
-                K = 1.0 / (1.0 + dist / d) + 1e-4 * eye
-                loss = loss - problem.diversity_weight * torch.logdet(K)
-            loss.sum().backward()
-            opt.step()
-            with torch.no_grad():
-                C = torch.maximum(torch.minimum(Zq + U * mad, hi), lo)
-                U.copy_((C - Zq) / mad)
-            if step % check_every == 0 or step == max_rounds:
-                Z = C.detach().cpu().numpy().astype(np.float64)
-                # numeric moves below snap MADs are noise of the optimiser: the
-                # snapped copy (those cells back at the query) is checked too
-                Zs = Z.copy()
-                small = np.abs(U.detach().cpu().numpy()) < snap
-                Zs[small] = np.broadcast_to(query_rows, Z.shape)[small]
-                Z = np.concatenate([Zs, Z], axis=1)
-                with torch.no_grad():
-                    for j in cat:  # the most probable allowed category
-                        masked = probs[j].masked_fill(~mask_of[j], -1.0)
-                        Z[..., j] = np.tile(masked.argmax(dim=-1).cpu().numpy(), (1, 2))
-                project(Z, bounds, space, qidx, np.zeros_like(Z))
-                valid, _ = problem.evaluate(Z.reshape(-1, d), owner2)
-                ok = valid.reshape(q, 2 * T)
-                for row in np.flatnonzero(ok.any(axis=1)):
-                    pools[qidx[row]].append(Z[row][ok[row]])
-                # Wachter: weigh the prediction term up where nothing is valid yet
-                found = tensor(np.array([len(pools[i]) > 0 for i in qidx]))
-                lam = torch.where(found, lam, torch.clamp(lam * 2.0, max=1e3))
-    pools = [np.vstack(p) if p else np.empty((0, d)) for p in pools]
-    # one-feature neighbours of the best answers, for the diverse selection
-    return nudges(problem, pools)
+    st.relaxed = relaxed
+    return st
+
+
+def _loss(problem, module, st, probs, weights):
+    """Per query: Wachter-weighted hinge toward the desired class, the
+    problem's cost (proximity, changed categories, a smooth count of moved
+    numeric features) and DiCE's DPP diversity among the free
+    trajectories."""
+    import torch
+
+    from skcfx.utils._torch_nn import class_margin
+
+    q, T = st.cls.shape
+    d, k = problem.Zq.shape[1], problem.k
+    C = st.Zq + st.U * st.mad
+    flat = {j: p.reshape(-1, p.shape[-1]) for j, p in probs.items()}
+    logits = module(C.reshape(-1, d), flat).reshape(q, T, -1)
+    # desired class above the rest, or the original class below the rest
+    gap = class_margin(logits, st.cls)
+    gap = torch.where(st.specific[:, None], gap, -gap)
+    hinge = torch.relu(weights["margin"] - gap).mean(dim=1)
+    change = (st.U.abs() * st.varying).sum(dim=2)  # MAD units
+    n_cat = torch.zeros_like(change)
+    for j in st.cat:  # relaxed "category changed" indicator
+        code = st.code[j][:, None, None].expand(-1, T, 1)
+        n_cat = n_cat + 1.0 - probs[j].gather(2, code).squeeze(2)
+    # the problem's cost: proximity plus sparsity; a changed category counts
+    # in both; and a smooth count of the moved numeric features
+    # (|u| / (|u| + s), u in MADs): close to 1 for a real move, 0 for none
+    cost = problem.proximity_weight * (change + n_cat)
+    cost = cost + problem.sparsity_weight * n_cat
+    a = st.U.abs()
+    n_num = (a / (a + weights["l0_scale"]) * st.varying).sum(2)
+    cost = cost + problem.sparsity_weight * n_num
+    loss = st.lam * hinge + cost.mean(dim=1) / d
+    if k > 1 and problem.diversity_weight > 0:
+        Uk = st.U[:, :k]  # DiCE's DPP term among the k free trajectories
+        diff = (Uk[:, :, None, :] - Uk[:, None, :, :]).abs()
+        dist = (diff * st.varying[:, :, None, :]).sum(dim=3)
+        for j in st.cat:
+            pj = probs[j][:, :k]
+            dist = dist + 0.5 * (pj[:, :, None, :] - pj[:, None, :, :]).abs().sum(3)
+        K = 1.0 / (1.0 + dist / d) + 1e-4 * st.eye
+        loss = loss - problem.diversity_weight * torch.logdet(K)
+    return loss
+
+
+def _check(problem, st, C, probs, snap, pools):
+    """Round the trajectories (and a snapped copy whose numeric moves below
+    ``snap`` MADs are back at the query), let the real model judge them, add
+    the valid ones to ``pools`` and weigh the prediction term up where
+    nothing is valid yet (Wachter)."""
+    import torch
+
+    qidx, T = st.qidx, st.T
+    q, d = len(qidx), problem.Zq.shape[1]
+    Z = C.detach().cpu().numpy().astype(np.float64)
+    Zs = Z.copy()
+    small = np.abs(st.U.detach().cpu().numpy()) < snap
+    Zs[small] = np.broadcast_to(problem.Zq[qidx][:, None, :], Z.shape)[small]
+    Z = np.concatenate([Zs, Z], axis=1)
+    with torch.no_grad():
+        for j in st.cat:  # the most probable allowed category
+            masked = probs[j].masked_fill(~st.mask[j], -1.0)
+            Z[..., j] = np.tile(masked.argmax(dim=-1).cpu().numpy(), (1, 2))
+    project(Z, problem.bounds, problem.space, qidx, np.zeros_like(Z))
+    valid, _ = problem.evaluate(Z.reshape(-1, d), np.repeat(qidx, 2 * T))
+    ok = valid.reshape(q, 2 * T)
+    for row in np.flatnonzero(ok.any(axis=1)):
+        pools[qidx[row]].append(Z[row][ok[row]])
+    found = st.tensor(np.array([len(pools[i]) > 0 for i in qidx]))
+    st.lam = torch.where(found, st.lam, torch.clamp(st.lam * 2.0, max=1e3))
 
 
 def _categorical_branches(problem, qidx, tried, loss, n_branches):

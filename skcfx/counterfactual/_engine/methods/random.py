@@ -50,7 +50,7 @@ def random_search(problem, *, n_candidates=60, max_rounds=25, queries=None):
     pools = [[] for _ in range(n)]
     counts = np.zeros(n, dtype=int)
     rounds = np.zeros(n, dtype=int)
-    single_loss = first_qidx = singles = None
+    scan = {}  # round 0's one-feature changes, for round 1's pairs
     active = problem.bounds.feasible.copy()
     if queries is not None:
         only = np.zeros(n, dtype=bool)
@@ -60,53 +60,9 @@ def random_search(problem, *, n_candidates=60, max_rounds=25, queries=None):
         qidx = np.flatnonzero(active)
         if len(qidx) == 0:
             break
-        n_single = 0
-        if it == 0:  # the sparsest candidates first: every one-feature change
-            U = draw(problem.rngs, qidx, (n_candidates, 2 * d + 1))
-            Z = sample(
-                problem,
-                qidx,
-                n_candidates,
-                U[..., :d],
-                U[..., d : 2 * d],
-                U[..., 2 * d],
-                power=2.0,
-            )
-            singles = single_changes(problem, qidx)
-            n_single = singles.shape[1]
-            groups = [(qidx, np.concatenate([singles, Z], axis=1))]
-        elif it == 1 and single_loss is not None:
-            # then (only) pairs of the most promising one-feature changes
-            keep = np.isin(first_qidx, qidx)
-            groups = [
-                (qidx, pair_changes(problem, qidx, singles[keep], single_loss[keep]))
-            ]
-        else:
-            # one and two changes are covered by the scans of rounds 0 and 1:
-            # later rounds favour more changes (power < 1); a query with no
-            # valid candidate yet draws 8x more than one that has some (a
-            # query's draws depend on its own state only)
-            groups = []
-            for sel, mult in ((counts[qidx] == 0, 8), (counts[qidx] > 0, 2)):
-                g = qidx[sel]
-                if len(g) == 0:
-                    continue
-                m = n_candidates * mult
-                U = draw(problem.rngs, g, (m, 2 * d + 1))
-                groups.append(
-                    (
-                        g,
-                        sample(
-                            problem,
-                            g,
-                            m,
-                            U[..., :d],
-                            U[..., d : 2 * d],
-                            U[..., 2 * d],
-                            power=0.5,
-                        ),
-                    )
-                )
+        groups, n_single = _round_candidates(
+            problem, it, qidx, n_candidates, counts, scan
+        )
         flat = np.vstack([Zg.reshape(-1, d) for _, Zg in groups])
         owner = np.concatenate([np.repeat(g, Zg.shape[1]) for g, Zg in groups])
         valid_all, loss_all = problem.evaluate(flat, owner)
@@ -118,8 +74,7 @@ def random_search(problem, *, n_candidates=60, max_rounds=25, queries=None):
             loss = loss_all[start : start + q * m].reshape(q, m)
             start += q * m
             if it == 0:
-                first_qidx = g
-                single_loss = loss[:, :n_single]
+                scan.update(qidx=g, loss=loss[:, :n_single])
                 n_single_valid = dict(zip(g, valid[:, :n_single].sum(axis=1)))
             for row, i in enumerate(g):
                 if valid[row].any():
@@ -149,3 +104,48 @@ def random_search(problem, *, n_candidates=60, max_rounds=25, queries=None):
         )
         active[qidx[done | hopeless]] = False
     return [np.vstack(p) if p else np.zeros((0, d)) for p in pools]
+
+
+def _round_candidates(problem, it, qidx, n_candidates, counts, scan):
+    """Candidates of round ``it`` as ``[(queries, Z (q, m, d)), ...]`` and the
+    number of one-feature changes leading round 0's candidates.
+
+    Round 0: every one-feature change of the query on a grid, then sparse
+    samples; round 1: pairs of the most promising one-feature changes;
+    later rounds: samples favouring more changes, 8x more for a query with
+    no valid candidate yet than for one that has some (a query's draws
+    depend on its own state only).
+    """
+    d = problem.Zq.shape[1]
+    if it == 0:  # the sparsest candidates first: every one-feature change
+        U = draw(problem.rngs, qidx, (n_candidates, 2 * d + 1))
+        Z = sample(
+            problem,
+            qidx,
+            n_candidates,
+            U[..., :d],
+            U[..., d : 2 * d],
+            U[..., 2 * d],
+            power=2.0,
+        )
+        scan["singles"] = singles = single_changes(problem, qidx)
+        return [(qidx, np.concatenate([singles, Z], axis=1))], singles.shape[1]
+    if it == 1 and "loss" in scan:
+        # then (only) pairs of the most promising one-feature changes
+        keep = np.isin(scan["qidx"], qidx)
+        pairs = pair_changes(problem, qidx, scan["singles"][keep], scan["loss"][keep])
+        return [(qidx, pairs)], 0
+    # one and two changes are covered by the scans of rounds 0 and 1: later
+    # rounds favour more changes (power < 1)
+    groups = []
+    for sel, mult in ((counts[qidx] == 0, 8), (counts[qidx] > 0, 2)):
+        g = qidx[sel]
+        if len(g) == 0:
+            continue
+        m = n_candidates * mult
+        U = draw(problem.rngs, g, (m, 2 * d + 1))
+        Z = sample(
+            problem, g, m, U[..., :d], U[..., d : 2 * d], U[..., 2 * d], power=0.5
+        )
+        groups.append((g, Z))
+    return groups, 0

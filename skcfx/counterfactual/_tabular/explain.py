@@ -1,0 +1,224 @@
+"""What a fitted tabular explainer does: explain, evaluate, semi-factuals,
+transform and score (the methods of :class:`CounterfactualExplainer`,
+defined here to keep its fitting and its use apart)."""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from skcfx.counterfactual._engine.methods import run_search
+from skcfx.counterfactual._engine.selection import finalize
+from skcfx.counterfactual._tabular.build import build_explanations
+from skcfx.counterfactual._tabular.queries import make_problem, prepare
+from skcfx.counterfactual._tabular.semifactuals import semifactual_frame
+from skcfx.exceptions import NoCounterfactualWarning
+
+__all__ = ["ExplainMixin", "search_chunk"]
+
+_MAX_CHUNK = 256
+
+
+def search_chunk(problem, context, method, n_candidates, max_rounds, posthoc):
+    """Search, then pick, sparsify and rank, the counterfactuals of one chunk
+    of queries (a picklable unit of parallel work).
+
+    Returns
+    -------
+    results : list of ndarray
+        Final coded counterfactuals per query, best first.
+    unreachable : ndarray of bool
+        Queries found to be out of the model's reach.
+    """
+    pools = run_search(
+        method, problem, context, n_candidates=n_candidates, max_rounds=max_rounds
+    )
+    results = finalize(problem, pools, posthoc_sparsity=posthoc)
+    return results, problem.unreachable & ~problem.any_valid
+
+
+class ExplainMixin:
+    """explain, evaluate, semifactuals, transform and score of a fitted
+    :class:`CounterfactualExplainer`."""
+
+    # ---------------------------------------------------------- explain
+    def explain(self, X):
+        """Find counterfactuals for each row of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_queries, n_features)
+            Query rows in the raw form seen in :meth:`fit`. Not modified.
+
+        Returns
+        -------
+        explanations : CounterfactualExplanations
+            Counterfactuals, predictions re-computed on the final rows,
+            per-query status and metrics; see its ``to_frame()``.
+        """
+        start = time.perf_counter()
+        queries = prepare(self, X)
+        if self.method == "gradient":
+            self._check_no_missing(queries.Zq)
+        todo = np.flatnonzero(~queries.already & ~queries.failed)
+        results = [np.zeros((0, self.feature_space_.n_features))] * queries.n
+        unreachable = np.zeros(queries.n, dtype=bool)
+        if len(todo):
+            from joblib import effective_n_jobs
+
+            # None: joblib decides (1, or an enclosing parallel_config's)
+            n_chunks = max(effective_n_jobs(self.n_jobs), -(-len(todo) // _MAX_CHUNK))
+            chunks = [c for c in np.array_split(todo, n_chunks) if len(c)]
+            out = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+                delayed(search_chunk)(
+                    make_problem(self, queries, c),
+                    self._context,
+                    self.method,
+                    self.n_candidates,
+                    self.max_rounds,
+                    self.posthoc_sparsity,
+                )
+                for c in chunks
+            )
+            for c, (res, hopeless) in zip(chunks, out):
+                unreachable[c] = hopeless
+                for i, r in zip(c, res):
+                    results[i] = r
+        return build_explanations(
+            self, queries, results, unreachable=unreachable, start=start
+        )
+
+    def _check_no_missing(self, Zq):
+        """The gradient method cannot start from a missing value."""
+        space = self.feature_space_
+        num = space.numeric
+        miss = np.isnan(Zq[:, num]).any(axis=0)
+        cat_miss = [
+            j
+            for j in space.categorical
+            if space.missing_code[j] >= 0 and (Zq[:, j] == space.missing_code[j]).any()
+        ]
+        cols = [space.names[j] for j in num[miss]] + [space.names[j] for j in cat_miss]
+        if cols:
+            raise ValueError(
+                f'method="gradient" cannot search from missing values; queries '
+                f"have missing values in columns {cols}. Use a model-agnostic "
+                'method ("genetic", "random", "kdtree"), which keeps them or '
+                "fills them."
+            )
+
+    def evaluate(self, X, counterfactuals):
+        """Check and score counterfactuals produced elsewhere (e.g. DiCE).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_queries, n_features)
+            The queries.
+        counterfactuals : DataFrame
+            Long frame with the feature columns and a ``query`` column
+            holding the query's index label in ``X`` (or its position for
+            arrays); an optional ``rank`` column orders them.
+
+        Returns
+        -------
+        explanations : CounterfactualExplanations
+            Same metrics as :meth:`explain`, with status ``"evaluated"``:
+            ``valid`` means the model, re-run on the row, predicts the
+            desired outcome; constraint breaches are reported separately
+            (``to_frame()["constraint_violations"]``, ``metrics``,
+            :func:`skcfx.metrics.constraint_violations`).
+        """
+        queries = prepare(self, X)
+        space = self.feature_space_
+        pos = {lab: i for i, lab in enumerate(queries.frame.index)}
+        cf = counterfactuals
+        missing = [c for c in space.names + ["query"] if c not in cf.columns]
+        if missing:
+            raise ValueError(f"counterfactuals lacks columns {missing}.")
+        unknown = [q for q in cf["query"] if q not in pos]
+        if unknown:
+            raise ValueError(
+                f"counterfactuals['query'] holds labels not in X: {unknown[:5]}."
+            )
+        Zc = space.encode(cf[space.names].reset_index(drop=True))
+        owner = np.array([pos[q] for q in cf["query"]], dtype=int)
+        limit = max(self.n_counterfactuals, 1) * 100
+        results = [Zc[owner == i][:limit] for i in range(queries.n)]
+        return build_explanations(self, queries, results, evaluated=True)
+
+    # ------------------------------------------------------ semi-factuals
+    def semifactuals(self, X, *, n_grid=12):
+        """Semi-factuals ("even if") of each row: the farthest change of one
+        feature that keeps the prediction, toward the desired outcome.
+
+        For every feature that may vary (the same constraints as
+        :meth:`explain`: ``features_to_vary``, ``permitted_range``,
+        ``monotonic``, predicates), the admissible value farthest from the
+        query such that every value in between keeps the query's predicted
+        class, on the side where the model moves toward the desired outcome
+        (a change that brings it no closer is not reported; the other
+        features keep the query's values); for a
+        categorical feature, the allowed category closest to the desired
+        outcome that keeps the prediction. "Even if your hours were 60, the
+        prediction would stay <=50K." All rows and features are searched
+        together, in five model calls.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_queries, n_features)
+            Query rows in the raw form seen in :meth:`fit`. Not modified.
+        n_grid : int, default=12
+            Values per side of a numeric feature in the first grid; two
+            finer grids follow in the gap where the prediction changes.
+
+        Returns
+        -------
+        semifactuals : DataFrame
+            One row per query and feature with a semi-factual, the strongest
+            first within each query (largest ``margin_gain``: the change that
+            moves the model closest to the desired outcome while keeping the
+            prediction; ties by larger ``distance``): ``query`` (the query's
+            index label), ``rank``, ``feature`` (the changed column), the
+            feature columns of the semi-factual row, ``change`` (readable:
+            ``"hours_per_week 40 -> 47 (+2.33 MAD)"``), ``distance`` (the
+            change in MADs for a numeric feature, 1 for a category),
+            ``prediction`` (re-predicted by the model: the query's) and
+            ``margin_gain`` (how much closer the model's score margin gets to
+            the desired outcome; larger is a stronger "even if").
+        """
+        check_is_fitted(self)
+        if self._task != "classification":
+            raise ValueError(
+                "semifactuals supports classifiers; for a regression model "
+                "the desired outcome is a range (use explain)."
+            )
+        return semifactual_frame(self, X, n_grid)
+
+    # ------------------------------------------------------------ score
+    def score(self, X, y=None):
+        """Validity traded against cost on a fixed ruler, higher is better.
+
+        ``validity - mean over valid counterfactuals of (dist(x, c) +
+        n_changed / d)`` with unit weights, whatever this explainer's
+        ``proximity_weight`` and ``sparsity_weight`` (see
+        :meth:`CounterfactualExplanations.score`), so that
+        :class:`~sklearn.model_selection.GridSearchCV` compares methods,
+        weights and budgets on the same ruler. For other criteria (time
+        included) use :data:`skcfx.metrics.COUNTERFACTUAL_SCORERS` in a
+        multi-metric search.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoCounterfactualWarning)
+            return self.explain(X).score()
