@@ -1,0 +1,65 @@
+"""Each model-agnostic search method alone (``random.py``, ``genetic.py``,
+``kdtree.py``): valid rows inside the boxes, restricted to the asked queries,
+reproducible."""
+
+import numpy as np
+import pytest
+
+from skcfx.counterfactual._engine import methods
+from skcfx.counterfactual._tabular.queries import make_problem, prepare
+
+
+def _fresh(cfx, problem):
+    X = cfx.feature_space_.decode(problem.Zq)
+    return make_problem(cfx, prepare(cfx, X))
+
+
+@pytest.mark.parametrize("name", ["random", "genetic", "kdtree"])
+def test_method_finds_valid_rows_inside_the_boxes(captured, name):
+    cfx, problem, *_ = captured
+    problem = _fresh(cfx, problem)
+    method = methods.get(name)
+    asked = np.array([0, 2, 5])
+    pools = method.search(
+        problem, cfx._context, asked, method.n_candidates, method.max_rounds
+    )
+    frozen = problem.space.names.index("frozen")
+    for i, rows in enumerate(pools):
+        if i not in asked:
+            assert len(rows) == 0  # only the asked queries are searched
+            continue
+        assert len(rows), f"{name} found nothing for query {i}"
+        valid, _ = problem.evaluate(rows, np.full(len(rows), i))
+        assert valid.all()
+        assert (rows >= problem.bounds.lo[i] - 1e-9).all()
+        assert (rows <= problem.bounds.hi[i] + 1e-9).all()
+        np.testing.assert_array_equal(rows[:, frozen], problem.Zq[i, frozen])
+
+
+@pytest.mark.parametrize("name", ["random", "genetic", "kdtree"])
+def test_method_is_reproducible(captured, name):
+    cfx, problem, *_ = captured
+    method = methods.get(name)
+    runs = []
+    for _ in range(2):
+        p = _fresh(cfx, problem)
+        q = np.flatnonzero(p.bounds.feasible)
+        runs.append(
+            method.search(p, cfx._context, q, method.n_candidates, method.max_rounds)
+        )
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_kdtree_returns_projected_training_rows(captured):
+    cfx, problem, *_ = captured
+    problem = _fresh(cfx, problem)
+    from skcfx.counterfactual._engine.methods.kdtree import projected_neighbors
+
+    Z, count = projected_neighbors(problem, cfx._context.index, np.arange(2), 5)
+    assert Z.shape == (2, 5, problem.Zq.shape[1]) and (count == 5).all()
+    # frozen feature at the query's value; the others from training rows
+    frozen = problem.space.names.index("frozen")
+    np.testing.assert_array_equal(
+        Z[..., frozen], problem.Zq[:2, None, frozen].repeat(5, 1)
+    )

@@ -1,0 +1,97 @@
+"""Constraints compiled into admissible boxes (``_engine/constraints.py``)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skcfx.counterfactual._engine.constraints import Constraints
+from skcfx.counterfactual._engine.feature_space import FeatureSpace
+from skcfx.exceptions import InfeasibleConstraintsError
+
+
+@pytest.fixture
+def space():
+    X = pd.DataFrame(
+        {
+            "age": [20, 30, 40, 50, 60],
+            "hours": [10.5, 20.0, 35.5, 40.0, 60.0],
+            "level": pd.Categorical(
+                ["lo", "mid", "hi", "mid", "lo"],
+                categories=["lo", "mid", "hi"],
+                ordered=True,
+            ),
+            "job": ["a", "b", "c", "a", "b"],
+        }
+    )
+    return FeatureSpace(X, ["level", "job"]), X
+
+
+def test_boxes_hold_every_box_constraint(space):
+    space, X = space
+    c = Constraints(
+        space,
+        features_to_vary=["age", "hours", "level"],
+        permitted_range={"hours": (15, 45), "level": ["mid", "hi"]},
+        monotonic={"age": "increasing", "level": "increasing"},
+    )
+    Zq = space.encode(X)
+    b = c.bounds(Zq)
+    age, hours, job = (space.names.index(n) for n in ("age", "hours", "job"))
+    assert not b.varying[:, job].any()  # frozen
+    np.testing.assert_array_equal(b.lo[:, age], Zq[:, age])  # only upward
+    assert (b.lo[:, hours] >= 15).all() and (b.hi[:, hours] <= 45).all()
+    level = space.names.index("level")
+    allowed = b.allowed[level]
+    assert not allowed[:, 0].any()  # "lo" is not permitted
+    # query at "hi" may not go down to "mid" (increasing only)
+    assert not allowed[2, 1] and allowed[2, 2]
+
+
+def test_cell_violations_name_each_breach(space):
+    space, X = space
+    c = Constraints(
+        space,
+        features_to_vary=["age", "hours"],
+        permitted_range={"hours": (15, 45)},
+        monotonic={"age": "increasing"},
+    )
+    Zq = space.encode(X.iloc[:1])
+    Zc = Zq.copy()
+    Zc[0, space.names.index("age")] -= 5  # wrong direction
+    Zc[0, space.names.index("hours")] = 50.0  # out of range
+    Zc[0, space.names.index("job")] = 1.0  # frozen column changed
+    cells = c.cell_violations(Zq, Zc)
+    assert cells[0].tolist() == [True, True, False, True]
+
+
+def test_errors_name_the_parameter_and_value(space):
+    space, _ = space
+    with pytest.raises(ValueError, match="features_to_vary names unknown column 'x'"):
+        Constraints(space, features_to_vary=["x"])
+    with pytest.raises(InfeasibleConstraintsError, match="lets no feature vary"):
+        Constraints(space, features_to_vary=[])
+    with pytest.raises(InfeasibleConstraintsError, match="is empty"):
+        Constraints(space, permitted_range={"hours": (50, 10)})
+    with pytest.raises(ValueError, match="unseen during fit: \\['z'\\]"):
+        Constraints(space, permitted_range={"job": ["z"]})
+    with pytest.raises(ValueError, match="needs an order"):
+        Constraints(space, monotonic={"job": "increasing"})
+    with pytest.raises(ValueError, match="'increasing' or 'decreasing'"):
+        Constraints(space, monotonic={"age": "up"})
+    with pytest.raises(TypeError, match="predicates must hold callables"):
+        Constraints(space, predicates=[lambda c: True, 3])
+
+
+def test_predicates_of_one_or_two_arguments(space):
+    space, X = space
+    c = Constraints(
+        space,
+        predicates=[
+            lambda cand: cand["hours"] <= 40,
+            lambda cand, q: cand["age"] >= q["age"],
+        ],
+    )
+    queries = X.iloc[[0, 0, 0]].reset_index(drop=True)
+    cands = X.iloc[[1, 4, 0]].reset_index(drop=True)
+    cands.loc[2, "age"] = 10
+    assert c.predicate_mask(cands, queries).tolist() == [True, False, False]
