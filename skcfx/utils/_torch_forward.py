@@ -88,11 +88,10 @@ def torch_forward(model, *, owner=_GRADIENT, alternative=_AGNOSTIC):
     from skcfx.utils._torch import require_torch
 
     torch = require_torch(owner)
+    from skcfx.utils._frozen import unwrap_frozen
     from skcfx.utils._torch_nn import Affine, BinaryLogits, sklearn_mlp
 
-    inner = getattr(model, "estimator", None)
-    if type(model).__name__ == "FrozenEstimator" and inner is not None:
-        return torch_forward(inner, owner=owner, alternative=alternative)
+    model = unwrap_frozen(model)
     if isinstance(model, torch.nn.Module):
         return model
     if hasattr(model, "module_") and isinstance(model.module_, torch.nn.Module):

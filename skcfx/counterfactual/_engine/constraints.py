@@ -14,25 +14,12 @@ import numbers
 
 import numpy as np
 
+from skcfx.counterfactual._engine.feature_space import ceil_to, floor_to
 from skcfx.exceptions import InfeasibleConstraintsError
 
 __all__ = ["Constraints", "QueryBounds"]
 
 _DIRECTIONS = {"increasing": 1, "decreasing": -1, "increase": 1, "decrease": -1}
-
-
-def _ceil_to(x, dec):
-    if dec is None:
-        return x
-    f = 10.0**dec
-    return np.ceil(np.round(x * f, 9)) / f
-
-
-def _floor_to(x, dec):
-    if dec is None:
-        return x
-    f = 10.0**dec
-    return np.floor(np.round(x * f, 9)) / f
 
 
 class QueryBounds:
@@ -187,7 +174,7 @@ class Constraints:
                 "low must not exceed high."
             )
         dec = space.decimals[j]
-        if _ceil_to(low, dec) > _floor_to(high, dec):
+        if ceil_to(low, dec) > floor_to(high, dec):
             raise InfeasibleConstraintsError(
                 f"permitted_range[{name!r}]=({low}, {high}) contains "
                 f"no value with {dec} decimals."
@@ -248,8 +235,8 @@ class Constraints:
                 # the grid admits the query's own value, whatever its
                 # precision; other values snap to the training grid
                 raw_lo, raw_hi = lo[:, j].copy(), hi[:, j].copy()
-                lo[:, j] = _ceil_to(raw_lo, space.decimals[j])
-                hi[:, j] = _floor_to(raw_hi, space.decimals[j])
+                lo[:, j] = ceil_to(raw_lo, space.decimals[j])
+                hi[:, j] = floor_to(raw_hi, space.decimals[j])
                 q = Zq[:, j]
                 inside = (q >= raw_lo - 1e-12) & (q <= raw_hi + 1e-12)
                 lo[:, j] = np.where(inside & (q < lo[:, j]), q, lo[:, j])

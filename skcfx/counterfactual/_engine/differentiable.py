@@ -15,7 +15,6 @@ handling, OrdinalEncoder, TargetEncoder, ...). Such an encoder's output is
 itself (one ``transform`` call per column) and checked on random rows.
 """
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -76,7 +75,7 @@ class CodedModel(nn.Module):
 
 def build_blocks(ct, space, step_name, affine_of):
     """torch blocks reproducing a fitted ColumnTransformer's output."""
-    from skcfx.counterfactual._engine.models import column_selections
+    from skcfx.counterfactual._engine.models import category_tables, column_selections
 
     names = space.names
     blocks = []
@@ -104,7 +103,7 @@ def build_blocks(ct, space, step_name, affine_of):
             continue
         kind = type(trans).__name__
         if categorical and len(categorical) == len(idx):
-            maps = _category_tables(trans, idx, space, where)
+            maps = category_tables(trans, idx, space, where)
             blocks.append(_Block("table", idx, maps=maps))
             continue
         affine = affine_of(trans)
@@ -118,49 +117,3 @@ def build_blocks(ct, space, step_name, affine_of):
             )
         blocks.append(_Block("affine", idx, *affine))
     return blocks
-
-
-def _dense(out):
-    out = out.toarray() if hasattr(out, "toarray") else out
-    return np.asarray(out, dtype=np.float64)
-
-
-def _category_tables(trans, idx, space, where):
-    """``[base, M_j ...]`` with ``trans`` (fitted on the categorical columns
-    ``idx``) equal to ``base + sum_j onehot_j @ M_j`` on the space's
-    categories; a TypeError naming ``where`` if it is not of that form."""
-    names = [space.names[j] for j in idx]
-    d = len(space.names)
-
-    def transform(Z):
-        frame = space.decode(Z)[names]
-        try:
-            return _dense(trans.transform(frame))
-        except Exception as exc:  # noqa: BLE001 - re-raised with the step named
-            raise TypeError(
-                f"{where!r} ({type(trans).__name__}) could not encode the "
-                f"categories of {names}: {exc}. Use a model-agnostic method."
-            ) from exc
-
-    ref = np.zeros((1, d))  # every categorical column at its first category
-    base = transform(ref)
-    maps = [base]
-    for j in idx:
-        K = len(space.categories[j])
-        Z = np.repeat(ref, K, axis=0)
-        Z[:, j] = np.arange(K)
-        maps.append(transform(Z) - base)
-    # check the decomposition on random combinations of categories
-    rng = np.random.default_rng(0)
-    Z = np.zeros((16, d))
-    for j in idx:
-        Z[:, j] = rng.integers(0, len(space.categories[j]), 16)
-    approx = base + sum(maps[1 + a][Z[:, j].astype(int)] for a, j in enumerate(idx))
-    if not np.allclose(approx, transform(Z), atol=1e-6):
-        raise TypeError(
-            f"{where!r} ({type(trans).__name__}) does not encode each of "
-            f"{names} on its own (its output is not a sum of per-column "
-            "tables); the gradient search cannot rebuild it. Use a "
-            "model-agnostic method."
-        )
-    return maps

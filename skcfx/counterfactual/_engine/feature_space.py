@@ -17,9 +17,25 @@ from pandas.api.types import (
     is_object_dtype,
 )
 
-__all__ = ["FeatureSpace"]
+__all__ = ["FeatureSpace", "ceil_to", "floor_to"]
 
 _MAX_DECIMALS = 6
+
+
+def ceil_to(x, dec):
+    """``x`` rounded up to ``dec`` decimals (unchanged for ``dec=None``)."""
+    if dec is None:
+        return x
+    f = 10.0**dec
+    return np.ceil(np.round(x * f, 9)) / f
+
+
+def floor_to(x, dec):
+    """``x`` rounded down to ``dec`` decimals (unchanged for ``dec=None``)."""
+    if dec is None:
+        return x
+    f = 10.0**dec
+    return np.floor(np.round(x * f, 9)) / f
 
 
 def _decimals(values):

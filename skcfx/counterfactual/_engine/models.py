@@ -20,14 +20,15 @@ import numbers
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
+from skcfx.utils._frozen import unwrap_frozen
 from skcfx.utils._torch import device_of
 
 __all__ = [
     "ModelInput",
+    "category_tables",
     "categorical_columns_from_estimator",
     "coded_forward",
     "column_selections",
@@ -42,9 +43,7 @@ _CATEGORICAL_ENCODERS = (OneHotEncoder, OrdinalEncoder, TargetEncoder)
 
 def unwrap(estimator):
     """Return the model inside a FrozenEstimator (recursively)."""
-    while isinstance(estimator, FrozenEstimator):
-        estimator = estimator.estimator
-    return estimator
+    return unwrap_frozen(estimator)
 
 
 def _routes_to_encoder(transformer):
@@ -237,3 +236,49 @@ def coded_forward(model, space):
             '"random" or "kdtree").'
         )
     return CodedModel([], torch_forward(unwrap(model)))
+
+
+def _dense(out):
+    out = out.toarray() if hasattr(out, "toarray") else out
+    return np.asarray(out, dtype=np.float64)
+
+
+def category_tables(trans, idx, space, where):
+    """``[base, M_j ...]`` with ``trans`` (fitted on the categorical columns
+    ``idx``) equal to ``base + sum_j onehot_j @ M_j`` on the space's
+    categories; a TypeError naming ``where`` if it is not of that form."""
+    names = [space.names[j] for j in idx]
+    d = len(space.names)
+
+    def transform(Z):
+        frame = space.decode(Z)[names]
+        try:
+            return _dense(trans.transform(frame))
+        except Exception as exc:  # noqa: BLE001 - re-raised with the step named
+            raise TypeError(
+                f"{where!r} ({type(trans).__name__}) could not encode the "
+                f"categories of {names}: {exc}. Use a model-agnostic method."
+            ) from exc
+
+    ref = np.zeros((1, d))  # every categorical column at its first category
+    base = transform(ref)
+    maps = [base]
+    for j in idx:
+        K = len(space.categories[j])
+        Z = np.repeat(ref, K, axis=0)
+        Z[:, j] = np.arange(K)
+        maps.append(transform(Z) - base)
+    # check the decomposition on random combinations of categories
+    rng = np.random.default_rng(0)
+    Z = np.zeros((16, d))
+    for j in idx:
+        Z[:, j] = rng.integers(0, len(space.categories[j]), 16)
+    approx = base + sum(maps[1 + a][Z[:, j].astype(int)] for a, j in enumerate(idx))
+    if not np.allclose(approx, transform(Z), atol=1e-6):
+        raise TypeError(
+            f"{where!r} ({type(trans).__name__}) does not encode each of "
+            f"{names} on its own (its output is not a sum of per-column "
+            "tables); the gradient search cannot rebuild it. Use a "
+            "model-agnostic method."
+        )
+    return maps

@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["Problem", "query_seed"]
+__all__ = ["Problem", "cost", "query_seed"]
 
 
 def query_seed(base_seed, z):
@@ -135,15 +135,18 @@ class Problem:
         return self.oracle(Z, owner, self)
 
     def cost(self, Z, owner):
-        """Cost of candidates: proximity and sparsity terms (lower is better).
-
-        ``proximity_weight * distance(query, c) + sparsity_weight *
-        n_changed / n_features``.
-        """
-        Zq = self.Zq[owner]
-        dist = self.space.distance(Zq, Z)
-        nchg = self.space.changed(Zq, Z).sum(axis=-1)
-        return (
-            self.proximity_weight * dist
-            + self.sparsity_weight * nchg / self.space.n_features
+        """Cost of candidates with this problem's weights (see
+        :func:`cost`); lower is better."""
+        return cost(
+            self.space, self.Zq[owner], Z, self.proximity_weight, self.sparsity_weight
         )
+
+
+def cost(space, Zq, Z, proximity_weight=1.0, sparsity_weight=1.0):
+    """The cost of counterfactuals ``Z`` of queries ``Zq``, the one formula
+    of every search and of the results' fixed ruler (unit weights):
+    ``proximity_weight * distance(query, c) + sparsity_weight * n_changed /
+    n_features``."""
+    dist = space.distance(Zq, Z)
+    nchg = space.changed(Zq, Z).sum(axis=-1)
+    return proximity_weight * dist + sparsity_weight * nchg / space.n_features

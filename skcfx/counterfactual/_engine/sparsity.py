@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from skcfx.counterfactual._engine.feature_space import ceil_to, floor_to
+
 __all__ = ["sparsify", "to_grid"]
 
 
@@ -174,11 +176,8 @@ def to_grid(problem, owner, j, values, toward):
     for jj in np.unique(j):
         sel = j == jj
         dec = space.decimals[jj]
-        if dec is not None:
-            f = 10.0**dec
-            v = np.round(out[sel] * f, 9)
-            up = (toward[sel] > values[sel][:, 0])[:, None]
-            out[sel] = np.where(up, np.ceil(v), np.floor(v)) / f
+        up = (toward[sel] > values[sel][:, 0])[:, None]
+        out[sel] = np.where(up, ceil_to(out[sel], dec), floor_to(out[sel], dec))
     lo = problem.bounds.lo[owner, j][:, None]
     hi = problem.bounds.hi[owner, j][:, None]
     return np.clip(out, lo, hi)

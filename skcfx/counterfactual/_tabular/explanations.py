@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from skcfx.counterfactual._base import STATUS, BaseCounterfactualExplanations
+from skcfx.counterfactual._engine.problem import cost
 from skcfx.counterfactual._tabular.display import DisplayMixin
 
 __all__ = ["CounterfactualExplanations"]
@@ -203,11 +204,7 @@ class CounterfactualExplanations(DisplayMixin, BaseCounterfactualExplanations):
 
     def _cost(self):
         """``dist(x, c) + n_changed(x, c) / d`` with unit weights."""
-        Zq = self.query_codes[self.owner]
-        return (
-            self.space.distance(Zq, self.codes)
-            + self.space.changed(Zq, self.codes).sum(axis=1) / self.space.n_features
-        )
+        return cost(self.space, self.query_codes[self.owner], self.codes)
 
     def score(self):
         """One number on a fixed ruler, higher is better.

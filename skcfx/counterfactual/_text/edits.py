@@ -14,6 +14,8 @@ import re
 
 import numpy as np
 
+from skcfx.counterfactual._engine.models import unwrap
+
 __all__ = [
     "OPERATIONS",
     "apply_edits",
@@ -69,12 +71,6 @@ def describe_edits(toks, edits):
     return "; ".join(parts)
 
 
-def _unwrap(model):
-    while type(model).__name__ == "FrozenEstimator":
-        model = model.estimator
-    return model
-
-
 def model_vocabulary(model, vocabulary, texts=()):
     """Replacement candidates: ``vocabulary`` when given, else the word
     vocabulary of the Pipeline's first step (a fitted CountVectorizer or
@@ -83,7 +79,7 @@ def model_vocabulary(model, vocabulary, texts=()):
     if vocabulary is not None:
         words = [str(w) for w in vocabulary]
     else:
-        steps = getattr(_unwrap(model), "steps", None) or []
+        steps = getattr(unwrap(model), "steps", None) or []
         vec = steps[0][1] if steps else None
         if vec is None or not hasattr(vec, "get_feature_names_out"):
             raise ValueError(
