@@ -293,7 +293,8 @@ def test_small_things_users_saw(one_decimal):
 
     X, model = one_decimal
     doc = CounterfactualExplainer.__doc__
-    assert "{{" not in doc and '{"genetic", "random", "kdtree", "gradient"}' in doc
+    methods = '{"genetic", "random", "kdtree", "gradient", "exact"}'
+    assert "{{" not in doc and methods in doc
     assert (
         "numeric columns" not in doc.split("method :")[1].split("n_counterfactuals")[0]
     )

@@ -81,6 +81,7 @@ class Problem:
         self.unreachable = np.zeros(n, dtype=bool)
         self.rounds = np.zeros(n, dtype=int)
         self.query_loss = None
+        self.certificates = {}  # exact search: query index -> certificate
         self.proximity_weight = proximity_weight
         self.sparsity_weight = sparsity_weight
         self.diversity_weight = diversity_weight

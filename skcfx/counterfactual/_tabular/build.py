@@ -89,11 +89,36 @@ def _status(queries, has_valid, unreachable, evaluated):
     return status, reason
 
 
+def _exact_status(status, reason, certificates):
+    """Statuses of an exact search from its certificates."""
+    for i, cert in certificates.items():
+        text = cert["solver_status"]
+        if text == "proved infeasible":
+            status[i] = STATUS["infeasible"]
+            reason[i] = "proved infeasible by the MILP solver"
+        elif status[i] == STATUS["found"]:
+            if text != "optimal":
+                gap = (cert["objective"] - cert["bound"]) / max(
+                    abs(cert["objective"]), 1e-12
+                )
+                reason[i] = f"feasible, gap {gap:.3g} (time limit)"
+        else:
+            reason[i] = text
+
+
 def build_explanations(
-    explainer, queries, results, *, unreachable=None, evaluated=False, start=None
+    explainer,
+    queries,
+    results,
+    *,
+    unreachable=None,
+    evaluated=False,
+    start=None,
+    certificates=None,
 ):
     """The :class:`CounterfactualExplanations` of ``queries`` whose final
-    coded rows are ``results`` (one array per query, best first)."""
+    coded rows are ``results`` (one array per query, best first); an exact
+    search passes its ``certificates`` (query position -> dict)."""
     space = explainer.feature_space_
     n = queries.n
     unreachable = np.zeros(n, dtype=bool) if unreachable is None else unreachable
@@ -111,6 +136,12 @@ def build_explanations(
         cells = np.zeros((0, space.n_features), dtype=bool)
     has_valid = np.bincount(owner[valid], minlength=n) > 0
     status, reason = _status(queries, has_valid, unreachable, evaluated)
+    certificate = None
+    if certificates is not None:
+        from skcfx.counterfactual._engine.methods.exact import certificate_frame
+
+        _exact_status(status, reason, certificates)
+        certificate = certificate_frame(certificates, queries.frame.index)
     missing = int(np.isin(status, NOT_FOUND).sum())
     if missing:
         warnings.warn(
@@ -140,4 +171,5 @@ def build_explanations(
         n_requested=explainer.n_counterfactuals,
         task=explainer._task,
         seconds=float("nan") if start is None else time.perf_counter() - start,
+        certificate=certificate,
     )

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from skcfx.counterfactual._engine.methods import run_search
+from skcfx.counterfactual._engine.methods import get, run_search
 from skcfx.counterfactual._engine.selection import finalize
 from skcfx.counterfactual._tabular.build import build_explanations
 from skcfx.counterfactual._tabular.queries import make_problem, prepare
@@ -31,12 +31,17 @@ def search_chunk(problem, context, method, n_candidates, max_rounds, posthoc):
         Final coded counterfactuals per query, best first.
     unreachable : ndarray of bool
         Queries found to be out of the model's reach.
+    certificates : dict
+        Exact search: the solver's certificate per query of the chunk.
     """
     pools = run_search(
         method, problem, context, n_candidates=n_candidates, max_rounds=max_rounds
     )
-    results = finalize(problem, pools, posthoc_sparsity=posthoc)
-    return results, problem.unreachable & ~problem.any_valid
+    if get(method).finalize:
+        results = finalize(problem, pools, posthoc_sparsity=posthoc)
+    else:  # already the ranked counterfactuals (exact search)
+        results = [p[: problem.k] for p in pools]
+    return results, problem.unreachable & ~problem.any_valid, problem.certificates
 
 
 class ExplainMixin:
@@ -60,11 +65,12 @@ class ExplainMixin:
         """
         start = time.perf_counter()
         queries = prepare(self, X)
-        if self.method == "gradient":
+        if self.method in ("gradient", "exact"):
             self._check_no_missing(queries.Zq)
         todo = np.flatnonzero(~queries.already & ~queries.failed)
         results = [np.zeros((0, self.feature_space_.n_features))] * queries.n
         unreachable = np.zeros(queries.n, dtype=bool)
+        certificates = {}
         if len(todo):
             from joblib import effective_n_jobs
 
@@ -82,16 +88,22 @@ class ExplainMixin:
                 )
                 for c in chunks
             )
-            for c, (res, hopeless) in zip(chunks, out):
+            for c, (res, hopeless, certs) in zip(chunks, out):
                 unreachable[c] = hopeless
+                certificates.update({c[i]: cert for i, cert in certs.items()})
                 for i, r in zip(c, res):
                     results[i] = r
         return build_explanations(
-            self, queries, results, unreachable=unreachable, start=start
+            self,
+            queries,
+            results,
+            unreachable=unreachable,
+            start=start,
+            certificates=certificates if self.method == "exact" else None,
         )
 
     def _check_no_missing(self, Zq):
-        """The gradient method cannot start from a missing value."""
+        """The gradient and exact methods cannot start from a missing value."""
         space = self.feature_space_
         num = space.numeric
         miss = np.isnan(Zq[:, num]).any(axis=0)
@@ -103,7 +115,7 @@ class ExplainMixin:
         cols = [space.names[j] for j in num[miss]] + [space.names[j] for j in cat_miss]
         if cols:
             raise ValueError(
-                f'method="gradient" cannot search from missing values; queries '
+                f"method={self.method!r} cannot search from missing values; queries "
                 f"have missing values in columns {cols}. Use a model-agnostic "
                 'method ("genetic", "random", "kdtree"), which keeps them or '
                 "fills them."

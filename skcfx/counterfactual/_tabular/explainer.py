@@ -65,8 +65,11 @@ class CounterfactualExplainer(
         ``predict_proba``). It is cloned and fitted in :meth:`fit`; pass
         ``sklearn.frozen.FrozenEstimator(model)`` to explain a trained model
         as it is.
-    method : {{"genetic", "random", "kdtree", "gradient"}}, default="genetic"
-        Search method (see Notes). ``"gradient"`` needs a differentiable
+    method : {{"genetic", "random", "kdtree", "gradient", "exact"}}, default="genetic"
+        Search method (see Notes). ``"exact"`` returns provably optimal
+        counterfactuals of linear models and tree ensembles (a MILP per
+        query, solved by HiGHS within ``time_limit``; see
+        ``explanations.certificate``). ``"gradient"`` needs a differentiable
         classifier: a torch module, a skorch net, a scikit-learn linear
         classifier or MLPClassifier, alone or in a Pipeline behind scalers
         (Standard, MinMax, MaxAbs), PCA / TruncatedSVD and a
@@ -127,6 +130,10 @@ class CounterfactualExplainer(
     max_rounds : int, default=None
         Rounds (random, default 25), generations (genetic, default 40) or
         widening stages (kdtree, default 3).
+    time_limit : float, default=10.0
+        Seconds per query of the ``"exact"`` method's solver; a query not
+        solved to optimality by then reports the best counterfactual found
+        and its gap (see Notes).
     posthoc_sparsity : bool, default=True
         Revert changes that the outcome does not need, then shrink numeric
         changes toward the query by bisection.
@@ -228,7 +235,7 @@ class CounterfactualExplainer(
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
-        "method": [StrOptions({"genetic", "random", "kdtree", "gradient"})],
+        "method": [StrOptions({"genetic", "random", "kdtree", "gradient", "exact"})],
         "n_counterfactuals": [Interval(numbers.Integral, 1, None, closed="left")],
         # valid labels are known only once the model is fitted: checked in fit
         "desired_class": "no_validation",
@@ -245,6 +252,7 @@ class CounterfactualExplainer(
         "n_candidates": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_rounds": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "posthoc_sparsity": ["boolean"],
+        "time_limit": [Interval(numbers.Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "n_jobs": [numbers.Integral, None],
         "verbose": ["verbose"],
@@ -269,6 +277,7 @@ class CounterfactualExplainer(
         min_separation=0.25,
         n_candidates=None,
         max_rounds=None,
+        time_limit=10.0,
         posthoc_sparsity=True,
         random_state=None,
         n_jobs=None,
@@ -290,6 +299,7 @@ class CounterfactualExplainer(
         self.min_separation = min_separation
         self.n_candidates = n_candidates
         self.max_rounds = max_rounds
+        self.time_limit = time_limit
         self.posthoc_sparsity = posthoc_sparsity
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -360,8 +370,16 @@ class CounterfactualExplainer(
                     '"kdtree").'
                 )
             module = coded_forward(self.estimator_, space)
+        exact = None
+        if self.method == "exact":
+            from skcfx.counterfactual._engine.methods.exact import ExactModel
+
+            exact = ExactModel(self.estimator_, space, Z[0])
         self._context = SearchContext(
-            index=TrainingIndex(Z, group, space, varying), module=module
+            index=TrainingIndex(Z, group, space, varying),
+            module=module,
+            exact=exact,
+            time_limit=self.time_limit,
         )
         return self
 

@@ -54,6 +54,12 @@ class CounterfactualExplanations(DisplayMixin, BaseCounterfactualExplanations):
     nearest_distance : ndarray
         Mixed distance of each counterfactual to the nearest training row
         of its query's desired outcome.
+    certificate : DataFrame or None
+        ``method="exact"`` only: per query the solver's ``solver_status``
+        (``"optimal"``, ``"feasible"`` within the time limit, ``"proved
+        infeasible"``, ...), the ``objective`` (the cost of the best
+        counterfactual), the ``bound`` (no counterfactual costs less) and
+        the relative ``gap``.
     """
 
     def __init__(
@@ -68,6 +74,7 @@ class CounterfactualExplanations(DisplayMixin, BaseCounterfactualExplanations):
         predicate_ok,
         nearest_distance,
         task,
+        certificate=None,
         **common,
     ):
         self.queries = queries
@@ -79,6 +86,7 @@ class CounterfactualExplanations(DisplayMixin, BaseCounterfactualExplanations):
         self.predicate_ok = predicate_ok
         self.nearest_distance = nearest_distance
         self.task = task
+        self.certificate = certificate
         self.feature_names = list(space.names)
         self._init_common(index=queries.index, **common)
         # decoded once, in the caller's columns and dtypes

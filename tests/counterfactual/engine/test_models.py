@@ -46,7 +46,7 @@ SELECTIONS = {
     "boolean mask": ([True, True, False, False], [False, False, True, True]),
     "callable": (
         make_column_selector(dtype_include="number"),
-        make_column_selector(dtype_include=object),
+        make_column_selector(dtype_exclude="number"),
     ),
 }
 

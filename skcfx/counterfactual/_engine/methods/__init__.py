@@ -14,6 +14,7 @@ random     60             25         genetic
 genetic    100            40         random
 kdtree     100            3          genetic
 gradient   (all at once)  200        random
+exact      (one MILP)     (solver)   none
 ========== ============== ========== ==========
 """
 
@@ -34,6 +35,7 @@ class Method:
     n_candidates: int | None
     max_rounds: int
     fallback: str | None
+    finalize: bool = True
 
 
 @dataclass
@@ -47,20 +49,31 @@ class SearchContext:
         the genetic method's seeds).
     module : torch module or None
         The model as a torch function of the coded space (gradient search).
+    exact : ExactModel or None
+        The model read as linear constraints (exact search).
+    time_limit : float
+        Seconds per query of the exact search.
     """
 
     index: object = None
     module: object = None
+    exact: object = None
+    time_limit: float = 10.0
 
 
 _REGISTRY = {}
 
 
-def register(name, *, n_candidates, max_rounds, fallback):
-    """Decorator registering a search function under ``name``."""
+def register(name, *, n_candidates, max_rounds, fallback, finalize=True):
+    """Decorator registering a search function under ``name``
+    (``finalize=False``: its pools are already the ranked counterfactuals,
+    not candidates for the shared exploration, sparsity and diverse
+    selection)."""
 
     def decorator(search):
-        _REGISTRY[name] = Method(name, search, n_candidates, max_rounds, fallback)
+        _REGISTRY[name] = Method(
+            name, search, n_candidates, max_rounds, fallback, finalize
+        )
         return search
 
     return decorator
@@ -69,6 +82,7 @@ def register(name, *, n_candidates, max_rounds, fallback):
 def _load():
     # the modules register themselves on import
     from skcfx.counterfactual._engine.methods import (  # noqa: F401
+        exact,
         genetic,
         gradient,
         kdtree,

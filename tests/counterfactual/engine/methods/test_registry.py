@@ -6,10 +6,11 @@ import pytest
 from skcfx.counterfactual._engine import methods
 
 
-def test_the_four_methods_and_their_single_fallback():
-    assert methods.registered() == ["genetic", "gradient", "kdtree", "random"]
+def test_the_methods_and_their_single_fallback():
+    assert methods.registered() == ["exact", "genetic", "gradient", "kdtree", "random"]
     fallback = {name: methods.get(name).fallback for name in methods.registered()}
     assert fallback == {
+        "exact": None,
         "genetic": "random",
         "gradient": "random",
         "kdtree": "genetic",

@@ -1,0 +1,235 @@
+"""The model's input as a linear map of the coded row, read off the fitted
+preprocessing, and the exact grid cuts of tree thresholds.
+
+``phi(row) = base + A @ c + sum_j T_j[k_j]``: ``c`` the numeric values,
+``k_j`` the category of categorical column ``j``. Supported in front of the
+model: a ColumnTransformer whose numeric columns go through StandardScaler,
+MinMaxScaler, MaxAbsScaler or passthrough and whose categorical columns go
+through any encoder that maps each category to a fixed vector
+(OneHotEncoder, OrdinalEncoder, ...), followed by affine scalers; or affine
+scalers alone on numeric data.
+"""
+
+import numpy as np
+import pandas as pd
+
+from skcfx.counterfactual._engine.models import (
+    category_tables,
+    column_selections,
+    raw_column_transformer,
+    unwrap,
+)
+
+__all__ = ["InputMap", "UnsupportedModelError", "as_tree_sees"]
+
+_ADVICE = (
+    'method="exact" supports linear models and tree ensembles behind '
+    "scalers and categorical encoders; use a heuristic method "
+    '("genetic", "random" or "kdtree") for this model.'
+)
+
+
+class UnsupportedModelError(TypeError):
+    """The model or one of its steps cannot be written as a MILP."""
+
+
+def as_tree_sees(values):
+    """Inputs as scikit-learn's trees compare them with their float64
+    thresholds: rounded to float32, then compared in float64 (comparing a
+    float32 array with a Python float would round the threshold too)."""
+    return np.asarray(values, dtype=np.float32).astype(np.float64)
+
+
+_as_tree_sees = as_tree_sees
+
+
+def _affine(step):
+    from skcfx.utils._torch_forward import _affine_scaler
+
+    return _affine_scaler(step)
+
+
+def _dense(out):
+    out = out.toarray() if hasattr(out, "toarray") else out
+    return np.asarray(out, dtype=np.float64)
+
+
+class InputMap:
+    """The head estimator and its input as a linear map of the coded row.
+
+    Attributes
+    ----------
+    head : estimator
+        The final estimator (linear model or tree ensemble).
+    base : ndarray (p,)
+    A : ndarray (p, d)
+        Coefficient of each numeric column (zero for categorical ones).
+    tables : dict of int -> ndarray (K_j, p)
+        What category ``k`` of column ``j`` adds to the input.
+    depends : list of set
+        Raw columns each input column depends on.
+    """
+
+    def __init__(self, model, space):
+        self.space = space
+        self.model = model = unwrap(model)
+        d = space.n_features
+        found = raw_column_transformer(model)
+        if found is not None:
+            name, ct, rest = found
+            self.base, self.A, self.tables = self._column_transformer(ct, name)
+            steps = list(rest.steps) if hasattr(rest, "steps") else [("model", rest)]
+        else:
+            if len(space.categorical):
+                raise UnsupportedModelError(
+                    "Categorical columns must be encoded by a ColumnTransformer "
+                    f"at the start of the model's Pipeline. {_ADVICE}"
+                )
+            self.base, self.A, self.tables = np.zeros(d), np.eye(d), {}
+            steps = list(model.steps) if hasattr(model, "steps") else [("model", model)]
+        for name, step in steps[:-1]:
+            if step in (None, "passthrough"):
+                continue
+            affine = _affine(unwrap(step))
+            if affine is None:
+                raise UnsupportedModelError(
+                    f"Pipeline step {name!r} ({type(step).__name__}) is not "
+                    f"an affine scaler. {_ADVICE}"
+                )
+            scale, offset = (np.asarray(v, dtype=float) for v in affine)
+            self.base = self.base * scale + offset
+            self.A = self.A * scale[:, None]
+            self.tables = {j: T * scale[None, :] for j, T in self.tables.items()}
+        self.head = unwrap(steps[-1][1])
+        p = len(self.base)
+        self.depends = [set(np.flatnonzero(self.A[f] != 0)) for f in range(p)]
+        for j, T in self.tables.items():
+            for f in np.flatnonzero(np.ptp(T, axis=0) > 0):
+                self.depends[f].add(j)
+
+    def _column_transformer(self, ct, step_name):
+        space = self.space
+        names, d = space.names, space.n_features
+        bases, As, tables = [], [], {}
+        offset = 0
+        for name, trans, cols in column_selections(ct, names):
+            if isinstance(trans, str) and trans == "drop":
+                continue
+            idx = [names.index(c) for c in cols]
+            if not idx:
+                continue
+            where = f"{step_name}.{name}"
+            cat = [j for j in idx if space.is_categorical[j]]
+            identity = (isinstance(trans, str) and trans == "passthrough") or (
+                type(trans).__name__ == "FunctionTransformer" and trans.func is None
+            )
+            if cat and len(cat) == len(idx) and not identity:
+                maps = category_tables(trans, idx, space, where)
+                width = maps[0].shape[1]
+                bases.append(maps[0][0])
+                As.append(np.zeros((width, d)))
+                for j, M in zip(idx, maps[1:]):
+                    T = tables.setdefault(j, np.zeros((len(space.categories[j]), 0)))
+                    pad = np.zeros((M.shape[0], offset - T.shape[1]))
+                    tables[j] = np.hstack([T, pad, M])
+                offset += width
+                continue
+            if cat:
+                raise UnsupportedModelError(
+                    f"{where!r} ({type(trans).__name__}) passes categorical "
+                    f"columns {[names[j] for j in cat]} on unencoded. {_ADVICE}"
+                )
+            affine = (np.ones(len(idx)), np.zeros(len(idx))) if identity else None
+            affine = affine or _affine(trans)
+            if affine is None:
+                raise UnsupportedModelError(
+                    f"{where!r} ({type(trans).__name__}) is not an affine "
+                    f"scaler. {_ADVICE}"
+                )
+            scale, shift = affine
+            A = np.zeros((len(idx), d))
+            A[np.arange(len(idx)), idx] = scale
+            bases.append(np.asarray(shift, dtype=float))
+            As.append(A)
+            offset += len(idx)
+        base = np.concatenate(bases)
+        tables = {
+            j: np.hstack([T, np.zeros((T.shape[0], offset - T.shape[1]))])
+            for j, T in tables.items()
+        }
+        return base, np.vstack(As), tables
+
+    # ------------------------------------------------------------ exact
+    def preprocess(self, frame):
+        """The exact input of the head for raw rows (the real transform)."""
+        if hasattr(self.model, "steps"):
+            return _dense(self.model[:-1].transform(frame))
+        return np.asarray(frame, dtype=np.float64)
+
+    def single_column(self, f):
+        """The raw column input ``f`` depends on (None for a constant);
+        an error when it mixes several."""
+        dep = self.depends[f]
+        if len(dep) > 1:
+            cols = [self.space.names[j] for j in sorted(dep)]
+            raise UnsupportedModelError(
+                f"Model input {f} mixes the columns {cols}; a tree split on it "
+                f"cannot be written exactly. {_ADVICE}"
+            )
+        return next(iter(dep)) if dep else None
+
+    def grid_cuts(self, splits, template):
+        """Exact integer cuts of numeric splits on their column's grid.
+
+        Parameters
+        ----------
+        splits : list of (f, threshold)
+            Splits on inputs that depend on one numeric column with a grid.
+        template : DataFrame of one raw row
+            Values of the other columns (they do not affect these inputs).
+
+        Returns
+        -------
+        cuts : list of (j, N, increasing)
+            Input ``f`` is above the threshold (float32, as the trees
+            compare) exactly when ``n >= N + 1`` (increasing) or ``n <= N``
+            (decreasing), for the grid value ``c = n * 10**-decimals``.
+        """
+        space = self.space
+        frames, meta = [], []
+        for f, thr in splits:
+            j = self.single_column(f)
+            a = self.A[f, j]
+            step = 10.0 ** -space.decimals[j]
+            n0 = int(np.floor((thr - self.base[f]) / a / step))
+            cand = np.arange(n0 - 3, n0 + 4)
+            rows = pd.concat([template] * len(cand), ignore_index=True)
+            rows[space.names[j]] = np.round(cand * step, space.decimals[j])
+            frames.append(rows)
+            meta.append((f, thr, j, a > 0, cand))
+        if not frames:
+            return []
+        phi = self.preprocess(
+            pd.concat(frames, ignore_index=True).astype(template.dtypes)
+        )
+        out, start = [], 0
+        for f, thr, j, increasing, cand in meta:
+            above = _as_tree_sees(phi[start : start + len(cand), f]) > thr
+            start += len(cand)
+            out.append((j, _switch(above, cand, increasing), increasing))
+        return out
+
+
+def _switch(above, cand, increasing):
+    """The last grid integer on the "below" side (increasing) or the last on
+    the "above" side (decreasing)."""
+    flags = above if increasing else ~above
+    # monotone: False ... False True ... True
+    first = int(np.argmax(flags)) if flags.any() else len(flags)
+    if flags.any() and not flags[first:].all():
+        raise UnsupportedModelError("A tree threshold is not monotone in its column.")
+    if first == 0 or first == len(flags):
+        raise UnsupportedModelError(
+            "Could not place a tree threshold on its column's grid."
+        )
+    return int(cand[first - 1])

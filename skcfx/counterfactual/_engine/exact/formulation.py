@@ -1,0 +1,280 @@
+"""One query's MILP: its variables, admissible box, cost and decision.
+
+A varying numeric column ``j`` has a change indicator ``chg_j`` and, when it
+has a grid (``10**-decimals``), an integer ``n_j`` with the value
+``c_j = x_j (1 - chg_j) + step * n_j`` (the query's own value, whatever its
+precision, or a grid value inside the query's box); a direction binary
+makes a change a real one (at least the distance to the nearest other grid
+value). A varying categorical column has one binary per allowed category.
+The objective is the explainer's cost exactly:
+``(1/d) [pw * sum |c_j - x_j| / MAD_j + (pw + sw) * sum_cat chg_j +
+sw * sum_num chg_j]``.
+"""
+
+import numpy as np
+
+from skcfx.counterfactual._engine.exact.encoding import as_tree_sees as _as_tree_sees
+from skcfx.counterfactual._engine.exact.milp import MILP, Expr
+
+__all__ = ["QueryFormulation"]
+
+
+class QueryFormulation:
+    """The MILP of query ``i`` of ``problem`` for the model ``exact``
+    (``phi_q``: the query's exact model input; ``eps``: the margin of
+    strict inequalities)."""
+
+    def __init__(self, exact, problem, i, eps, phi_q):
+        self.exact, self.problem, self.i, self.eps = exact, problem, i, eps
+        self.phi_q = phi_q  # the query's exact model input
+        self.milp = MILP()
+        self.x = problem.Zq[i]
+        self.value, self.chg, self.z = {}, {}, {}
+        self.num, self.grid, self.on_grid = {}, {}, set()
+        self._split_vars = {}  # (j, N, increasing) -> binary
+        self._phi, self._above = {}, {}
+        space = problem.space
+        d = space.n_features
+        self.pw = problem.proximity_weight / d
+        self.sw = problem.sparsity_weight / d
+        self.infeasible = False
+        for j in space.numeric:
+            self._numeric(j)
+        for j in space.categorical:
+            self._categorical(j)
+
+    # ---------------------------------------------------------- variables
+    def _numeric(self, j):
+        space, b, i, x = self.problem.space, self.problem.bounds, self.i, self.x[j]
+        lo, hi = b.lo[i, j], b.hi[i, j]
+        inside = lo - 1e-12 <= x <= hi + 1e-12
+        self.value[j] = Expr(const=x)
+        self.chg[j] = Expr(const=0.0)
+        if not b.varying[i, j]:
+            return
+        m = self.milp
+        dec = space.decimals[j]
+        w = self.pw / space.mad[j]
+        chg = m.binary(cost=self.sw)
+        if not inside:  # a permitted range excludes the query's value
+            m.lb[chg] = 1.0
+        if dec is not None:
+            step = 10.0**-dec
+            n_lo = int(np.ceil(lo / step - 1e-9))
+            n_hi = int(np.floor(hi / step + 1e-9))
+            n_x = round(x / step)
+            if inside and abs(x / step - n_x) < 1e-9 and n_lo <= n_x <= n_hi:
+                self._on_grid(j, chg, step, n_lo, n_hi, n_x, w)
+                return
+            if n_lo > n_hi:
+                m.ub[chg] = 0.0
+                self.infeasible |= not inside
+                n_lo = n_hi = 0
+            n = m.var(min(n_lo, 0), max(n_hi, 0), integer=True)
+            m.add(Expr({n: 1.0, chg: -n_lo}), lo=0.0)
+            m.add(Expr({n: 1.0, chg: -n_hi}), hi=0.0)
+            move = Expr({n: step, chg: -x})
+            near = np.abs(np.array([np.floor(x / step), np.ceil(x / step)]) * step - x)
+            others = near[near > 1e-12 * max(1.0, abs(x))]
+            delta = min(others.min() if len(others) else step, step)
+            self.grid[j] = (n, step, n_lo, n_hi)
+            span = (max(abs(n_lo), abs(n_hi)) + 1) * step + abs(x)
+        else:
+            c = m.var(lo, hi)
+            move = Expr({c: 1.0}) - x
+            span = hi - lo
+            m.add(move - Expr({chg: span}), hi=0.0)
+            m.add(move + Expr({chg: span}), lo=0.0)
+            delta = 1e-9 * max(1.0, abs(x))
+        t = m.var(0.0, np.inf, cost=w)
+        m.add(Expr({t: 1.0}) - move, lo=0.0)
+        m.add(Expr({t: 1.0}) + move, lo=0.0)
+        # a change is a real one: at least ``delta`` up or down
+        up = m.binary()
+        M = 2 * span + 2 * delta
+        m.add(move - Expr({chg: delta, up: M}), lo=-M)
+        m.add(move + Expr({chg: delta, up: -M}), hi=0.0)
+        self.num[j] = (chg, up)
+        self.value[j] = Expr(const=x) + move
+        self.chg[j] = Expr.var(chg)
+
+    def _on_grid(self, j, chg, step, n_lo, n_hi, n_x, w):
+        """A query value on its column's grid: ``c = step * n`` always, with
+        ``n - n_x = up - down`` and the move's cost on ``up + down``."""
+        m = self.milp
+        n = m.var(n_lo, n_hi, integer=True)
+        up = m.var(0, n_hi - n_x, cost=w * step)
+        down = m.var(0, n_x - n_lo, cost=w * step)
+        m.add(Expr({n: 1.0, up: -1.0, down: 1.0}), n_x, n_x)
+        span = max(n_hi - n_lo, 1)
+        m.add(Expr({up: 1.0, down: 1.0, chg: -span}), hi=0.0)  # moved => chg
+        m.add(Expr({up: 1.0, down: 1.0, chg: -1.0}), lo=0.0)  # chg => moved
+        self.grid[j] = (n, step, n_lo, n_hi)
+        self.on_grid.add(j)
+        self.num[j] = (chg, None)
+        self.value[j] = Expr({n: step})
+        self.chg[j] = Expr.var(chg)
+
+    def _categorical(self, j):
+        b, i = self.problem.bounds, self.i
+        q = int(self.x[j])
+        K = len(self.problem.space.categories[j])
+        self.z[j] = {k: Expr(const=float(k == q)) for k in range(K)}
+        self.chg[j] = Expr(const=0.0)
+        if not b.varying[i, j]:
+            return
+        allowed = np.flatnonzero(b.allowed[j][i])
+        if len(allowed) == 0:
+            self.infeasible = True
+            return
+        if len(allowed) == 1 and allowed[0] == q:
+            return
+        m = self.milp
+        z = {int(k): m.binary() for k in allowed}
+        m.add(Expr({v: 1.0 for v in z.values()}), 1.0, 1.0)
+        self.z[j] = {k: (Expr.var(z[k]) if k in z else Expr()) for k in range(K)}
+        chg = m.binary(cost=self.pw + self.sw)
+        m.add(Expr({chg: 1.0}) + self.z[j][q], 1.0, 1.0)
+        self.chg[j] = Expr.var(chg)
+
+    # ------------------------------------------------------ model inputs
+    def phi(self, f):
+        """Model input ``f`` as an expression."""
+        if f not in self._phi:
+            im = self.exact.input_map
+            out = Expr(const=im.base[f])
+            for j in np.flatnonzero(im.A[f]):
+                out = out + self.value[j] * im.A[f, j]
+            for j, T in im.tables.items():
+                col = T[:, f]
+                if np.any(col != 0):
+                    for k, zk in self.z[j].items():
+                        if col[k] != 0:
+                            out = out + zk * col[k]
+            self._phi[f] = out
+        return self._phi[f]
+
+    def above(self, f, thr):
+        """Indicator expression of "model input ``f`` above ``thr``" (as a
+        tree compares, in float32)."""
+        key = (f, thr)
+        if key in self._above:
+            return self._above[key]
+        ex = self.exact
+        j = ex.input_map.single_column(f)
+        side_q = float(_as_tree_sees(self.phi_q[f]) > thr)
+        if j is None or not self.problem.bounds.varying[self.i, j]:
+            out = Expr(const=side_q)
+        elif self.problem.space.is_categorical[j]:
+            ks = np.flatnonzero(_as_tree_sees(ex.category_inputs[j][:, f]) > thr)
+            out = Expr()
+            for k in ks:
+                out = out + self.z[j][int(k)]
+        elif j in self.grid:
+            out = self._grid_split(j, ex.cuts[key], side_q)
+        else:
+            out = self._continuous_split(j, f, thr, side_q)
+        self._above[key] = out
+        return out
+
+    def _grid_split(self, j, cut, side_q):
+        N, increasing = cut
+        key = (j, N, increasing)
+        if key in self._split_vars:
+            return Expr.var(self._split_vars[key])
+        n, _, n_lo, n_hi = self.grid[j]
+        if j in self.on_grid:
+            v = self._tight_split(n, n_lo, n_hi, N, increasing)
+            self._split_vars[key] = v
+            return Expr.var(v)
+        chg, _ = self.num[j]
+        m = self.milp
+        v = m.binary()
+        m.add(Expr({v: 1.0, chg: 1.0}), lo=side_q)  # chg = 0: v = side_q
+        m.add(Expr({v: 1.0, chg: -1.0}), hi=side_q)
+        M = max(abs(n_lo), abs(n_hi), abs(N)) * 2 + 4
+        if increasing:  # v = 1 <=> n >= N + 1 (when changed)
+            m.add(Expr({n: 1.0, v: -M, chg: -M}), lo=N + 1 - 2 * M)
+            m.add(Expr({n: 1.0, v: -M, chg: M}), hi=N + M)
+        else:  # v = 1 <=> n <= N (when changed)
+            m.add(Expr({n: 1.0, v: M, chg: M}), hi=N + 2 * M)
+            m.add(Expr({n: 1.0, v: M, chg: -M}), lo=N + 1 - M)
+        return Expr.var(v)
+
+    def _tight_split(self, n, n_lo, n_hi, N, increasing):
+        """``v = [n >= N + 1]`` (increasing) or ``[n <= N]`` with the
+        tightest bounds (no gating: ``n`` is always the column's value)."""
+        m = self.milp
+        v = m.binary()
+        if increasing:
+            m.add(Expr({n: 1.0, v: -(N + 1 - n_lo)}), lo=n_lo)
+            m.add(Expr({n: 1.0, v: -(n_hi - N)}), hi=N)
+        else:
+            m.add(Expr({n: 1.0, v: n_hi - N}), hi=n_hi)
+            m.add(Expr({n: 1.0, v: N + 1 - n_lo}), lo=N + 1)
+        return v
+
+    def order_splits(self):
+        """Thresholds of one column nest: above a higher cut implies above
+        every lower one (chains of the split binaries, a tighter model)."""
+        by_col = {}
+        for (j, N, inc), v in self._split_vars.items():
+            by_col.setdefault((j, inc), []).append((N, v))
+        for (_, inc), items in by_col.items():
+            items.sort()
+            for (_, a), (_, b) in zip(items, items[1:]):
+                # increasing: [n > N2] <= [n > N1]; decreasing: [n <= N1] <= [n <= N2]
+                self.milp.add(
+                    Expr({b: 1.0, a: -1.0}) if inc else Expr({a: 1.0, b: -1.0}), hi=0.0
+                )
+
+    def _continuous_split(self, j, f, thr, side_q):
+        im = self.exact.input_map
+        a = im.A[f, j]
+        r = (thr - im.base[f]) / a
+        chg, _ = self.num[j]
+        m, c = self.milp, self.value[j]
+        b = self.problem.bounds
+        ends = np.array([b.lo[self.i, j], b.hi[self.i, j], self.x[j]])
+        M = np.abs(ends - r).max() + self.eps + 1.0
+        v = m.binary()
+        m.add(Expr({v: 1.0, chg: 1.0}), lo=side_q)
+        m.add(Expr({v: 1.0, chg: -1.0}), hi=side_q)
+        sign = 1.0 if a > 0 else -1.0
+        # v = 1 => sign * (c - r) >= eps ; v = 0 => sign * (c - r) <= 0
+        g = (c - r) * sign
+        m.add(g - Expr({v: M, chg: M}), lo=self.eps - 2 * M)
+        m.add(g - Expr({v: M, chg: -M}), hi=M)
+        return Expr.var(v)
+
+    # ---------------------------------------------------------- solution
+    def no_good(self, Z):
+        """Exclude every solution that changes the same set of features as
+        the coded row ``Z``."""
+        changed = self.problem.space.changed(self.x[None, :], Z[None, :])[0]
+        cut = Expr()
+        for j, e in self.chg.items():
+            if e.is_constant:
+                continue
+            cut = cut + ((Expr(const=1.0) - e) if changed[j] else e)
+        self.milp.add(cut, lo=1.0)
+
+    def row(self, x):
+        """The coded row of a solution vector."""
+        Z = self.x.copy()
+        decimals = self.problem.space.decimals
+        for j, e in self.value.items():
+            if j in self.grid:
+                n, step = self.grid[j][:2]
+                moved = j in self.on_grid or x[self.num[j][0]] > 0.5
+                if moved:  # integral up to the solver's tolerance: round
+                    Z[j] = np.round(round(x[n]) * step, decimals[j])
+            elif not e.is_constant:
+                Z[j] = e.const + sum(c * x[v] for v, c in e.coef.items())
+        for j, zs in self.z.items():
+            vals = {
+                k: e.const + sum(c * x[v] for v, c in e.coef.items())
+                for k, e in zs.items()
+            }
+            Z[j] = float(max(vals, key=vals.get))
+        return Z

@@ -1,0 +1,168 @@
+"""method="exact" (``_engine/methods/exact.py`` over ``_engine/exact/``):
+optimal against enumeration, never beaten by a heuristic, infeasibility
+proved, certificates, and clear errors for what it cannot encode."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import PolynomialFeatures
+from sklearn.tree import DecisionTreeClassifier
+
+from skcfx import CounterfactualExplainer
+from skcfx.exceptions import NoCounterfactualWarning
+
+from .conftest import brute_force, pipeline, small_frame
+
+HEADS = {
+    "logistic": lambda: LogisticRegression(),
+    "tree": lambda: DecisionTreeClassifier(max_depth=4, random_state=0),
+    "forest": lambda: RandomForestClassifier(10, max_depth=3, random_state=0),
+    "boosting": lambda: GradientBoostingClassifier(
+        n_estimators=10, max_depth=2, random_state=0
+    ),
+}
+
+
+def _cost_of_best(expl):
+    best = expl.best_index()
+    cost = np.full(expl.n_queries, np.inf)
+    cost[best >= 0] = expl._cost()[best[best >= 0]]
+    return cost
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_exact_equals_enumeration(small, head):
+    X, y = small
+    model = pipeline(HEADS[head]()).fit(X, y)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", n_counterfactuals=1
+    ).fit(X)
+    queries = X[model.predict(X) == 0].iloc[:6]
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    np.testing.assert_allclose(expl.certificate["objective"], got, atol=1e-9)
+    frame = expl.to_frame()
+    assert (model.predict(frame[X.columns]) == 1).all()  # re-predicted
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    head=st.sampled_from(sorted(HEADS)),
+    vary=st.sampled_from([["a", "b", "colour"], ["a", "colour"], ["b"]]),
+    a_range=st.sampled_from([None, (2, 8), (0, 4)]),
+    increasing=st.booleans(),
+)
+def test_no_heuristic_beats_the_optimum(seed, head, vary, a_range, increasing):
+    X, y = small_frame(200, seed)
+    model = pipeline(HEADS[head]()).fit(X, y)
+    kw = dict(features_to_vary=vary, n_counterfactuals=2, random_state=0)
+    if a_range is not None:
+        kw["permitted_range"] = {"a": a_range}
+    if increasing:
+        kw["monotonic"] = {"b": "increasing"}
+    queries = X[model.predict(X) == 0].iloc[:4]
+    if not len(queries):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        exact = CounterfactualExplainer(FrozenEstimator(model), method="exact", **kw)
+        e = exact.fit(X).explain(queries)
+        for method in ("genetic", "random"):
+            h = CounterfactualExplainer(FrozenEstimator(model), method=method, **kw)
+            he = h.fit(X).explain(queries)
+            opt = e.certificate["objective"].to_numpy()
+            # every valid heuristic row costs at least the optimum
+            rows = np.flatnonzero(he.valid)
+            assert (he._cost()[rows] >= opt[he.owner[rows]] - 1e-9).all()
+            # where infeasibility is proved, the heuristic finds nothing
+            proved = (e.certificate["solver_status"] == "proved infeasible").to_numpy()
+            assert not np.isin(he.owner[he.valid], np.flatnonzero(proved)).any()
+    assert e.valid.all()
+    frame = e.to_frame()
+    if len(frame):
+        assert (model.predict(frame[X.columns]) == 1).all()
+        assert e.constraints.cell_violations(e.query_codes[e.owner], e.codes).sum() == 0
+
+
+def test_next_solutions_change_other_features(small):
+    X, y = small
+    model = pipeline(LogisticRegression()).fit(X, y)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", n_counterfactuals=3
+    ).fit(X)
+    q = X[model.predict(X) == 0].iloc[[0]]
+    expl = cfx.explain(q)
+    changed = expl.space.changed(expl.query_codes[expl.owner], expl.codes)
+    patterns = {tuple(row) for row in changed}
+    assert len(patterns) == len(changed)  # a different set of features each
+    cost = expl._cost()
+    assert (np.diff(cost) >= -1e-12).all()  # next-best, in order
+
+
+def test_infeasible_is_proved():
+    X, y = small_frame()
+    model = pipeline(LogisticRegression()).fit(X, y)
+    queries = X[model.predict(X) == 0].iloc[:3]
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model),
+        method="exact",
+        features_to_vary=["b"],
+        monotonic={"b": "increasing"},  # raising b only lowers the score
+    ).fit(X)
+    with pytest.warns(NoCounterfactualWarning):
+        expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "proved infeasible").all()
+    assert (expl.status == "infeasible under constraints").all()
+    assert all("proved infeasible" in r for r in expl.reason)
+
+
+def test_regression_range():
+    X, y = small_frame()
+    target = 3 * X["a"] - 2 * X["b"]
+    model = pipeline(LinearRegression()).fit(X, target)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", desired_range=(20, 22)
+    ).fit(X)
+    q = X.iloc[:3]
+    expl = cfx.explain(q)
+    pred = model.predict(expl.to_frame()[X.columns])
+    assert ((pred >= 20) & (pred <= 22)).all()
+    for i in range(3):
+        want, _ = brute_force(cfx, q.iloc[[i]])
+        got = expl._cost()[expl.best_index()[i]]
+        np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_unsupported_models_and_steps_are_named():
+    X, y = small_frame()
+    with pytest.raises(TypeError, match="KNeighborsClassifier.*heuristic method"):
+        CounterfactualExplainer(pipeline(KNeighborsClassifier()), method="exact").fit(
+            X, y
+        )
+    Xn = X[["a", "b"]]
+    model = make_pipeline(PolynomialFeatures(), LogisticRegression())
+    with pytest.raises(TypeError, match="polynomialfeatures.*not an affine scaler"):
+        CounterfactualExplainer(model, method="exact").fit(Xn, y)
+    with pytest.raises(ValueError, match="method=.exact. cannot search from missing"):
+        cfx = CounterfactualExplainer(
+            pipeline(LogisticRegression()), method="exact"
+        ).fit(X, y)
+        q = X.iloc[:1].copy()
+        q["a"] = np.nan
+        cfx.explain(q)
