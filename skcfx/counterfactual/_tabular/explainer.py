@@ -349,7 +349,7 @@ class CounterfactualExplainer(
         space = self._fit_space(frame)
         self.model_input_ = ModelInput(kind, space.is_categorical.any())
         Z = space.encode(frame)
-        group = self._fit_task(self.model_input_(space.decode(Z)))
+        group, train_pred = self._fit_task(self.model_input_(space.decode(Z)))
         self._train_Z = Z
         self._train_group = group
         # distinct training rows per outcome, for the plausibility metric
@@ -375,11 +375,25 @@ class CounterfactualExplainer(
             from skcfx.counterfactual._engine.methods.exact import ExactModel
 
             exact = ExactModel(self.estimator_, space, Z[0])
+        seeder = None
+        if self.method in ("genetic", "random", "kdtree"):
+            from skcfx.counterfactual._engine.exact.seeding import SurrogateSeeder
+
+            seeder = SurrogateSeeder(
+                self.estimator_,
+                space,
+                Z,
+                group,
+                self._task,
+                prediction=train_pred,
+                seed=self._seed,
+            )
         self._context = SearchContext(
             index=TrainingIndex(Z, group, space, varying),
             module=module,
             exact=exact,
             time_limit=self.time_limit,
+            seeder=seeder,
         )
         return self
 
@@ -423,7 +437,8 @@ class CounterfactualExplainer(
 
     def _fit_task(self, Xm):
         """Classification or regression; the outcome group of each training
-        row (predicted class index, or 1 inside the desired range)."""
+        row (predicted class index, or 1 inside the desired range) and, for
+        a regressor, the predictions."""
         model = self.estimator_
         self._use_predict = False
         self._y_scale = 1.0
@@ -441,7 +456,7 @@ class CounterfactualExplainer(
             mad = np.median(np.abs(pred - np.median(pred)))
             self._y_scale = float(mad) if mad > 0 else 1.0
             self._use_predict = True
-            return ((pred >= low) & (pred <= high)).astype(int)
+            return ((pred >= low) & (pred <= high)).astype(int), pred
         self._task = "classification"
         if self.desired_range is not None:
             raise ValueError(
@@ -455,7 +470,7 @@ class CounterfactualExplainer(
         # validity from ``predict`` when it is not the arg-max of the scores
         # (a tuned decision threshold, say)
         self._use_predict = bool((scores.argmax(axis=1) != pred).any())
-        return pred
+        return pred, None
 
     def _range(self):
         try:

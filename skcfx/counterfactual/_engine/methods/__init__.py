@@ -53,12 +53,15 @@ class SearchContext:
         The model read as linear constraints (exact search).
     time_limit : float
         Seconds per query of the exact search.
+    seeder : SurrogateSeeder or None
+        The linear surrogate whose optima seed the genetic search.
     """
 
     index: object = None
     module: object = None
     exact: object = None
     time_limit: float = 10.0
+    seeder: object = None
 
 
 _REGISTRY = {}

@@ -20,7 +20,7 @@ from skcfx.counterfactual._engine.exact.formulation import QueryFormulation
 from skcfx.counterfactual._engine.exact.heads import Head
 from skcfx.counterfactual._engine.methods import register
 
-__all__ = ["ExactModel", "exact_search"]
+__all__ = ["ExactModel", "exact_search", "solve_unverified"]
 
 _EPS = 1e-7
 
@@ -73,26 +73,57 @@ def _certificate(res):
     return f"solver: {res.message}"
 
 
+def _targets(exact, problem, i):
+    """The class indices to try for query ``i`` (``[None]``: a range)."""
+    head = exact.head
+    if problem.low is not None and head.rule == "value":
+        return [None]
+    if problem.target[i] >= 0:
+        return [int(problem.target[i])]
+    if head.kind == "trees":
+        n_classes = len(head.const)
+    else:
+        n_classes = 2 if head.rule == "sign" else len(head.W)
+    return [t for t in range(n_classes) if t != problem.orig[i]]
+
+
+def _formulate(exact, problem, i, phi_q, target, eps, previous=()):
+    form = QueryFormulation(exact, problem, i, eps, phi_q)
+    if form.infeasible:
+        return None
+    scores = exact.head.outputs(form.milp, form.phi, form.above)
+    exact.head.decide(
+        form.milp, scores, target, eps, low=problem.low[i], high=problem.high[i]
+    )
+    form.order_splits()
+    for row in previous:
+        form.no_good(row)
+    return form
+
+
+def solve_unverified(exact, problem, i, phi_q, time_limit):
+    """The cheapest row that ``exact``'s model (a surrogate, say) gives the
+    desired outcome, not checked against the real model (a seed); None
+    when there is none within ``time_limit``."""
+    best, best_cost = None, np.inf
+    for t in _targets(exact, problem, i):
+        form = _formulate(exact, problem, i, phi_q, t, _EPS)
+        if form is None:
+            continue
+        res = form.milp.solve(time_limit=time_limit)
+        if res.x is not None and res.fun < best_cost:
+            best, best_cost = form.row(res.x), res.fun
+    return best
+
+
 def _solve_target(exact, problem, i, phi_q, target, previous, time_limit):
     """Best row for one target class (None for regression); returns
     ``(row or None, objective, bound, certificate)``."""
     eps = _EPS
     for _ in range(3):
-        form = QueryFormulation(exact, problem, i, eps, phi_q)
-        if form.infeasible:
+        form = _formulate(exact, problem, i, phi_q, target, eps, previous)
+        if form is None:
             return None, np.inf, np.inf, "proved infeasible"
-        scores = exact.head.outputs(form.milp, form.phi, form.above)
-        exact.head.decide(
-            form.milp,
-            scores,
-            target,
-            eps,
-            low=problem.low[i],
-            high=problem.high[i],
-        )
-        form.order_splits()
-        for row in previous:
-            form.no_good(row)
         res = form.milp.solve(time_limit=time_limit)
         bound = getattr(res, "mip_dual_bound", None)
         bound = np.inf if res.status == 2 else (np.nan if bound is None else bound)

@@ -19,7 +19,9 @@ INVALID_PENALTY = 10.0  # fitness penalty of an invalid candidate
 @register("genetic", n_candidates=100, max_rounds=40, fallback="random")
 def _search(problem, context, queries, n_candidates, max_rounds):
     """Genetic search seeded with the nearest desired-outcome training rows
-    (half a population of them per query, projected into its box)."""
+    (half a population of them per query, projected into its box) and, when
+    the context has a seeder, each query's optimum of a linear surrogate
+    (see :mod:`skcfx.counterfactual._engine.exact.seeding`)."""
     from skcfx.counterfactual._engine.methods.kdtree import projected_neighbors
 
     seeds = None
@@ -27,6 +29,10 @@ def _search(problem, context, queries, n_candidates, max_rounds):
         seeds, _ = projected_neighbors(
             problem, context.index, queries, max(1, n_candidates // 2)
         )
+    seeder = getattr(context, "seeder", None)
+    if seeder is not None and len(queries):
+        first = seeder.seeds(problem, queries)
+        seeds = first if seeds is None else np.concatenate([first, seeds], axis=1)
     return genetic_search(
         problem,
         n_candidates=n_candidates,

@@ -1,0 +1,52 @@
+"""Surrogate seeds of the genetic search (``_engine/exact/seeding.py``)."""
+
+import numpy as np
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+from skcfx import CounterfactualExplainer
+
+from .conftest import pipeline, small_frame
+
+
+def test_linear_model_seeds_make_genetic_optimal():
+    X, y = small_frame()
+    model = pipeline(LogisticRegression()).fit(X, y)
+    queries = X[model.predict(X) == 0].iloc[:8]
+    kw = dict(n_counterfactuals=1, features_to_vary=["a", "b"], random_state=0)
+    exact = CounterfactualExplainer(FrozenEstimator(model), method="exact", **kw)
+    genetic = CounterfactualExplainer(FrozenEstimator(model), **kw)
+    opt = exact.fit(X).explain(queries).certificate["objective"].to_numpy()
+    expl = genetic.fit(X).explain(queries)
+    assert genetic._context.seeder.exact is not None
+    cost = expl._cost()[expl.best_index()]
+    np.testing.assert_allclose(cost, opt, atol=1e-9)
+
+
+def test_nonlinear_model_gets_a_logistic_surrogate():
+    X, y = small_frame()
+    model = pipeline(MLPClassifier((8,), max_iter=2000, random_state=0)).fit(X, y)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
+    surrogate = cfx._context.seeder.exact.input_map.model
+    assert type(surrogate[-1]).__name__ == "LogisticRegression"
+    queries = X[model.predict(X) == 0].iloc[:5]
+    expl = cfx.explain(queries)
+    assert expl.valid.all() and (expl.status == "found").all()
+
+
+def test_no_surrogate_when_the_model_predicts_one_class():
+    import warnings
+
+    from sklearn.dummy import DummyClassifier
+
+    from skcfx.exceptions import NoCounterfactualWarning
+
+    X, y = small_frame()
+    model = pipeline(DummyClassifier(strategy="constant", constant=0)).fit(X, y)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
+    assert cfx._context.seeder.exact is None  # nothing to learn a boundary from
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        expl = cfx.explain(X.iloc[:3])
+    assert (expl.status == "unreachable within budget").all()
