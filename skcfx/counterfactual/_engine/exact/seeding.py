@@ -26,9 +26,18 @@ _MAX_ROWS = 20_000
 _TIME_LIMIT = 0.5
 
 
+def _tree(regression, seed):
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    cls = DecisionTreeRegressor if regression else DecisionTreeClassifier
+    return cls(max_depth=6, min_samples_leaf=20, random_state=seed)
+
+
 class SurrogateSeeder:
-    """Per query, the optimum of the surrogate's program (``None`` when no
-    surrogate could be built).
+    """Per query, the optima of the surrogates' programs: the model itself
+    when it is linear, else a linear surrogate and a depth-6 decision tree
+    fitted on the model's predictions (``models`` is empty when neither
+    could be built; ``exact`` is the first).
 
     Parameters
     ----------
@@ -47,24 +56,25 @@ class SurrogateSeeder:
     def __init__(self, model, space, Z, group, task, prediction=None, seed=0):
         from skcfx.counterfactual._engine.methods.exact import ExactModel
 
-        self.exact = None
+        self.models = []
         try:
             head = InputMap(model, space).head
             if hasattr(head, "coef_") and hasattr(head, "intercept_"):
-                self.exact = ExactModel(model, space, Z[0])  # the model itself
+                self.models = [ExactModel(model, space, Z[0])]  # the model itself
         except TypeError:  # UnsupportedModelError and encoders it cannot read
-            pass  # trees (the surrogate is faster) or another model
-        if self.exact is None and not np.isnan(Z[:, space.numeric]).any():
-            try:
-                surrogate = self._fit(space, Z, group, task, prediction, seed)
-                if surrogate is not None:
-                    self.exact = ExactModel(surrogate, space, Z[0])
-            except (TypeError, ValueError):
-                # seeds only speed the search up: without them it runs as is
-                self.exact = None
+            pass  # trees (the surrogates are faster) or another model
+        if not self.models and not np.isnan(Z[:, space.numeric]).any():
+            for kind in ("linear", "tree"):
+                try:
+                    surrogate = self._fit(space, Z, group, task, prediction, seed, kind)
+                    if surrogate is not None:
+                        self.models.append(ExactModel(surrogate, space, Z[0]))
+                except (TypeError, ValueError):
+                    pass  # seeds only speed the search up
+        self.exact = self.models[0] if self.models else None
 
     @staticmethod
-    def _fit(space, Z, group, task, prediction, seed):
+    def _fit(space, Z, group, task, prediction, seed, kind):
         rows = np.random.default_rng(seed).permutation(len(Z))[:_MAX_ROWS]
         frame = space.decode(Z[rows])
         names = space.names
@@ -73,9 +83,15 @@ class SurrogateSeeder:
         if cat:
             steps.append(("cat", OneHotEncoder(handle_unknown="ignore"), cat))
         if task == "regression":
-            head, y = Ridge(alpha=1.0), prediction[rows]
+            y = prediction[rows]
+            head = Ridge(alpha=1.0) if kind == "linear" else _tree(True, seed)
         else:
-            head, y = LogisticRegression(C=1.0, max_iter=500), group[rows]
+            y = group[rows]
+            head = (
+                LogisticRegression(C=1.0, max_iter=500)
+                if kind == "linear"
+                else _tree(False, seed)
+            )
             present = np.unique(y)
             # the surrogate's class positions must be the model's indices
             if len(present) < 2 or not np.array_equal(
@@ -93,12 +109,11 @@ class SurrogateSeeder:
         itself where the program has no solution)."""
         from skcfx.counterfactual._engine.methods.exact import solve_unverified
 
-        out = problem.Zq[queries][:, None, :].copy()
-        if self.exact is None:
-            return out
-        phi = self.exact.input_map.preprocess(problem.space.decode(problem.Zq[queries]))
-        for r, i in enumerate(queries):
-            row = solve_unverified(self.exact, problem, i, phi[r], _TIME_LIMIT)
-            if row is not None:
-                out[r, 0] = row
+        out = np.repeat(problem.Zq[queries][:, None, :], max(len(self.models), 1), 1)
+        for m, exact in enumerate(self.models):
+            phi = exact.input_map.preprocess(problem.space.decode(problem.Zq[queries]))
+            for r, i in enumerate(queries):
+                row = solve_unverified(exact, problem, i, phi[r], _TIME_LIMIT)
+                if row is not None:
+                    out[r, m] = row
         return out
