@@ -35,9 +35,9 @@ def _tree(regression, seed):
 
 class SurrogateSeeder:
     """Per query, the optima of the surrogates' programs: the model itself
-    when it is linear, else a linear surrogate and a depth-6 decision tree
-    fitted on the model's predictions (``models`` is empty when neither
-    could be built; ``exact`` is the first).
+    when it is linear, else a linear surrogate fitted on the model's
+    predictions and, for a tree ensemble, a depth-6 decision tree as well
+    (``models`` is empty when none could be built; ``exact`` is the first).
 
     Parameters
     ----------
@@ -57,14 +57,21 @@ class SurrogateSeeder:
         from skcfx.counterfactual._engine.methods.exact import ExactModel
 
         self.models = []
+        head = None
         try:
             head = InputMap(model, space).head
             if hasattr(head, "coef_") and hasattr(head, "intercept_"):
                 self.models = [ExactModel(model, space, Z[0])]  # the model itself
         except TypeError:  # UnsupportedModelError and encoders it cannot read
             pass  # trees (the surrogates are faster) or another model
+        # a tree ensemble also gets a shallow tree surrogate (its linear
+        # surrogate alone guides the search poorly); other models a linear one
+        trees = head is not None and (
+            hasattr(head, "estimators_") or hasattr(head, "tree_")
+        )
+        kinds = ("linear", "tree") if trees else ("linear",)
         if not self.models and not np.isnan(Z[:, space.numeric]).any():
-            for kind in ("linear", "tree"):
+            for kind in kinds:
                 try:
                     surrogate = self._fit(space, Z, group, task, prediction, seed, kind)
                     if surrogate is not None:
