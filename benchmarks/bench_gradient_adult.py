@@ -216,7 +216,7 @@ def main():
     else:
         speedup = rows[3]["s_per_query"] / rows[0]["s_per_query"]
         speedup_text = f"{speedup:.0f}x ({dice_failures} dice-ml errors)"
-    cells = pd.Series(theirs._cell_violations.sum(axis=0), index=theirs.feature_names)
+    cells = pd.Series(theirs.cell_violations.sum(axis=0), index=theirs.feature_names)
     cells = cells[cells > 0]
     by_column = ", ".join(f"{c}: {int(v)}" for c, v in cells.items()) or "none"
     text = (
