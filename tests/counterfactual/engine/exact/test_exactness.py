@@ -166,3 +166,27 @@ def test_unsupported_models_and_steps_are_named():
         q = X.iloc[:1].copy()
         q["a"] = np.nan
         cfx.explain(q)
+
+
+@pytest.mark.parametrize("head", ["logistic", "forest"])
+def test_query_off_the_training_grid(head):
+    """A query with one more decimal than the training data keeps its own
+    value when unchanged; a changed value lands on the grid (the gated
+    formulation), and the optimum still equals enumeration."""
+    X, y = small_frame()
+    model = pipeline(HEADS[head]()).fit(X, y)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", n_counterfactuals=1
+    ).fit(X)
+    queries = X[model.predict(X) == 0].iloc[:4].copy()
+    queries["a"] = queries["a"] + 0.37  # off the integer grid
+    queries["b"] = queries["b"] + 0.21
+    queries = queries[model.predict(queries) == 0]
+    assert len(queries)
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    assert (model.predict(expl.to_frame()[X.columns]) == 1).all()
