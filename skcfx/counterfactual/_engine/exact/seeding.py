@@ -23,7 +23,7 @@ from skcfx.counterfactual._engine.exact.encoding import InputMap
 __all__ = ["SurrogateSeeder"]
 
 _MAX_ROWS = 20_000
-_TIME_LIMIT = 0.5
+_TIME_LIMIT = 0.2  # seconds per query and surrogate: a seed, not a proof
 
 
 def _tree(regression, seed):
@@ -112,15 +112,20 @@ class SurrogateSeeder:
         return surrogate
 
     def seeds(self, problem, queries):
-        """``(q, 1, d)`` rows: each query's surrogate optimum (the query
-        itself where the program has no solution)."""
+        """``(q, n_models, d)`` rows: each query's surrogate optima (the
+        query itself, repaired into its box, where a program has no
+        solution); ``(q, 0, d)`` without surrogates."""
+        from skcfx.counterfactual._engine.candidates import project
         from skcfx.counterfactual._engine.methods.exact import solve_unverified
 
-        out = np.repeat(problem.Zq[queries][:, None, :], max(len(self.models), 1), 1)
+        out = np.repeat(problem.Zq[queries][:, None, :], len(self.models), 1)
         for m, exact in enumerate(self.models):
             phi = exact.input_map.preprocess(problem.space.decode(problem.Zq[queries]))
             for r, i in enumerate(queries):
                 row = solve_unverified(exact, problem, i, phi[r], _TIME_LIMIT)
                 if row is not None:
                     out[r, m] = row
-        return out
+        # a query without a surrogate solution keeps its own row: repaired
+        # into its admissible box like every candidate (a permitted range may
+        # exclude the query's value)
+        return project(out, problem.bounds, problem.space, queries, np.zeros_like(out))
