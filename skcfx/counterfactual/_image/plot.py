@@ -19,7 +19,6 @@ def _per_query(images, result):
         )
     n = len(images)
     first = np.full(n, -1)
-    first[result.owner[::-1]] = np.arange(len(result.owner))[::-1]
     # rank 0 is the row a query's own search returned
     ranked = np.flatnonzero(result.rank == 0)
     first[result.owner[ranked]] = ranked

@@ -40,9 +40,6 @@ def as_tree_sees(values):
     return np.asarray(values, dtype=np.float32).astype(np.float64)
 
 
-_as_tree_sees = as_tree_sees
-
-
 def _affine(step):
     from skcfx.utils._torch_forward import _affine_scaler
 
@@ -214,7 +211,7 @@ class InputMap:
         )
         out, start = [], 0
         for f, thr, j, increasing, cand in meta:
-            above = _as_tree_sees(phi[start : start + len(cand), f]) > thr
+            above = as_tree_sees(phi[start : start + len(cand), f]) > thr
             start += len(cand)
             out.append((j, _switch(above, cand, increasing), increasing))
         return out

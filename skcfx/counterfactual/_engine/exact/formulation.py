@@ -13,7 +13,7 @@ sw * sum_num chg_j]``.
 
 import numpy as np
 
-from skcfx.counterfactual._engine.exact.encoding import as_tree_sees as _as_tree_sees
+from skcfx.counterfactual._engine.exact.encoding import as_tree_sees
 from skcfx.counterfactual._engine.exact.milp import MILP, Expr
 
 __all__ = ["QueryFormulation"]
@@ -162,11 +162,11 @@ class QueryFormulation:
             return self._above[key]
         ex = self.exact
         j = ex.input_map.single_column(f)
-        side_q = float(_as_tree_sees(self.phi_q[f]) > thr)
+        side_q = float(as_tree_sees(self.phi_q[f]) > thr)
         if j is None or not self.problem.bounds.varying[self.i, j]:
             out = Expr(const=side_q)
         elif self.problem.space.is_categorical[j]:
-            ks = np.flatnonzero(_as_tree_sees(ex.category_inputs[j][:, f]) > thr)
+            ks = np.flatnonzero(as_tree_sees(ex.category_inputs[j][:, f]) > thr)
             out = Expr()
             for k in ks:
                 out = out + self.z[j][int(k)]

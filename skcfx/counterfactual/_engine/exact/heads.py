@@ -15,26 +15,6 @@ from skcfx.counterfactual._engine.exact.milp import Expr
 
 __all__ = ["Head"]
 
-_LINEAR = (
-    "LogisticRegression",
-    "LogisticRegressionCV",
-    "LinearSVC",
-    "SGDClassifier",
-    "RidgeClassifier",
-    "RidgeClassifierCV",
-    "Perceptron",
-    "PassiveAggressiveClassifier",
-    "LinearRegression",
-    "Ridge",
-    "RidgeCV",
-    "Lasso",
-    "LassoCV",
-    "ElasticNet",
-    "ElasticNetCV",
-    "SGDRegressor",
-    "LinearSVR",
-    "HuberRegressor",
-)
 _FORESTS = (
     "RandomForestClassifier",
     "ExtraTreesClassifier",
@@ -78,9 +58,7 @@ class Head:
         ):
             self.kind = "trees"
             self._trees(head, input_map, phi0)
-        elif name in _LINEAR or (
-            hasattr(head, "coef_") and hasattr(head, "intercept_")
-        ):
+        elif hasattr(head, "coef_") and hasattr(head, "intercept_"):
             self.kind = "linear"
             W = np.atleast_2d(np.asarray(head.coef_, dtype=float))
             b = np.atleast_1d(np.asarray(head.intercept_, dtype=float))
