@@ -95,7 +95,7 @@ def _exact_status(status, reason, certificates):
         text = cert["solver_status"]
         if text == "proved infeasible":
             status[i] = STATUS["infeasible"]
-            reason[i] = "proved infeasible by the MILP solver"
+            reason[i] = "proved infeasible by the exact search"
         elif status[i] == STATUS["found"]:
             if text != "optimal":
                 gap = (cert["objective"] - cert["bound"]) / max(

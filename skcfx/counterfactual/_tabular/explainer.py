@@ -67,9 +67,10 @@ class CounterfactualExplainer(
         as it is.
     method : {{"genetic", "random", "kdtree", "gradient", "exact"}}, default="genetic"
         Search method (see Notes). ``"exact"`` returns provably optimal
-        counterfactuals of linear models and tree ensembles (a MILP per
-        query, solved by HiGHS within ``time_limit``; see
-        ``explanations.certificate``). ``"gradient"`` needs a differentiable
+        counterfactuals of linear models (a MILP per query, solved by
+        HiGHS) and tree ensembles (a best-first branch and bound over the
+        trees' thresholds), within ``time_limit``; see
+        ``explanations.certificate``. ``"gradient"`` needs a differentiable
         classifier: a torch module, a skorch net, a scikit-learn linear
         classifier or MLPClassifier, alone or in a Pipeline behind scalers
         (Standard, MinMax, MaxAbs), PCA / TruncatedSVD and a

@@ -1,5 +1,5 @@
 """The model's input as a linear map of the coded row, read off the fitted
-preprocessing, and the exact grid cuts of tree thresholds.
+preprocessing.
 
 ``phi(row) = base + A @ c + sum_j T_j[k_j]``: ``c`` the numeric values,
 ``k_j`` the category of categorical column ``j``. Supported in front of the
@@ -11,7 +11,6 @@ scalers alone on numeric data.
 """
 
 import numpy as np
-import pandas as pd
 
 from skcfx.counterfactual._engine.models import (
     category_tables,
@@ -20,7 +19,7 @@ from skcfx.counterfactual._engine.models import (
     unwrap,
 )
 
-__all__ = ["InputMap", "UnsupportedModelError", "as_tree_sees"]
+__all__ = ["InputMap", "UnsupportedModelError"]
 
 _ADVICE = (
     'method="exact" supports linear models and tree ensembles behind '
@@ -31,13 +30,6 @@ _ADVICE = (
 
 class UnsupportedModelError(TypeError):
     """The model or one of its steps cannot be written as a MILP."""
-
-
-def as_tree_sees(values):
-    """Inputs as scikit-learn's trees compare them with their float64
-    thresholds: rounded to float32, then compared in float64 (comparing a
-    float32 array with a Python float would round the threshold too)."""
-    return np.asarray(values, dtype=np.float32).astype(np.float64)
 
 
 def _affine(step):
@@ -174,59 +166,3 @@ class InputMap:
                 f"cannot be written exactly. {_ADVICE}"
             )
         return next(iter(dep)) if dep else None
-
-    def grid_cuts(self, splits, template):
-        """Exact integer cuts of numeric splits on their column's grid.
-
-        Parameters
-        ----------
-        splits : list of (f, threshold)
-            Splits on inputs that depend on one numeric column with a grid.
-        template : DataFrame of one raw row
-            Values of the other columns (they do not affect these inputs).
-
-        Returns
-        -------
-        cuts : list of (j, N, increasing)
-            Input ``f`` is above the threshold (float32, as the trees
-            compare) exactly when ``n >= N + 1`` (increasing) or ``n <= N``
-            (decreasing), for the grid value ``c = n * 10**-decimals``.
-        """
-        space = self.space
-        frames, meta = [], []
-        for f, thr in splits:
-            j = self.single_column(f)
-            a = self.A[f, j]
-            step = 10.0 ** -space.decimals[j]
-            n0 = int(np.floor((thr - self.base[f]) / a / step))
-            cand = np.arange(n0 - 3, n0 + 4)
-            rows = pd.concat([template] * len(cand), ignore_index=True)
-            rows[space.names[j]] = np.round(cand * step, space.decimals[j])
-            frames.append(rows)
-            meta.append((f, thr, j, a > 0, cand))
-        if not frames:
-            return []
-        phi = self.preprocess(
-            pd.concat(frames, ignore_index=True).astype(template.dtypes)
-        )
-        out, start = [], 0
-        for f, thr, j, increasing, cand in meta:
-            above = as_tree_sees(phi[start : start + len(cand), f]) > thr
-            start += len(cand)
-            out.append((j, _switch(above, cand, increasing), increasing))
-        return out
-
-
-def _switch(above, cand, increasing):
-    """The last grid integer on the "below" side (increasing) or the last on
-    the "above" side (decreasing)."""
-    flags = above if increasing else ~above
-    # monotone: False ... False True ... True
-    first = int(np.argmax(flags)) if flags.any() else len(flags)
-    if flags.any() and not flags[first:].all():
-        raise UnsupportedModelError("A tree threshold is not monotone in its column.")
-    if first == 0 or first == len(flags):
-        raise UnsupportedModelError(
-            "Could not place a tree threshold on its column's grid."
-        )
-    return int(cand[first - 1])

@@ -13,26 +13,22 @@ sw * sum_num chg_j]``.
 
 import numpy as np
 
-from skcfx.counterfactual._engine.exact.encoding import as_tree_sees
 from skcfx.counterfactual._engine.exact.milp import MILP, Expr
 
 __all__ = ["QueryFormulation"]
 
 
 class QueryFormulation:
-    """The MILP of query ``i`` of ``problem`` for the model ``exact``
-    (``phi_q``: the query's exact model input; ``eps``: the margin of
-    strict inequalities)."""
+    """The MILP of query ``i`` of ``problem`` for the linear model
+    ``exact`` (``eps``: the margin of strict inequalities)."""
 
-    def __init__(self, exact, problem, i, eps, phi_q):
+    def __init__(self, exact, problem, i, eps):
         self.exact, self.problem, self.i, self.eps = exact, problem, i, eps
-        self.phi_q = phi_q  # the query's exact model input
         self.milp = MILP()
         self.x = problem.Zq[i]
         self.value, self.chg, self.z = {}, {}, {}
         self.num, self.grid, self.on_grid = {}, {}, set()
-        self._split_vars = {}  # (j, N, increasing) -> binary
-        self._phi, self._above = {}, {}
+        self._phi = {}
         space = problem.space
         d = space.n_features
         self.pw = problem.proximity_weight / d
@@ -153,99 +149,6 @@ class QueryFormulation:
                             out = out + zk * col[k]
             self._phi[f] = out
         return self._phi[f]
-
-    def above(self, f, thr):
-        """Indicator expression of "model input ``f`` above ``thr``" (as a
-        tree compares, in float32)."""
-        key = (f, thr)
-        if key in self._above:
-            return self._above[key]
-        ex = self.exact
-        j = ex.input_map.single_column(f)
-        side_q = float(as_tree_sees(self.phi_q[f]) > thr)
-        if j is None or not self.problem.bounds.varying[self.i, j]:
-            out = Expr(const=side_q)
-        elif self.problem.space.is_categorical[j]:
-            ks = np.flatnonzero(as_tree_sees(ex.category_inputs[j][:, f]) > thr)
-            out = Expr()
-            for k in ks:
-                out = out + self.z[j][int(k)]
-        elif j in self.grid:
-            out = self._grid_split(j, ex.cuts[key], side_q)
-        else:
-            out = self._continuous_split(j, f, thr, side_q)
-        self._above[key] = out
-        return out
-
-    def _grid_split(self, j, cut, side_q):
-        N, increasing = cut
-        key = (j, N, increasing)
-        if key in self._split_vars:
-            return Expr.var(self._split_vars[key])
-        n, _, n_lo, n_hi = self.grid[j]
-        if j in self.on_grid:
-            v = self._tight_split(n, n_lo, n_hi, N, increasing)
-            self._split_vars[key] = v
-            return Expr.var(v)
-        chg, _ = self.num[j]
-        m = self.milp
-        v = m.binary()
-        m.add(Expr({v: 1.0, chg: 1.0}), lo=side_q)  # chg = 0: v = side_q
-        m.add(Expr({v: 1.0, chg: -1.0}), hi=side_q)
-        M = max(abs(n_lo), abs(n_hi), abs(N)) * 2 + 4
-        if increasing:  # v = 1 <=> n >= N + 1 (when changed)
-            m.add(Expr({n: 1.0, v: -M, chg: -M}), lo=N + 1 - 2 * M)
-            m.add(Expr({n: 1.0, v: -M, chg: M}), hi=N + M)
-        else:  # v = 1 <=> n <= N (when changed)
-            m.add(Expr({n: 1.0, v: M, chg: M}), hi=N + 2 * M)
-            m.add(Expr({n: 1.0, v: M, chg: -M}), lo=N + 1 - M)
-        return Expr.var(v)
-
-    def _tight_split(self, n, n_lo, n_hi, N, increasing):
-        """``v = [n >= N + 1]`` (increasing) or ``[n <= N]`` with the
-        tightest bounds (no gating: ``n`` is always the column's value)."""
-        m = self.milp
-        v = m.binary()
-        if increasing:
-            m.add(Expr({n: 1.0, v: -(N + 1 - n_lo)}), lo=n_lo)
-            m.add(Expr({n: 1.0, v: -(n_hi - N)}), hi=N)
-        else:
-            m.add(Expr({n: 1.0, v: n_hi - N}), hi=n_hi)
-            m.add(Expr({n: 1.0, v: N + 1 - n_lo}), lo=N + 1)
-        return v
-
-    def order_splits(self):
-        """Thresholds of one column nest: above a higher cut implies above
-        every lower one (chains of the split binaries, a tighter model)."""
-        by_col = {}
-        for (j, N, inc), v in self._split_vars.items():
-            by_col.setdefault((j, inc), []).append((N, v))
-        for (_, inc), items in by_col.items():
-            items.sort()
-            for (_, a), (_, b) in zip(items, items[1:]):
-                # increasing: [n > N2] <= [n > N1]; decreasing: [n <= N1] <= [n <= N2]
-                self.milp.add(
-                    Expr({b: 1.0, a: -1.0}) if inc else Expr({a: 1.0, b: -1.0}), hi=0.0
-                )
-
-    def _continuous_split(self, j, f, thr, side_q):
-        im = self.exact.input_map
-        a = im.A[f, j]
-        r = (thr - im.base[f]) / a
-        chg, _ = self.num[j]
-        m, c = self.milp, self.value[j]
-        b = self.problem.bounds
-        ends = np.array([b.lo[self.i, j], b.hi[self.i, j], self.x[j]])
-        M = np.abs(ends - r).max() + self.eps + 1.0
-        v = m.binary()
-        m.add(Expr({v: 1.0, chg: 1.0}), lo=side_q)
-        m.add(Expr({v: 1.0, chg: -1.0}), hi=side_q)
-        sign = 1.0 if a > 0 else -1.0
-        # v = 1 => sign * (c - r) >= eps ; v = 0 => sign * (c - r) <= 0
-        g = (c - r) * sign
-        m.add(g - Expr({v: M, chg: M}), lo=self.eps - 2 * M)
-        m.add(g - Expr({v: M, chg: -M}), hi=M)
-        return Expr.var(v)
 
     # ---------------------------------------------------------- solution
     def no_good(self, Z):

@@ -6,8 +6,13 @@ logistic regression (or, for a regressor, a ridge regression) fitted in
 ``fit`` on the model's own predictions over the training rows, behind a
 scaler and one-hot encoder. Its MILP is solved per query in milliseconds and
 the solution joins the first population unverified: the search then
-repairs it against the real model. This closes most of the gap between the
-heuristic and the optimum that the exact method measures.
+repairs it against the real model. A tree ensemble that the exact search
+reads seeds with its own branch and bound instead, cut off after
+``_EXPANSIONS`` states (a deterministic budget: the optimum of most
+queries, else the cheapest candidate queued); one it cannot read (behind
+other preprocessing) with a depth-6 decision tree surrogate as well as the
+linear one. This closes most of the gap between the heuristic and the
+optimum that the exact method measures.
 """
 
 import warnings
@@ -24,6 +29,9 @@ __all__ = ["SurrogateSeeder"]
 
 _MAX_ROWS = 20_000
 _TIME_LIMIT = 0.2  # seconds per query and surrogate: a seed, not a proof
+# states a tree search (the model's own, or a tree surrogate's) may expand
+# per query: a deterministic budget, not a time limit
+_EXPANSIONS = 256
 
 
 def _tree(regression, seed):
@@ -35,7 +43,8 @@ def _tree(regression, seed):
 
 class SurrogateSeeder:
     """Per query, the optima of the surrogates' programs: the model itself
-    when it is linear, else a linear surrogate fitted on the model's
+    when the exact search reads it (a linear model, or a tree ensemble
+    within a budget), else a linear surrogate fitted on the model's
     predictions and, for a tree ensemble, a depth-6 decision tree as well
     (``models`` is empty when none could be built; ``exact`` is the first).
 
@@ -56,16 +65,17 @@ class SurrogateSeeder:
     def __init__(self, model, space, Z, group, task, prediction=None, seed=0):
         from skcfx.counterfactual._engine.methods.exact import ExactModel
 
-        self.models = []
+        self.models, self.budgets = [], []
         head = None
         try:
             head = InputMap(model, space).head
-            if hasattr(head, "coef_") and hasattr(head, "intercept_"):
-                self.models = [ExactModel(model, space, Z[0])]  # the model itself
+            exact = ExactModel(model, space, Z[0])  # the model itself
+            self.models.append(exact)
+            self.budgets.append(_EXPANSIONS)
         except TypeError:  # UnsupportedModelError and encoders it cannot read
-            pass  # trees (the surrogates are faster) or another model
-        # a tree ensemble also gets a shallow tree surrogate (its linear
-        # surrogate alone guides the search poorly); other models a linear one
+            pass  # another model
+        # a model the exact search cannot read gets surrogates: a linear
+        # model, and a shallow tree as well for a tree ensemble
         trees = head is not None and (
             hasattr(head, "estimators_") or hasattr(head, "tree_")
         )
@@ -76,6 +86,7 @@ class SurrogateSeeder:
                     surrogate = self._fit(space, Z, group, task, prediction, seed, kind)
                     if surrogate is not None:
                         self.models.append(ExactModel(surrogate, space, Z[0]))
+                        self.budgets.append(_EXPANSIONS)
                 except (TypeError, ValueError):
                     pass  # seeds only speed the search up
         self.exact = self.models[0] if self.models else None
@@ -119,10 +130,9 @@ class SurrogateSeeder:
         from skcfx.counterfactual._engine.methods.exact import solve_unverified
 
         out = np.repeat(problem.Zq[queries][:, None, :], len(self.models), 1)
-        for m, exact in enumerate(self.models):
-            phi = exact.input_map.preprocess(problem.space.decode(problem.Zq[queries]))
+        for m, (exact, budget) in enumerate(zip(self.models, self.budgets)):
             for r, i in enumerate(queries):
-                row = solve_unverified(exact, problem, i, phi[r], _TIME_LIMIT)
+                row = solve_unverified(exact, problem, i, _TIME_LIMIT, budget)
                 if row is not None:
                     out[r, m] = row
         # a query without a surrogate solution keeps its own row: repaired

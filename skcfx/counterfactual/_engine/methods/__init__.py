@@ -14,7 +14,7 @@ random     60             25         genetic
 genetic    100            40         random
 kdtree     100            3          genetic
 gradient   (all at once)  200        random
-exact      (one MILP)     (solver)   none
+exact      (MILP / B&B)   (solver)   none
 ========== ============== ========== ==========
 """
 

@@ -1,23 +1,29 @@
 """Exact search (``method="exact"``): the optimal counterfactuals of linear
 models and tree ensembles, with a certificate per query.
 
-Each query is one mixed-integer linear program (see
+For a linear model each query is one mixed-integer linear program (see
 :mod:`skcfx.counterfactual._engine.exact`) solved by HiGHS through
 :func:`scipy.optimize.milp` within a time limit. The optimum is re-predicted
 by the real model (a margin ``eps`` makes strict inequalities strict; if
 rounding ever breaks validity, ``eps`` grows a hundredfold and the query is
 solved again). The next counterfactuals are the next-best solutions that
 change a different set of features (a no-good cut on the changed-feature
-pattern per solution). For "any class but the query's" of a multi-class
-model, one program per candidate class, the best kept.
+pattern per solution). For a tree ensemble each query is a best-first
+branch and bound over the trees' thresholds (``tree_search.py``), which
+returns its answers cheapest first, each accepted by the real model and
+changing another set of features. For "any class but the query's" of a
+multi-class model, one program or search per candidate class, the best
+kept.
 """
 
 import numpy as np
 import pandas as pd
 
 from skcfx.counterfactual._engine.exact.encoding import InputMap
+from skcfx.counterfactual._engine.exact.ensembles import Ensemble, is_tree_ensemble
 from skcfx.counterfactual._engine.exact.formulation import QueryFormulation
 from skcfx.counterfactual._engine.exact.heads import Head
+from skcfx.counterfactual._engine.exact.tree_search import TreeSearch
 from skcfx.counterfactual._engine.methods import register
 
 __all__ = ["ExactModel", "exact_search", "solve_unverified"]
@@ -33,32 +39,25 @@ class ExactModel:
     model : fitted estimator (the user's, possibly a Pipeline)
     space : FeatureSpace
     template : ndarray (d,)
-        A coded training row (the values of the other columns when one
-        column's inputs are computed exactly).
+        A coded training row (one input row for the tree ensemble's
+        constant).
+
+    Attributes
+    ----------
+    kind : {"linear", "trees"}
+    head : Head or Ensemble
     """
 
     def __init__(self, model, space, template):
         self.space = space
         self.input_map = im = InputMap(model, space)
-        frame = space.decode(template[None, :])
-        self.head = Head(im.head, im, im.preprocess(frame))
-        self.cuts = {}
-        self.category_inputs = {}
-        if self.head.kind != "trees":
-            return
-        grid = []
-        for f, thr in self.head.splits:
-            j = im.single_column(f)
-            if j is not None and not space.is_categorical[j]:
-                if space.decimals[j] is not None:
-                    grid.append((f, thr))
-        for key, (_, N, increasing) in zip(grid, im.grid_cuts(grid, frame)):
-            self.cuts[key] = (N, increasing)
-        for j in space.categorical:
-            K = len(space.categories[j])
-            Z = np.repeat(template[None, :], K, axis=0)
-            Z[:, j] = np.arange(K)
-            self.category_inputs[j] = im.preprocess(space.decode(Z))
+        if is_tree_ensemble(im.head):
+            self.kind = "trees"
+            phi0 = im.preprocess(space.decode(template[None, :]))
+            self.head = Ensemble(im.head, phi0)
+        else:
+            self.kind = "linear"
+            self.head = Head(im.head)
 
 
 def _certificate(res):
@@ -80,48 +79,54 @@ def _targets(exact, problem, i):
         return [None]
     if problem.target[i] >= 0:
         return [int(problem.target[i])]
-    if head.kind == "trees":
-        n_classes = len(head.const)
-    else:
-        n_classes = 2 if head.rule == "sign" else len(head.W)
-    return [t for t in range(n_classes) if t != problem.orig[i]]
+    return [t for t in range(head.n_classes()) if t != problem.orig[i]]
 
 
-def _formulate(exact, problem, i, phi_q, target, eps, previous=()):
-    form = QueryFormulation(exact, problem, i, eps, phi_q)
+def _formulate(exact, problem, i, target, eps, previous=()):
+    form = QueryFormulation(exact, problem, i, eps)
     if form.infeasible:
         return None
-    scores = exact.head.outputs(form.milp, form.phi, form.above)
+    scores = exact.head.outputs(form.phi)
     exact.head.decide(
         form.milp, scores, target, eps, low=problem.low[i], high=problem.high[i]
     )
-    form.order_splits()
     for row in previous:
         form.no_good(row)
     return form
 
 
-def solve_unverified(exact, problem, i, phi_q, time_limit):
+def solve_unverified(exact, problem, i, time_limit, max_expansions=None):
     """The cheapest row that ``exact``'s model (a surrogate, say) gives the
     desired outcome, not checked against the real model (a seed); None
-    when there is none within ``time_limit``."""
+    when there is none within ``time_limit`` (for a tree ensemble with
+    ``max_expansions``, that many states instead, a deterministic budget;
+    then the cheapest candidate queued)."""
     best, best_cost = None, np.inf
     for t in _targets(exact, problem, i):
-        form = _formulate(exact, problem, i, phi_q, t, _EPS)
-        if form is None:
-            continue
-        res = form.milp.solve(time_limit=time_limit)
-        if res.x is not None and res.fun < best_cost:
-            best, best_cost = form.row(res.x), res.fun
+        if exact.kind == "trees":
+            search = TreeSearch(exact.head, exact.input_map, problem, i, t, False)
+            limit = np.inf if max_expansions is not None else time_limit
+            rows, _, _ = search.run(1, limit, max_expansions)
+            row = rows[0] if rows else None
+            cost = problem.cost(row[None], np.array([i]))[0] if rows else np.inf
+        else:
+            form = _formulate(exact, problem, i, t, _EPS)
+            if form is None:
+                continue
+            res = form.milp.solve(time_limit=time_limit)
+            row = form.row(res.x) if res.x is not None else None
+            cost = res.fun if res.x is not None else np.inf
+        if row is not None and cost < best_cost:
+            best, best_cost = row, cost
     return best
 
 
-def _solve_target(exact, problem, i, phi_q, target, previous, time_limit):
+def _solve_target(exact, problem, i, target, previous, time_limit):
     """Best row for one target class (None for regression); returns
     ``(row or None, objective, bound, certificate)``."""
     eps = _EPS
     for _ in range(3):
-        form = _formulate(exact, problem, i, phi_q, target, eps, previous)
+        form = _formulate(exact, problem, i, target, eps, previous)
         if form is None:
             return None, np.inf, np.inf, "proved infeasible"
         res = form.milp.solve(time_limit=time_limit)
@@ -137,41 +142,69 @@ def _solve_target(exact, problem, i, phi_q, target, previous, time_limit):
     return None, np.inf, np.nan, "not valid after rounding"
 
 
-def _solve_query(exact, problem, i, phi_q, time_limit):
-    n_classes = len(exact.head.const) if exact.head.kind == "trees" else None
-    if problem.low is not None and exact.head.rule == "value":
-        targets = [None]
-    elif problem.target[i] >= 0:
-        targets = [int(problem.target[i])]
+def _combine(found):
+    """The query's certificate from the per-target results ``found``:
+    ``(rows, objective, bound, status)`` each."""
+    objectives = [f[1] for f in found]
+    best = int(np.argmin(objectives))
+    certs = [f[3] for f in found]
+    if not found[best][0]:
+        status = (
+            "proved infeasible"
+            if all(c == "proved infeasible" for c in certs)
+            else next(c for c in certs if c != "proved infeasible")
+        )
     else:
-        n_classes = n_classes or (2 if exact.head.rule == "sign" else len(exact.head.W))
-        targets = [t for t in range(n_classes) if t != problem.orig[i]]
+        done = all(c in ("optimal", "proved infeasible") for c in certs)
+        status = "optimal" if done else "feasible"
+    bound = float(np.nanmin([f[2] for f in found]))
+    return dict(solver_status=status, objective=objectives[best], bound=bound)
+
+
+def _solve_linear(exact, problem, i, targets, time_limit):
     rows, certificate = [], None
     for rank in range(problem.k):
-        found = [
-            _solve_target(exact, problem, i, phi_q, t, rows, time_limit)
-            for t in targets
-        ]
-        objectives = [f[1] for f in found]
-        best = int(np.argmin(objectives))
+        found = [_solve_target(exact, problem, i, t, rows, time_limit) for t in targets]
         if rank == 0:
-            certs = [f[3] for f in found]
-            if found[best][0] is None:
-                status = (
-                    "proved infeasible"
-                    if all(c == "proved infeasible" for c in certs)
-                    else next(c for c in certs if c != "proved infeasible")
-                )
-            else:
-                done = all(c in ("optimal", "proved infeasible") for c in certs)
-                status = "optimal" if done else "feasible"
-            bound = float(np.nanmin([f[2] for f in found]))
-            certificate = dict(
-                solver_status=status, objective=objectives[best], bound=bound
+            certificate = _combine(
+                [([f[0]] if f[0] is not None else [], *f[1:]) for f in found]
             )
+        best = int(np.argmin([f[1] for f in found]))
         if found[best][0] is None:
             break
         rows.append(found[best][0])
+    return rows, certificate
+
+
+def _solve_trees(exact, problem, i, targets, time_limit):
+    found, solutions = [], []
+    for t in targets:
+        search = TreeSearch(exact.head, exact.input_map, problem, i, t)
+        rows, status, bound = search.run(problem.k, time_limit)
+        cost = problem.cost(np.vstack(rows), np.full(len(rows), i)) if rows else []
+        objective = float(cost[0]) if rows else np.inf
+        if bound is None:  # proved: the first row's cost, or infeasible
+            bound = objective
+        found.append((rows, objective, float(bound), status))
+        solutions.extend(zip(cost, range(len(rows)), [t] * len(rows), rows))
+    certificate = _combine(found)
+    # the k cheapest over targets, each changing another set of columns
+    rows, patterns = [], set()
+    changed = problem.space.changed
+    for _, _, _, Z in sorted(solutions, key=lambda s: (s[0], s[1], s[2])):
+        key = changed(problem.Zq[i][None, :], Z[None, :])[0].tobytes()
+        if key not in patterns:
+            patterns.add(key)
+            rows.append(Z)
+        if len(rows) >= problem.k:
+            break
+    return rows, certificate
+
+
+def _solve_query(exact, problem, i, time_limit):
+    targets = _targets(exact, problem, i)
+    solve = _solve_trees if exact.kind == "trees" else _solve_linear
+    rows, certificate = solve(exact, problem, i, targets, time_limit)
     d = problem.Zq.shape[1]
     return (np.vstack(rows) if rows else np.zeros((0, d))), certificate
 
@@ -191,11 +224,8 @@ def exact_search(problem, context, queries, time_limit=10.0):
     pools = [np.zeros((0, d)) for _ in range(problem.n)]
     if len(queries) == 0:
         return pools
-    phi = exact.input_map.preprocess(problem.space.decode(problem.Zq[queries]))
-    for row, i in enumerate(queries):
-        pools[i], problem.certificates[i] = _solve_query(
-            exact, problem, i, phi[row], time_limit
-        )
+    for i in queries:
+        pools[i], problem.certificates[i] = _solve_query(exact, problem, i, time_limit)
     return pools
 
 

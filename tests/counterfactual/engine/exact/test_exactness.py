@@ -8,15 +8,19 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
     RandomForestClassifier,
+    RandomForestRegressor,
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import PolynomialFeatures
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OrdinalEncoder, PolynomialFeatures, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skcfx import CounterfactualExplainer
@@ -30,6 +34,9 @@ HEADS = {
     "forest": lambda: RandomForestClassifier(10, max_depth=3, random_state=0),
     "boosting": lambda: GradientBoostingClassifier(
         n_estimators=10, max_depth=2, random_state=0
+    ),
+    "hist boosting": lambda: HistGradientBoostingClassifier(
+        max_iter=15, max_depth=3, random_state=0
     ),
 }
 
@@ -100,9 +107,10 @@ def test_no_heuristic_beats_the_optimum(seed, head, vary, a_range, increasing):
         assert e.constraints.cell_violations(e.query_codes[e.owner], e.codes).sum() == 0
 
 
-def test_next_solutions_change_other_features(small):
+@pytest.mark.parametrize("head", ["logistic", "forest", "hist boosting"])
+def test_next_solutions_change_other_features(small, head):
     X, y = small
-    model = pipeline(LogisticRegression()).fit(X, y)
+    model = pipeline(HEADS[head]()).fit(X, y)
     cfx = CounterfactualExplainer(
         FrozenEstimator(model), method="exact", n_counterfactuals=3
     ).fit(X)
@@ -190,3 +198,88 @@ def test_query_off_the_training_grid(head):
         want, _ = brute_force(cfx, queries.iloc[[i]])
         np.testing.assert_allclose(got[i], want, atol=1e-9)
     assert (model.predict(expl.to_frame()[X.columns]) == 1).all()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        lambda: RandomForestRegressor(10, max_depth=4, random_state=0),
+        lambda: HistGradientBoostingRegressor(max_iter=20, random_state=0),
+    ],
+    ids=["forest", "hist boosting"],
+)
+def test_tree_regression_range(head):
+    X, y = small_frame()
+    target = 3 * X["a"] - 2 * X["b"] + 4 * (X["colour"] == "red")
+    model = pipeline(head()).fit(X, target)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", desired_range=(14, 18)
+    ).fit(X)
+    q = X[model.predict(X) < 14].iloc[:3]
+    expl = cfx.explain(q)
+    pred = model.predict(expl.to_frame()[X.columns])
+    assert ((pred >= 14) & (pred <= 18)).all()
+    for i in range(len(q)):
+        want, _ = brute_force(cfx, q.iloc[[i]])
+        got = expl._cost()[expl.best_index()[i]]
+        np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+@pytest.mark.parametrize("head", ["forest", "hist boosting"])
+def test_multiclass_any_other_class(head):
+    """Three classes, "any class but the query's": the optimum over both
+    other classes equals enumeration."""
+    X, _ = small_frame()
+    y = np.digitize(0.6 * X["a"] - 0.9 * X["b"] + 2 * (X["colour"] == "blue"), [0, 3])
+    model = pipeline(HEADS[head]()).fit(X, y)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", n_counterfactuals=1
+    ).fit(X)
+    queries = X.iloc[:5]
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    pred = model.predict(expl.to_frame()[X.columns])
+    assert (pred != model.predict(queries)[expl.owner]).all()
+
+
+def test_tree_time_limit_gives_a_bound():
+    """Stopped by its time limit, the tree search reports a lower bound no
+    higher than the optimum it finds with time."""
+    X, y = small_frame(400, 3)
+    model = pipeline(RandomForestClassifier(30, max_depth=5, random_state=0))
+    model.fit(X, y)
+    queries = X[model.predict(X) == 0].iloc[:3]
+    kw = dict(n_counterfactuals=1, random_state=0)
+    full = CounterfactualExplainer(FrozenEstimator(model), method="exact", **kw)
+    opt = full.fit(X).explain(queries).certificate
+    fast = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", time_limit=1e-9, **kw
+    ).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        cut = fast.explain(queries).certificate
+    assert set(cut["solver_status"]) <= {"feasible", "no solution within time limit"}
+    assert (cut["bound"] <= opt["objective"] + 1e-12).all()
+
+
+def test_hist_gradient_boosting_native_categories_are_named():
+    X, y = small_frame()
+    pre = ColumnTransformer(
+        [("cat", OrdinalEncoder(), ["colour"]), ("num", "passthrough", ["a", "b"])]
+    )
+    hgb = HistGradientBoostingClassifier(max_iter=5, categorical_features=[0])
+    model = Pipeline([("prep", pre), ("clf", hgb)])
+    with pytest.raises(TypeError, match="splits natively on categorical"):
+        CounterfactualExplainer(model, method="exact").fit(X, y)
+    target = np.exp(0.2 * X["a"])
+    reg = make_pipeline(
+        StandardScaler(), HistGradientBoostingRegressor(loss="poisson", max_iter=5)
+    )
+    with pytest.raises(TypeError, match="non-identity link"):
+        CounterfactualExplainer(reg, method="exact", desired_range=(1, 2)).fit(
+            X[["a", "b"]], target
+        )

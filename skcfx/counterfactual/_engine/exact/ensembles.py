@@ -1,0 +1,298 @@
+"""Fitted tree ensembles read into one flat form.
+
+Every supported model (decision trees, random forests, extra trees,
+gradient boosting, histogram gradient boosting; classifiers and regressors)
+is a sum of trees: ``scores = const + sum_t value_t[leaf_t(x)]``, one score
+per output. Here every tree's leaves are numbered depth-first (left before
+right), so that the leaves under any node form one contiguous range, and
+each split node is kept with its input, threshold and the two leaf ranges
+of its children. How a split compares is the model's own: scikit-learn's
+``tree_`` compares float32 inputs with float64 thresholds, histogram
+gradient boosting compares float64 inputs; a missing value goes the way the
+node learned.
+"""
+
+import numpy as np
+
+from skcfx.counterfactual._engine.exact.encoding import UnsupportedModelError
+
+__all__ = ["Ensemble", "is_tree_ensemble", "as_tree_sees"]
+
+_FORESTS = (
+    "RandomForestClassifier",
+    "ExtraTreesClassifier",
+    "RandomForestRegressor",
+    "ExtraTreesRegressor",
+)
+
+
+def as_tree_sees(values):
+    """Inputs as scikit-learn's trees compare them with their float64
+    thresholds: rounded to float32, then compared in float64 (comparing a
+    float32 array with a Python float would round the threshold too)."""
+    return np.asarray(values, dtype=np.float32).astype(np.float64)
+
+
+def is_tree_ensemble(head):
+    """True for the tree models :class:`Ensemble` reads."""
+    name = type(head).__name__
+    return (
+        hasattr(head, "tree_")
+        or name in _FORESTS
+        or name.startswith("GradientBoost")
+        or name.startswith("HistGradientBoost")
+    )
+
+
+class _Tree:
+    """One tree as plain arrays: children (-1 at leaves), split input and
+    threshold, missing-value direction, and per-node output values."""
+
+    def __init__(self, left, right, feature, threshold, missing_left, value):
+        self.left, self.right = np.asarray(left), np.asarray(right)
+        self.feature = np.asarray(feature)
+        self.threshold = np.asarray(threshold, dtype=float)
+        self.missing_left = np.asarray(missing_left, dtype=bool)
+        self.value = np.asarray(value, dtype=float)  # (n_nodes, n_outputs)
+
+    @classmethod
+    def from_sklearn(cls, tree, value):
+        missing = getattr(tree, "missing_go_to_left", None)
+        if missing is None:
+            missing = np.zeros(tree.node_count, dtype=bool)
+        return cls(
+            tree.children_left,
+            tree.children_right,
+            tree.feature,
+            tree.threshold,
+            missing,
+            value,
+        )
+
+    def leaf_of(self, phi, float32):
+        """The leaf node reached by the input vector ``phi``."""
+        node = 0
+        while self.left[node] != -1:
+            v = phi[self.feature[node]]
+            if np.isnan(v):
+                right = not self.missing_left[node]
+            else:
+                v = as_tree_sees(v) if float32 else v
+                right = v > self.threshold[node]
+            node = self.right[node] if right else self.left[node]
+        return node
+
+
+def _read(head):
+    """``(trees, float32, classifier, n_outputs)`` of a fitted model; the
+    trees' values already weighted as the model sums them."""
+    name = type(head).__name__
+    classifier = hasattr(head, "classes_")
+    if name.startswith("HistGradientBoost"):
+        preds = getattr(head, "_predictors", None)
+        if preds is None:
+            raise UnsupportedModelError(f"{name} is not fitted.")
+        trees = []
+        K = len(preds[0])
+        for stage in preds:
+            for k, predictor in enumerate(stage):
+                nodes = predictor.nodes
+                if np.any(nodes["is_categorical"]):
+                    raise UnsupportedModelError(
+                        f"{name} splits natively on categorical features; "
+                        'method="exact" reads numeric splits only. Encode the '
+                        "categories with a OneHotEncoder in front of it, or "
+                        'use a heuristic method ("genetic", "random" or "kdtree").'
+                    )
+                leaf = nodes["is_leaf"].astype(bool)
+                value = np.zeros((len(nodes), K))
+                value[:, k] = np.where(leaf, nodes["value"], 0.0)
+                trees.append(
+                    _Tree(
+                        np.where(leaf, -1, nodes["left"].astype(np.intp)),
+                        np.where(leaf, -1, nodes["right"].astype(np.intp)),
+                        nodes["feature_idx"],
+                        nodes["num_threshold"],
+                        nodes["missing_go_to_left"],
+                        value,
+                    )
+                )
+        return trees, False, classifier, K
+    if name.startswith("GradientBoost"):
+        if not hasattr(head, "estimators_"):
+            raise UnsupportedModelError(f"{name} is not fitted.")
+        K = head.estimators_.shape[1]
+        trees = []
+        for stage in head.estimators_:
+            for k, est in enumerate(stage):
+                value = np.zeros((est.tree_.node_count, K))
+                value[:, k] = head.learning_rate * est.tree_.value[:, 0, 0]
+                trees.append(_Tree.from_sklearn(est.tree_, value))
+        return trees, True, classifier, K
+    ests = [head] if hasattr(head, "tree_") else list(head.estimators_)
+    trees = []
+    for est in ests:
+        value = np.asarray(est.tree_.value, dtype=float)
+        if classifier:
+            if value.shape[1] != 1:
+                raise UnsupportedModelError(
+                    f"{name} has several outputs; method='exact' explains one."
+                )
+            W = value[:, 0, :] / np.maximum(
+                value[:, 0, :].sum(axis=1, keepdims=True), 1e-300
+            )
+        else:
+            W = value[:, :, 0]
+        trees.append(_Tree.from_sklearn(est.tree_, W / len(ests)))
+    return trees, True, classifier, trees[0].value.shape[1]
+
+
+class Ensemble:
+    """A fitted tree model as leaves and splits (see the module docstring).
+
+    Parameters
+    ----------
+    head : fitted tree model
+    phi0 : ndarray (1, p)
+        One input row (the model's own raw output there fixes ``const``).
+
+    Attributes
+    ----------
+    rule : {"sign", "argmax", "value"}
+        How scores become the prediction: the sign of one score (binary
+        boosting), the arg-max of several (ties to the first class), or the
+        value itself (regression).
+    const : ndarray (n_outputs,)
+    leaf_value : ndarray (n_leaves, n_outputs)
+        Every tree's leaves, in one array.
+    tree_start : ndarray (n_trees,)
+        Index of each tree's first leaf.
+    split_input, split_threshold, split_missing_left : ndarray (n_splits,)
+    split_left, split_right : ndarray (n_splits, 2)
+        ``[start, stop)`` leaf ranges under each split's children.
+    float32 : bool
+        Whether splits compare float32 inputs.
+    """
+
+    def __init__(self, head, phi0):
+        name = type(head).__name__
+        trees, self.float32, classifier, K = _read(head)
+        leaf_value, tree_start = [], []
+        s_in, s_thr, s_miss, s_left, s_right = [], [], [], [], []
+        offset = 0
+        self._rank = []
+        for tree in trees:
+            tree_start.append(offset)
+            leaves, order = _depth_first(tree)
+            leaf_value.extend(tree.value[leaves])
+            order = {n: (offset + a, offset + z) for n, (a, z) in order.items()}
+            self._rank.append({n: r for r, n in enumerate(leaves)})
+            offset += len(leaves)
+            for node in range(len(tree.left)):
+                if tree.left[node] == -1 or node not in order:
+                    continue
+                s_in.append(int(tree.feature[node]))
+                s_thr.append(float(tree.threshold[node]))
+                s_miss.append(bool(tree.missing_left[node]))
+                s_left.append(order[tree.left[node]])
+                s_right.append(order[tree.right[node]])
+        self.leaf_value = np.asarray(leaf_value, dtype=float).reshape(offset, K)
+        self.tree_start = np.asarray(tree_start, dtype=np.intp)
+        self.split_input = np.asarray(s_in, dtype=np.intp)
+        self.split_threshold = np.asarray(s_thr, dtype=float)
+        self.split_missing_left = np.asarray(s_miss, dtype=bool)
+        self.split_left = np.asarray(s_left, dtype=np.intp).reshape(-1, 2)
+        self.split_right = np.asarray(s_right, dtype=np.intp).reshape(-1, 2)
+        self.n_outputs = K
+        self._trees = trees
+        boosting = name.startswith(("GradientBoost", "HistGradientBoost"))
+        if boosting:
+            self.rule = ("sign" if K == 1 else "argmax") if classifier else "value"
+            if classifier:
+                raw = head.decision_function(phi0)
+            elif hasattr(head, "_raw_predict"):
+                raw = head._raw_predict(phi0)
+                if not np.allclose(raw.ravel(), head.predict(phi0).ravel()):
+                    raise UnsupportedModelError(
+                        f"{name} predicts through a non-identity link ({head.loss!r} "
+                        "loss); method='exact' reads identity-link regressors."
+                    )
+            else:
+                raw = head.predict(phi0)
+            raw = np.asarray(raw, dtype=float).reshape(-1)
+            leaves = self.leaves_of(phi0[0])
+            self.const = raw - self.leaf_value[leaves].sum(axis=0)
+        else:
+            self.rule = "argmax" if classifier else "value"
+            self.const = np.zeros(K)
+
+    def leaves_of(self, phi):
+        """Global leaf index reached in each tree by the input ``phi``."""
+        out = []
+        for t, tree in enumerate(self._trees):
+            node = tree.leaf_of(phi, self.float32)
+            out.append(self.tree_start[t] + self._rank[t][node])
+        return np.asarray(out, dtype=np.intp)
+
+    def n_classes(self):
+        return 2 if self.rule == "sign" else self.n_outputs
+
+    def ranked(self, v):
+        """Leaves ranked by ``v`` within each tree: ``(code, size, by_rank)``
+        with ``code`` the leaf's rank from the bottom (the best leaf of a
+        tree of ``n`` leaves has code ``n``), ``size`` each tree's number of
+        leaves and ``by_rank[start + r]`` the value of its rank-``r`` leaf."""
+        key = v.tobytes()
+        cache = self.__dict__.setdefault("_ranked", {})
+        if key not in cache:
+            L = len(v)
+            bounds = np.append(self.tree_start, L)
+            size = np.diff(bounds)
+            dtype = np.int16 if size.max(initial=0) < 2**15 else np.int32
+            code, by_rank = np.empty(L, dtype=dtype), np.empty(L)
+            for a, b in zip(bounds[:-1], bounds[1:]):
+                order = np.argsort(-v[a:b], kind="stable")
+                rank = np.empty(b - a, dtype=np.intp)
+                rank[order] = np.arange(b - a)
+                code[a:b] = (b - a) - rank
+                by_rank[a:b] = v[a:b][order]
+            cache.clear() if len(cache) > 64 else None
+            cache[key] = (code, size, by_rank)
+        return cache[key]
+
+    def split_columns(self, input_map):
+        """The raw column each split's input depends on (-1: none)."""
+        if getattr(self, "_split_col", None) is None:
+            col = {}
+            for f in np.unique(self.split_input):
+                j = input_map.single_column(int(f))
+                col[int(f)] = -1 if j is None else int(j)
+            self._split_col = np.array(
+                [col[int(f)] for f in self.split_input], dtype=np.intp
+            )
+        return self._split_col
+
+    def goes_right(self, values, s):
+        """Outcomes of splits ``s`` (an index or an array broadcasting with
+        ``values``' last axis) for their input values: True = right."""
+        values = np.asarray(values, dtype=float)
+        seen = as_tree_sees(values) if self.float32 else values
+        with np.errstate(invalid="ignore"):
+            right = seen > self.split_threshold[s]
+        return np.where(np.isnan(values), ~self.split_missing_left[s], right)
+
+
+def _depth_first(tree):
+    """Leaves of ``tree`` depth-first (left first), and the ``[start,
+    stop)`` range of leaf positions under every node."""
+    leaves, order, stack = [], {}, [(0, False)]
+    while stack:
+        node, done = stack.pop()
+        if tree.left[node] == -1:
+            order[node] = (len(leaves), len(leaves) + 1)
+            leaves.append(node)
+        elif done:
+            order[node] = (order[tree.left[node]][0], order[tree.right[node]][1])
+        else:
+            stack += [(node, True), (tree.right[node], False), (tree.left[node], False)]
+    return np.asarray(leaves, dtype=np.intp), order
