@@ -206,19 +206,24 @@ class Ensemble:
         self.n_outputs = K
         self._trees = trees
         boosting = name.startswith(("GradientBoost", "HistGradientBoost"))
+        row = phi0
+        if hasattr(head, "feature_names_in_"):  # fitted on a DataFrame
+            import pandas as pd
+
+            row = pd.DataFrame(phi0, columns=head.feature_names_in_)
         if boosting:
             self.rule = ("sign" if K == 1 else "argmax") if classifier else "value"
             if classifier:
-                raw = head.decision_function(phi0)
+                raw = head.decision_function(row)
             elif hasattr(head, "_raw_predict"):
-                raw = head._raw_predict(phi0)
-                if not np.allclose(raw.ravel(), head.predict(phi0).ravel()):
+                raw = head._raw_predict(row)
+                if not np.allclose(raw.ravel(), head.predict(row).ravel()):
                     raise UnsupportedModelError(
                         f"{name} predicts through a non-identity link ({head.loss!r} "
                         "loss); method='exact' reads identity-link regressors."
                     )
             else:
-                raw = head.predict(phi0)
+                raw = head.predict(row)
             raw = np.asarray(raw, dtype=float).reshape(-1)
             leaves = self.leaves_of(phi0[0])
             self.const = raw - self.leaf_value[leaves].sum(axis=0)

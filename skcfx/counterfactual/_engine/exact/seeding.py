@@ -8,11 +8,13 @@ scaler and one-hot encoder. Its MILP is solved per query in milliseconds and
 the solution joins the first population unverified: the search then
 repairs it against the real model. A tree ensemble that the exact search
 reads seeds with its own branch and bound instead, cut off after
-``_EXPANSIONS`` states (a deterministic budget: the optimum of most
-queries, else the cheapest candidate queued); one it cannot read (behind
-other preprocessing) with a depth-6 decision tree surrogate as well as the
-linear one. This closes most of the gap between the heuristic and the
-optimum that the exact method measures.
+``_WORK`` leaf tests (a deterministic budget: the optimum of most
+queries, else the cheapest candidate queued), when it has at most
+``_MAX_LEAVES`` leaves and the table at most ``_MAX_COLUMNS`` columns; a
+larger one, or one it cannot read (behind other preprocessing), with a
+depth-6 decision tree surrogate as well as the linear one. This closes
+most of the gap between the heuristic and the optimum that the exact
+method measures.
 """
 
 import warnings
@@ -29,9 +31,15 @@ __all__ = ["SurrogateSeeder"]
 
 _MAX_ROWS = 20_000
 _TIME_LIMIT = 0.2  # seconds per query and surrogate: a seed, not a proof
-# states a tree search (the model's own, or a tree surrogate's) may expand
-# per query: a deterministic budget, not a time limit
-_EXPANSIONS = 256
+# leaf tests (child states x leaves) a tree search (the model's own, or a
+# tree surrogate's) may make per query: a deterministic budget, not a time
+# limit (about 256 expanded states of the Adult forest)
+_WORK = 100_000_000
+# a larger ensemble, or a wider table, is seeded by surrogates: setting up
+# its own search per query (a leaf mask per column option) and expanding a
+# state (one child per option) would cost more than the genetic search
+_MAX_LEAVES = 20_000
+_MAX_COLUMNS = 16
 
 
 def _tree(regression, seed):
@@ -70,8 +78,12 @@ class SurrogateSeeder:
         try:
             head = InputMap(model, space).head
             exact = ExactModel(model, space, Z[0])  # the model itself
-            self.models.append(exact)
-            self.budgets.append(_EXPANSIONS)
+            if exact.kind == "linear" or (
+                len(exact.head.leaf_value) <= _MAX_LEAVES
+                and space.n_features <= _MAX_COLUMNS
+            ):
+                self.models.append(exact)
+                self.budgets.append(_WORK)
         except TypeError:  # UnsupportedModelError and encoders it cannot read
             pass  # another model
         # a model the exact search cannot read gets surrogates: a linear
@@ -86,7 +98,7 @@ class SurrogateSeeder:
                     surrogate = self._fit(space, Z, group, task, prediction, seed, kind)
                     if surrogate is not None:
                         self.models.append(ExactModel(surrogate, space, Z[0]))
-                        self.budgets.append(_EXPANSIONS)
+                        self.budgets.append(_WORK)
                 except (TypeError, ValueError):
                     pass  # seeds only speed the search up
         self.exact = self.models[0] if self.models else None

@@ -264,10 +264,11 @@ class TreeSearch:
         valid, _ = self.problem.evaluate(Z[None, :], np.array([self.i]))
         return bool(valid[0])
 
-    def run(self, k=1, time_limit=10.0, max_expansions=None):
+    def run(self, k=1, time_limit=10.0, max_work=None):
         """Up to ``k`` rows changing different sets of columns, cheapest
-        first, within ``time_limit`` seconds and ``max_expansions`` states
-        expanded (None: no limit; a deterministic budget). Returns
+        first, within ``time_limit`` seconds and ``max_work`` leaf tests
+        (child states times leaves bounded; None: no limit; a deterministic
+        budget). Returns
         ``(rows, status, bound)``; ``status`` is "optimal", "feasible",
         "proved infeasible" or "no solution within time limit",
         ``bound`` a lower bound on the optimum's cost when the time limit
@@ -278,10 +279,10 @@ class TreeSearch:
         # (priority, cost, tie, candidate, last position, changes)
         heap = [(0.0, 0.0, next(counter), False, -1, ())]
         found, patterns = [], set()
-        budget = np.inf if max_expansions is None else max_expansions
-        expansions = 0
+        budget = np.inf if max_work is None else max_work
+        self.work = 0
         while heap:
-            if time.perf_counter() - start > time_limit or expansions >= budget:
+            if time.perf_counter() - start > time_limit or self.work >= budget:
                 return self._stopped(heap, found)
             _, g, _, candidate, p, changes = heapq.heappop(heap)
             if candidate:  # its own margins pass: ask the model
@@ -294,7 +295,6 @@ class TreeSearch:
                         if len(found) >= k:
                             return found, "optimal", None
             self._expand(heap, counter, g, p, changes, m)
-            expansions += 1
         return found, ("optimal" if found else "proved infeasible"), None
 
     def _expand(self, heap, counter, g, p, changes, m):
@@ -322,7 +322,9 @@ class TreeSearch:
             prefix &= self.C[q][k]
         if not where:
             return
-        ok = np.flatnonzero(self._possible(self.bound(np.vstack(descs))))
+        descs = np.vstack(descs)
+        self.work += descs.size
+        ok = np.flatnonzero(self._possible(self.bound(descs)))
         if not len(ok):
             return
         own_ok = self._possible(self.bound(np.vstack(owns)[ok]))

@@ -16,6 +16,8 @@ multi-class model, one program or search per candidate class, the best
 kept.
 """
 
+import time
+
 import numpy as np
 import pandas as pd
 
@@ -95,18 +97,18 @@ def _formulate(exact, problem, i, target, eps, previous=()):
     return form
 
 
-def solve_unverified(exact, problem, i, time_limit, max_expansions=None):
+def solve_unverified(exact, problem, i, time_limit, max_work=None):
     """The cheapest row that ``exact``'s model (a surrogate, say) gives the
     desired outcome, not checked against the real model (a seed); None
     when there is none within ``time_limit`` (for a tree ensemble with
-    ``max_expansions``, that many states instead, a deterministic budget;
+    ``max_work``, that many leaf tests instead, a deterministic budget;
     then the cheapest candidate queued)."""
     best, best_cost = None, np.inf
     for t in _targets(exact, problem, i):
         if exact.kind == "trees":
             search = TreeSearch(exact.head, exact.input_map, problem, i, t, False)
-            limit = np.inf if max_expansions is not None else time_limit
-            rows, _, _ = search.run(1, limit, max_expansions)
+            limit = np.inf if max_work is not None else time_limit
+            rows, _, _ = search.run(1, limit, max_work)
             row = rows[0] if rows else None
             cost = problem.cost(row[None], np.array([i]))[0] if rows else np.inf
         else:
@@ -161,10 +163,20 @@ def _combine(found):
     return dict(solver_status=status, objective=objectives[best], bound=bound)
 
 
-def _solve_linear(exact, problem, i, targets, time_limit):
+def _left(deadline, floor=1e-3):
+    """Seconds left before ``deadline`` (at least ``floor``: HiGHS given a
+    millisecond still reports what it has)."""
+    return max(deadline - time.perf_counter(), floor)
+
+
+def _solve_linear(exact, problem, i, targets, deadline):
     rows, certificate = [], None
     for rank in range(problem.k):
-        found = [_solve_target(exact, problem, i, t, rows, time_limit) for t in targets]
+        if rank and time.perf_counter() >= deadline:
+            break  # the next solutions only while the query's time lasts
+        found = [
+            _solve_target(exact, problem, i, t, rows, _left(deadline)) for t in targets
+        ]
         if rank == 0:
             certificate = _combine(
                 [([f[0]] if f[0] is not None else [], *f[1:]) for f in found]
@@ -176,11 +188,11 @@ def _solve_linear(exact, problem, i, targets, time_limit):
     return rows, certificate
 
 
-def _solve_trees(exact, problem, i, targets, time_limit):
+def _solve_trees(exact, problem, i, targets, deadline):
     found, solutions = [], []
     for t in targets:
         search = TreeSearch(exact.head, exact.input_map, problem, i, t)
-        rows, status, bound = search.run(problem.k, time_limit)
+        rows, status, bound = search.run(problem.k, _left(deadline, 0.0))
         cost = problem.cost(np.vstack(rows), np.full(len(rows), i)) if rows else []
         objective = float(cost[0]) if rows else np.inf
         if bound is None:  # proved: the first row's cost, or infeasible
@@ -204,7 +216,8 @@ def _solve_trees(exact, problem, i, targets, time_limit):
 def _solve_query(exact, problem, i, time_limit):
     targets = _targets(exact, problem, i)
     solve = _solve_trees if exact.kind == "trees" else _solve_linear
-    rows, certificate = solve(exact, problem, i, targets, time_limit)
+    deadline = time.perf_counter() + time_limit  # the query's, all targets
+    rows, certificate = solve(exact, problem, i, targets, deadline)
     d = problem.Zq.shape[1]
     return (np.vstack(rows) if rows else np.zeros((0, d))), certificate
 

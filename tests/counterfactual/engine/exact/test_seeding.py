@@ -1,6 +1,7 @@
 """Surrogate seeds of the genetic search (``_engine/exact/seeding.py``)."""
 
 import numpy as np
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -50,3 +51,32 @@ def test_no_surrogate_when_the_model_predicts_one_class():
         warnings.simplefilter("ignore", NoCounterfactualWarning)
         expl = cfx.explain(X.iloc[:3])
     assert (expl.status == "unreachable within budget").all()
+
+
+def test_tree_ensemble_seeds_with_its_own_search():
+    """A forest the exact search reads seeds the genetic search with its own
+    branch and bound: the genetic answer is then the optimum."""
+    X, y = small_frame()
+    model = pipeline(RandomForestClassifier(20, max_depth=4, random_state=0))
+    model.fit(X, y)
+    queries = X[model.predict(X) == 0].iloc[:8]
+    kw = dict(n_counterfactuals=1, random_state=0)
+    exact = CounterfactualExplainer(FrozenEstimator(model), method="exact", **kw)
+    genetic = CounterfactualExplainer(FrozenEstimator(model), **kw).fit(X)
+    seeder = genetic._context.seeder
+    assert len(seeder.models) == 1 and seeder.exact.kind == "trees"
+    opt = exact.fit(X).explain(queries).certificate["objective"].to_numpy()
+    expl = genetic.explain(queries)
+    np.testing.assert_allclose(expl._cost()[expl.best_index()], opt, atol=1e-9)
+
+
+def test_wide_tree_ensemble_gets_surrogates():
+    """Past 16 columns a tree ensemble is seeded by surrogates (its own
+    search per query would cost more than the genetic search)."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 5, size=(300, 20)).astype(float)
+    y = (X[:, 0] + X[:, 1] > 4).astype(int)
+    model = RandomForestClassifier(10, max_depth=3, random_state=0).fit(X, y)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
+    kinds = [type(m.input_map.head).__name__ for m in cfx._context.seeder.models]
+    assert kinds == ["LogisticRegression", "DecisionTreeClassifier"]
