@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
+    ExtraTreesClassifier,
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
@@ -17,10 +18,22 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.linear_model import (
+    LinearRegression,
+    LogisticRegression,
+    RidgeClassifier,
+    SGDClassifier,
+)
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OrdinalEncoder, PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import (
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    PolynomialFeatures,
+    StandardScaler,
+)
+from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from skcfx import CounterfactualExplainer
@@ -283,3 +296,39 @@ def test_hist_gradient_boosting_native_categories_are_named():
         CounterfactualExplainer(reg, method="exact", desired_range=(1, 2)).fit(
             X[["a", "b"]], target
         )
+
+
+MORE_HEADS = {
+    "linear svc": lambda: LinearSVC(),
+    "sgd": lambda: SGDClassifier(random_state=0),
+    "ridge classifier": lambda: RidgeClassifier(),
+    "extra trees": lambda: ExtraTreesClassifier(10, max_depth=4, random_state=0),
+}
+
+
+@pytest.mark.parametrize("head", MORE_HEADS)
+@pytest.mark.parametrize("scaler", ["minmax", "ordinal"])
+def test_every_supported_head_and_step_equals_enumeration(head, scaler):
+    """The other linear classifiers and extra trees, behind MinMaxScaler, or
+    with the categories ordinal-encoded, against enumeration."""
+    X, y = small_frame()
+    if scaler == "minmax":
+        pre = ColumnTransformer(
+            [("num", MinMaxScaler(), ["a", "b"]), ("cat", OneHotEncoder(), ["colour"])]
+        )
+    else:
+        pre = ColumnTransformer(
+            [("num", "passthrough", ["a", "b"]), ("cat", OrdinalEncoder(), ["colour"])]
+        )
+    model = Pipeline([("prep", pre), ("clf", MORE_HEADS[head]())]).fit(X, y)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", n_counterfactuals=1
+    ).fit(X)
+    queries = X[model.predict(X) == 0].iloc[:3]
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    assert (model.predict(expl.to_frame()[X.columns]) == 1).all()
