@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from skcfx.concepts._cav import ConceptCAV
 from skcfx.exceptions import SkcfxWarning
+from skcfx.utils._progress import progress
 
 __all__ = ["tcav"]
 
@@ -90,6 +91,7 @@ def _adjust(p, correction):
         "correction": [StrOptions({"holm", "bonferroni", "fdr_bh"})],
         "test": [StrOptions({"prediction", "welch"})],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -108,6 +110,7 @@ def tcav(
     correction="holm",
     test="prediction",
     random_state=None,
+    verbose=0,
 ):
     """TCAV scores of a class for each concept, tested against random concepts.
 
@@ -184,6 +187,9 @@ def tcav(
         in 12 of 12.
     random_state : int, RandomState instance or None, default=None
         Seed of the random sets; an int gives identical scores and p-values.
+    verbose : int, default=0
+        A progress bar over the random runs when positive (needs tqdm, the
+        ``progress`` extra; silently none without it).
 
     Returns
     -------
@@ -225,7 +231,8 @@ def tcav(
             R = check_array(random_activations, dtype=np.float64, input_name="random")
             size = max(2, min(len(R) // 2, 50))
             learner = ConceptCAV(method=method)
-            for r in range(n_random):
+            runs = progress(range(n_random), verbose=verbose, desc="TCAV random")
+            for r in runs:
                 idx = rng.permutation(len(R))
                 A = np.vstack([R[idx[:size]], R[idx[size : 2 * size]]])
                 yy = np.r_[np.ones(size, dtype=int), np.zeros(size, dtype=int)]
@@ -271,7 +278,7 @@ def tcav(
 
     scores = np.empty((len(names), n_random))
     random_scores = np.empty(n_random)
-    for r in range(n_random):
+    for r in progress(range(n_random), verbose=verbose, desc="TCAV random sets"):
         idx = rng.permutation(len(R))
         neg, other = R[idx[:set_size]], R[idx[set_size : 2 * set_size]]
         seed = rng.randint(np.iinfo(np.int32).max)

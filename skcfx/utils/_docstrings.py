@@ -14,8 +14,10 @@ _random_state_docstring = (
 
 _n_jobs_docstring = """n_jobs : int, default=None
         Number of jobs over which queries are spread with joblib.
-        ``None`` means 1 unless in a :obj:`joblib.parallel_backend` context;
-        ``-1`` means all processors. Results do not depend on ``n_jobs``."""
+        ``None`` means 1 unless in a :obj:`joblib.parallel_config` context,
+        which then decides (its ``n_jobs`` and back end: processes, threads,
+        a dask or ray cluster); ``-1`` means all processors. Results do not
+        depend on ``n_jobs`` nor on the back end."""
 
 _explanations_docstring = """Parameters
     ----------

@@ -88,6 +88,16 @@ class Problem:
         # in units of space.distance (the mixed distance divided by d)
         self.min_separation = min_separation
 
+    _STATE = ("best_loss", "any_valid", "unreachable", "rounds")
+
+    def __setstate__(self, state):
+        # a problem shipped to a worker may arrive with read-only arrays (a
+        # joblib memmap, ray's object store): the search's own state is
+        # written to, so it gets fresh copies
+        self.__dict__.update(state)
+        for name in self._STATE:
+            setattr(self, name, np.array(getattr(self, name)))
+
     @property
     def n(self):
         return self.Zq.shape[0]

@@ -4,8 +4,10 @@ defined here to keep its fitting and its use apart)."""
 
 import time
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
+from joblib import parallel_config
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
@@ -15,15 +17,19 @@ from skcfx.counterfactual._tabular.build import build_explanations
 from skcfx.counterfactual._tabular.queries import make_problem, prepare
 from skcfx.counterfactual._tabular.semifactuals import semifactual_frame
 from skcfx.exceptions import NoCounterfactualWarning
+from skcfx.utils._progress import progress
 
 __all__ = ["ExplainMixin", "search_chunk"]
 
 _MAX_CHUNK = 256
 
 
-def search_chunk(problem, context, method, n_candidates, max_rounds, posthoc):
+def search_chunk(
+    problem, context, method, n_candidates, max_rounds, posthoc, pinned=False
+):
     """Search, then pick, sparsify and rank, the counterfactuals of one chunk
-    of queries (a picklable unit of parallel work).
+    of queries (a picklable unit of parallel work; ``pinned``: the model's
+    own joblib calls run sequentially, the chunks being the parallel work).
 
     Returns
     -------
@@ -34,14 +40,30 @@ def search_chunk(problem, context, method, n_candidates, max_rounds, posthoc):
     certificates : dict
         Exact search: the solver's certificate per query of the chunk.
     """
-    pools = run_search(
-        method, problem, context, n_candidates=n_candidates, max_rounds=max_rounds
-    )
-    if get(method).finalize:
-        results = finalize(problem, pools, posthoc_sparsity=posthoc)
-    else:  # already the ranked counterfactuals (exact search)
-        results = [p[: problem.k] for p in pools]
+    with _sequential(pinned):
+        pools = run_search(
+            method, problem, context, n_candidates=n_candidates, max_rounds=max_rounds
+        )
+        if get(method).finalize:
+            results = finalize(problem, pools, posthoc_sparsity=posthoc)
+        else:  # already the ranked counterfactuals (exact search)
+            results = [p[: problem.k] for p in pools]
     return results, problem.unreachable & ~problem.any_valid, problem.certificates
+
+
+def _sequential(pinned):
+    """Inner joblib calls (a ColumnTransformer's, a forest's) run one at a
+    time when ``pinned``: explain's own chunks use the cores or the
+    cluster, and a model fanning out into it would drown it in tiny tasks."""
+    return parallel_config(backend="sequential") if pinned else nullcontext()
+
+
+def _streams():
+    """Whether the active joblib back end returns results as a generator."""
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    return bool(getattr(backend, "supports_return_generator", False))
 
 
 class ExplainMixin:
@@ -64,7 +86,12 @@ class ExplainMixin:
             per-query status and metrics; see its ``to_frame()``.
         """
         start = time.perf_counter()
-        queries = prepare(self, X)
+        from joblib import effective_n_jobs
+
+        # None: joblib decides (1, or an enclosing parallel_config's)
+        n_jobs = effective_n_jobs(self.n_jobs)
+        with _sequential(n_jobs > 1):
+            queries = prepare(self, X)
         if self.method in ("gradient", "exact"):
             self._check_no_missing(queries.Zq)
         todo = np.flatnonzero(~queries.already & ~queries.failed)
@@ -72,12 +99,17 @@ class ExplainMixin:
         unreachable = np.zeros(queries.n, dtype=bool)
         certificates = {}
         if len(todo):
-            from joblib import effective_n_jobs
-
-            # None: joblib decides (1, or an enclosing parallel_config's)
-            n_chunks = max(effective_n_jobs(self.n_jobs), -(-len(todo) // _MAX_CHUNK))
+            n_chunks = max(n_jobs, -(-len(todo) // _MAX_CHUNK))
             chunks = [c for c in np.array_split(todo, n_chunks) if len(c)]
-            out = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            # with ``verbose``, chunks come back in order as they finish (a
+            # progress bar: one step per chunk of at most 256 queries) where
+            # the back end can stream them (ray's cannot)
+            stream = bool(self.verbose) and _streams()
+            out = Parallel(
+                n_jobs=self.n_jobs,
+                verbose=max(0, self.verbose - 1),
+                return_as="generator" if stream else "list",
+            )(
                 delayed(search_chunk)(
                     make_problem(self, queries, c),
                     self._context,
@@ -85,22 +117,25 @@ class ExplainMixin:
                     self.n_candidates,
                     self.max_rounds,
                     self.posthoc_sparsity,
+                    n_jobs > 1,
                 )
                 for c in chunks
             )
+            out = progress(out, verbose=self.verbose, total=len(chunks), desc="explain")
             for c, (res, hopeless, certs) in zip(chunks, out):
                 unreachable[c] = hopeless
                 certificates.update({c[i]: cert for i, cert in certs.items()})
                 for i, r in zip(c, res):
                     results[i] = r
-        return build_explanations(
-            self,
-            queries,
-            results,
-            unreachable=unreachable,
-            start=start,
-            certificates=certificates if self.method == "exact" else None,
-        )
+        with _sequential(n_jobs > 1):
+            return build_explanations(
+                self,
+                queries,
+                results,
+                unreachable=unreachable,
+                start=start,
+                certificates=certificates if self.method == "exact" else None,
+            )
 
     def _check_no_missing(self, Zq):
         """The gradient and exact methods cannot start from a missing value."""

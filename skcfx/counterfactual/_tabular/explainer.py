@@ -141,7 +141,9 @@ class CounterfactualExplainer(
     {random_state}
     {n_jobs}
     verbose : int, default=0
-        Verbosity of the joblib backend.
+        ``1``: a progress bar of ``explain`` over its chunks of at most 256
+        queries (needs tqdm, the ``progress`` extra); ``2`` and more: also
+        the joblib backend's messages, at ``verbose - 1``.
 
     Attributes
     ----------

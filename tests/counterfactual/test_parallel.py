@@ -1,0 +1,152 @@
+"""Parallel explain: ``n_jobs=None`` follows ``joblib.parallel_config``,
+every back end (processes, threads, a dask cluster) gives the results of
+``n_jobs=1``, and ``verbose`` draws a progress bar."""
+
+import warnings
+
+import pandas as pd
+import pytest
+from joblib import parallel_config
+from sklearn.frozen import FrozenEstimator
+
+from skcfx import CounterfactualExplainer
+from skcfx.counterfactual._tabular import explain as explain_module
+
+
+def _explainer(model, **kw):
+    return CounterfactualExplainer(
+        FrozenEstimator(model), n_counterfactuals=2, random_state=0, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def reference(adult, adult_model, rejected):
+    X, _ = adult
+    return _explainer(adult_model, n_jobs=1).fit(X).explain(rejected).to_frame()
+
+
+def test_n_jobs_none_follows_parallel_config(
+    adult, adult_model, rejected, reference, monkeypatch
+):
+    """Under ``parallel_config(n_jobs=2)`` an explainer with ``n_jobs=None``
+    splits the batch in two chunks (one per job), with the same results."""
+    X, _ = adult
+    calls = []
+    inner = explain_module.search_chunk
+
+    def spy(problem, *args):
+        calls.append(problem.n)
+        return inner(problem, *args)
+
+    monkeypatch.setattr(explain_module, "search_chunk", spy)
+    cfx = _explainer(adult_model).fit(X)
+    cfx.explain(rejected)
+    assert calls == [len(rejected)]  # None alone: one job, one chunk
+    calls.clear()
+    with parallel_config(backend="threading", n_jobs=2):
+        frame = cfx.explain(rejected).to_frame()
+    assert sorted(calls) == [3, 3]
+    pd.testing.assert_frame_equal(frame, reference)
+
+
+def test_dask_cluster_gives_the_results_of_one_job(
+    adult, adult_model, rejected, reference
+):
+    """A two-worker dask LocalCluster on loopback as joblib's back end."""
+    distributed = pytest.importorskip("distributed")
+    X, _ = adult
+    cfx = _explainer(adult_model).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the cluster's own start-up notes
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+    with cluster, distributed.Client(cluster):
+        with parallel_config(backend="dask"):
+            frame = cfx.explain(rejected).to_frame()
+    pd.testing.assert_frame_equal(frame, reference)
+
+
+def test_ray_gives_the_results_of_one_job(adult, adult_model, rejected, reference):
+    """Ray's joblib back end (the ``ray`` extra; skipped without it)."""
+    ray = pytest.importorskip("ray")
+    from ray.util.joblib import register_ray
+
+    X, _ = adult
+    cfx = _explainer(adult_model).fit(X)
+    register_ray()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        with parallel_config(backend="ray", n_jobs=2):
+            frame = cfx.explain(rejected).to_frame()
+    finally:
+        ray.shutdown()
+    pd.testing.assert_frame_equal(frame, reference)
+
+
+def test_verbose_draws_a_progress_bar(adult, adult_model, rejected, capsys):
+    pytest.importorskip("tqdm")
+    X, _ = adult
+    _explainer(adult_model, verbose=0).fit(X).explain(rejected)
+    assert capsys.readouterr().err == ""
+    _explainer(adult_model, verbose=1).fit(X).explain(rejected)
+    err = capsys.readouterr().err
+    assert "explain:" in err and "/1 [" in err  # one chunk of 6 queries
+
+
+def test_tcav_verbose_draws_a_progress_bar(capsys):
+    pytest.importorskip("tqdm")
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from skcfx.concepts import tcav
+
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(200, 5))
+    head = LogisticRegression().fit(A, (A[:, 0] > 0).astype(int))
+    concepts = {"first": A[A[:, 0] > 1][:20]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a linear head: scores of 0 or 1
+        tcav(head, concepts, A[:50], 1, random_activations=A, n_random=4, verbose=1)
+    assert "TCAV" in capsys.readouterr().err
+
+
+def test_the_models_own_joblib_calls_run_sequentially_in_parallel_explain(adult):
+    """While explain runs in parallel, the model's inner joblib calls (a
+    ColumnTransformer's, a forest's) see the sequential back end; with one
+    job they keep the user's."""
+    from joblib.parallel import get_active_backend
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+    seen = []
+
+    def record(Z):
+        seen.append(type(get_active_backend()[0]).__name__)
+        return Z
+
+    X, y = adult
+    cat = [c for c in X.columns if c not in ("age", "hours_per_week")]
+    pre = ColumnTransformer(
+        [
+            ("num", FunctionTransformer(record), ["age", "hours_per_week"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), cat),
+        ]
+    )
+    model = Pipeline([("prep", pre), ("clf", LogisticRegression(max_iter=500))])
+    model.fit(X, y)
+    queries = X[model.predict(X) == 0].iloc[:4]
+    cfx = _explainer(model).fit(X)
+    seen.clear()
+    cfx.explain(queries)
+    assert seen and "SequentialBackend" not in seen
+    seen.clear()
+    with parallel_config(backend="threading", n_jobs=2):
+        cfx.explain(queries)
+    assert seen and set(seen) == {"SequentialBackend"}
