@@ -139,12 +139,18 @@ class SurrogateSeeder:
         query itself, repaired into its box, where a program has no
         solution); ``(q, 0, d)`` without surrogates."""
         from skcfx.counterfactual._engine.candidates import project
+        from skcfx.counterfactual._engine.exact.tree_search import option_inputs
         from skcfx.counterfactual._engine.methods.exact import solve_unverified
 
         out = np.repeat(problem.Zq[queries][:, None, :], len(self.models), 1)
         for m, (exact, budget) in enumerate(zip(self.models, self.budgets)):
+            inputs = {}
+            if exact.kind == "trees":  # the preprocessing, once for the batch
+                inputs = option_inputs(exact.head, exact.input_map, problem, queries)
             for r, i in enumerate(queries):
-                row = solve_unverified(exact, problem, i, _TIME_LIMIT, budget)
+                row = solve_unverified(
+                    exact, problem, i, _TIME_LIMIT, budget, inputs.get(i)
+                )
                 if row is not None:
                     out[r, m] = row
         # a query without a surrogate solution keeps its own row: repaired

@@ -31,7 +31,82 @@ import time
 
 import numpy as np
 
-__all__ = ["TreeSearch"]
+__all__ = ["TreeSearch", "option_inputs"]
+
+
+def _keep_admissible(problem, i, j):
+    """Whether query ``i`` may keep its own value of column ``j``."""
+    b, x = problem.bounds, problem.Zq[i, j]
+    if problem.space.is_categorical[j]:
+        return bool(b.allowed[j][i][int(x)])
+    if np.isnan(x):
+        return True
+    return bool(b.lo[i, j] - 1e-12 <= x <= b.hi[i, j] + 1e-12)
+
+
+def _candidates(ens, im, problem, i, j):
+    """Values of column ``j`` to try for query ``i``: every admissible
+    category, or the admissible grid values next to each threshold, the box
+    ends and the query's own value."""
+    space, b = problem.space, problem.bounds
+    x = problem.Zq[i, j]
+    if space.is_categorical[j]:
+        return np.flatnonzero(b.allowed[j][i]).astype(float)
+    lo, hi = b.lo[i, j], b.hi[i, j]
+    ts = []
+    for f in np.unique(ens.split_input):
+        if im.depends[f] == {j}:
+            thr = ens.split_threshold[ens.split_input == f]
+            ts.append((thr - im.base[f]) / im.A[f, j])
+    ts = np.concatenate(ts) if ts else np.zeros(0)
+    dec = space.decimals[j]
+    if dec is None:
+        eps = 1e-9 * np.maximum(1.0, np.abs(ts))
+        cand = np.concatenate([ts - eps, ts + eps, [lo, hi]])
+    else:
+        step = 10.0**-dec
+        n_lo, n_hi = np.ceil(lo / step - 1e-9), np.floor(hi / step + 1e-9)
+        base = np.floor(ts / step)
+        near = (base[:, None] + np.arange(-3, 4)[None, :]).ravel()
+        if not np.isnan(x):
+            near = np.concatenate([near, [np.floor(x / step), np.ceil(x / step)]])
+        n = np.clip(np.unique(np.concatenate([near, [n_lo, n_hi]])), n_lo, n_hi)
+        cand = np.round(np.unique(n) * step, dec)
+    cand = cand[(cand >= lo - 1e-12) & (cand <= hi + 1e-12)]
+    if _keep_admissible(problem, i, j):
+        cand = np.concatenate([[x], cand])
+    if np.isnan(x):
+        return np.concatenate([[x], np.unique(cand[~np.isnan(cand)])])
+    return np.unique(cand)
+
+
+def option_inputs(ensemble, input_map, problem, queries):
+    """For each query, what its search reads off the model's input: the
+    varying columns, their candidate values, the coded rows (the query,
+    then each column's candidates) and their exact model inputs, all
+    queries' rows through the model's preprocessing in one call."""
+    parts = []
+    for i in queries:
+        x = problem.Zq[i]
+        columns = [
+            j for j in range(problem.space.n_features) if problem.bounds.varying[i, j]
+        ]
+        values = {j: _candidates(ensemble, input_map, problem, i, j) for j in columns}
+        rows = [x[None, :]]
+        for j in columns:
+            Z = np.repeat(x[None, :], len(values[j]), axis=0)
+            Z[:, j] = values[j]
+            rows.append(Z)
+        parts.append((columns, values, np.vstack(rows)))
+    if not parts:
+        return {}
+    Z = np.vstack([part[2] for part in parts])
+    phi = input_map.preprocess(problem.space.decode(Z))
+    out, start = {}, 0
+    for i, (columns, values, Zi) in zip(queries, parts):
+        out[i] = (columns, values, Zi, phi[start : start + len(Zi)])
+        start += len(Zi)
+    return out
 
 
 class TreeSearch:
@@ -49,13 +124,20 @@ class TreeSearch:
     verify : bool
         Check every answer with the real model (``problem.evaluate``,
         which also applies the user's predicates); False for surrogates.
+    inputs : tuple, optional
+        The query's entry of :func:`option_inputs` (computed here when
+        not given).
     """
 
-    def __init__(self, ensemble, input_map, problem, i, target, verify=True):
+    def __init__(
+        self, ensemble, input_map, problem, i, target, verify=True, inputs=None
+    ):
         self.ens, self.im, self.problem, self.i = ensemble, input_map, problem, i
         self.verify = verify
         self._margins(target)
-        self._options()
+        if inputs is None:
+            inputs = option_inputs(ensemble, input_map, problem, [i])[i]
+        self._options(*inputs)
         self._masks()
 
     # ------------------------------------------------------------ margins
@@ -104,21 +186,13 @@ class TreeSearch:
         return (ub >= -self.tol).all(axis=1)
 
     # ------------------------------------------------------------ options
-    def _options(self):
-        """Each varying column's options: values, costs and split outcomes."""
+    def _options(self, columns, values, Z, phi):
+        """Each varying column's options: values, costs and split outcomes
+        (one option per split pattern, its cheapest value)."""
         p, i = self.problem, self.i
-        space, b = p.space, p.bounds
+        space = p.space
         x = p.Zq[i]
-        d = space.n_features
-        self.columns = [j for j in range(d) if b.varying[i, j]]
-        values = {j: self._candidates(j) for j in self.columns}
-        rows = [x[None, :]]
-        for j in self.columns:
-            Z = np.repeat(x[None, :], len(values[j]), axis=0)
-            Z[:, j] = values[j]
-            rows.append(Z)
-        Z = np.vstack(rows)
-        phi = self.im.preprocess(space.decode(Z))
+        self.columns = list(columns)
         cost = p.cost(Z, np.full(len(Z), i))
         start = 1
         ens = self.ens
@@ -134,7 +208,7 @@ class TreeSearch:
             splits = np.flatnonzero(split_col == j)
             right = ens.goes_right(phi[block][:, ens.split_input[splits]], splits)
             cj = cost[block]
-            keep_ok = self._keep_admissible(j)
+            keep_ok = _keep_admissible(p, i, j)
             is_keep = space.changed(x[None, :], Z[block])[:, j] == 0
             cj = np.where(is_keep, 0.0, cj)
             if not keep_ok:
@@ -155,54 +229,6 @@ class TreeSearch:
             self.opt_right[j] = (splits, right[keepers])
             k = np.flatnonzero(is_keep[keepers])
             self.keep[j] = int(k[0]) if len(k) else -1
-
-    def _keep_admissible(self, j):
-        p, i = self.problem, self.i
-        b, x = p.bounds, p.Zq[i, j]
-        if p.space.is_categorical[j]:
-            return bool(b.allowed[j][i][int(x)])
-        if np.isnan(x):
-            return True
-        return bool(b.lo[i, j] - 1e-12 <= x <= b.hi[i, j] + 1e-12)
-
-    def _candidates(self, j):
-        """Values of column ``j`` to try: every admissible category, or the
-        admissible grid values next to each threshold, the box ends and the
-        query's own value."""
-        p, i = self.problem, self.i
-        space, b = p.space, p.bounds
-        x = p.Zq[i, j]
-        if space.is_categorical[j]:
-            return np.flatnonzero(b.allowed[j][i]).astype(float)
-        lo, hi = b.lo[i, j], b.hi[i, j]
-        im, ens = self.im, self.ens
-        ts = []
-        for f in np.unique(ens.split_input):
-            if im.depends[f] == {j}:
-                thr = ens.split_threshold[ens.split_input == f]
-                ts.append((thr - im.base[f]) / im.A[f, j])
-        ts = np.concatenate(ts) if ts else np.zeros(0)
-        dec = space.decimals[j]
-        if dec is None:
-            eps = 1e-9 * np.maximum(1.0, np.abs(ts))
-            cand = np.concatenate([ts - eps, ts + eps, [lo, hi]])
-        else:
-            step = 10.0**-dec
-            n_lo, n_hi = np.ceil(lo / step - 1e-9), np.floor(hi / step + 1e-9)
-            base = np.floor(ts / step)
-            near = (base[:, None] + np.arange(-3, 4)[None, :]).ravel()
-            if not np.isnan(x):
-                near = np.concatenate([near, [np.floor(x / step), np.ceil(x / step)]])
-            n = np.clip(np.unique(np.concatenate([near, [n_lo, n_hi]])), n_lo, n_hi)
-            cand = np.round(np.unique(n) * step, dec)
-        cand = cand[(cand >= lo - 1e-12) & (cand <= hi + 1e-12)]
-        if self._keep_admissible(j):
-            cand = np.concatenate([[x], cand])
-        return (
-            np.unique(cand)
-            if not np.isnan(x)
-            else np.concatenate([[x], np.unique(cand[~np.isnan(cand)])])
-        )
 
     # -------------------------------------------------------------- masks
     def _masks(self):

@@ -25,7 +25,7 @@ from skcfx.counterfactual._engine.exact.encoding import InputMap
 from skcfx.counterfactual._engine.exact.ensembles import Ensemble, is_tree_ensemble
 from skcfx.counterfactual._engine.exact.formulation import QueryFormulation
 from skcfx.counterfactual._engine.exact.heads import Head
-from skcfx.counterfactual._engine.exact.tree_search import TreeSearch
+from skcfx.counterfactual._engine.exact.tree_search import TreeSearch, option_inputs
 from skcfx.counterfactual._engine.methods import register
 
 __all__ = ["ExactModel", "exact_search", "solve_unverified"]
@@ -97,16 +97,19 @@ def _formulate(exact, problem, i, target, eps, previous=()):
     return form
 
 
-def solve_unverified(exact, problem, i, time_limit, max_work=None):
+def solve_unverified(exact, problem, i, time_limit, max_work=None, inputs=None):
     """The cheapest row that ``exact``'s model (a surrogate, say) gives the
     desired outcome, not checked against the real model (a seed); None
     when there is none within ``time_limit`` (for a tree ensemble with
     ``max_work``, that many leaf tests instead, a deterministic budget;
-    then the cheapest candidate queued)."""
+    then the cheapest candidate queued; ``inputs``: the query's entry of
+    :func:`option_inputs`, computed for a whole batch at once)."""
     best, best_cost = None, np.inf
     for t in _targets(exact, problem, i):
         if exact.kind == "trees":
-            search = TreeSearch(exact.head, exact.input_map, problem, i, t, False)
+            search = TreeSearch(
+                exact.head, exact.input_map, problem, i, t, False, inputs
+            )
             limit = np.inf if max_work is not None else time_limit
             rows, _, _ = search.run(1, limit, max_work)
             row = rows[0] if rows else None
@@ -188,10 +191,10 @@ def _solve_linear(exact, problem, i, targets, deadline):
     return rows, certificate
 
 
-def _solve_trees(exact, problem, i, targets, deadline):
+def _solve_trees(exact, problem, i, targets, deadline, inputs=None):
     found, solutions = [], []
     for t in targets:
-        search = TreeSearch(exact.head, exact.input_map, problem, i, t)
+        search = TreeSearch(exact.head, exact.input_map, problem, i, t, True, inputs)
         rows, status, bound = search.run(problem.k, _left(deadline, 0.0))
         cost = problem.cost(np.vstack(rows), np.full(len(rows), i)) if rows else []
         objective = float(cost[0]) if rows else np.inf
@@ -213,11 +216,13 @@ def _solve_trees(exact, problem, i, targets, deadline):
     return rows, certificate
 
 
-def _solve_query(exact, problem, i, time_limit):
+def _solve_query(exact, problem, i, time_limit, inputs=None):
     targets = _targets(exact, problem, i)
-    solve = _solve_trees if exact.kind == "trees" else _solve_linear
     deadline = time.perf_counter() + time_limit  # the query's, all targets
-    rows, certificate = solve(exact, problem, i, targets, deadline)
+    if exact.kind == "trees":
+        rows, certificate = _solve_trees(exact, problem, i, targets, deadline, inputs)
+    else:
+        rows, certificate = _solve_linear(exact, problem, i, targets, deadline)
     d = problem.Zq.shape[1]
     return (np.vstack(rows) if rows else np.zeros((0, d))), certificate
 
@@ -237,8 +242,13 @@ def exact_search(problem, context, queries, time_limit=10.0):
     pools = [np.zeros((0, d)) for _ in range(problem.n)]
     if len(queries) == 0:
         return pools
+    inputs = {}
+    if exact.kind == "trees":  # the model's preprocessing, once for the batch
+        inputs = option_inputs(exact.head, exact.input_map, problem, queries)
     for i in queries:
-        pools[i], problem.certificates[i] = _solve_query(exact, problem, i, time_limit)
+        pools[i], problem.certificates[i] = _solve_query(
+            exact, problem, i, time_limit, inputs.get(i)
+        )
     return pools
 
 
