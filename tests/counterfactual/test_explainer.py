@@ -472,3 +472,51 @@ def test_polars_input():
     assert (pred != q_pred[frame["query"].to_numpy(dtype=int)]).all()
     out = cfx.transform(X[:5])
     assert list(out.columns) == ["a", "b", "c"] and len(out) == 5
+
+
+class _CountingFrozen(FrozenEstimator):
+    """A frozen model that records the rows of each predict_proba call."""
+
+    calls = []
+
+    def predict_proba(self, X):
+        self.calls.append(len(X))
+        return self.estimator.predict_proba(X)
+
+
+def test_max_samples_bounds_what_fit_keeps(adult, adult_model, rejected):
+    """More training rows than ``max_samples``: the searches and the
+    plausibility index keep a sample, the feature space still sees every
+    row, the model predicts only the sample, and the pickle does not grow
+    with the training set."""
+    import pickle
+
+    X, _ = adult
+    big = pd.concat([X] * 4, ignore_index=True)
+    big.loc[len(big) - 1, "workclass"] = "Never-worked"  # one rare row
+    big.loc[len(big) - 1, "age"] = 99
+    calls = _CountingFrozen.calls
+    Counting = _CountingFrozen
+    small = CounterfactualExplainer(
+        Counting(adult_model), max_samples=2000, random_state=0
+    ).fit(X)
+    calls.clear()
+    large = CounterfactualExplainer(
+        Counting(adult_model), max_samples=2000, random_state=0
+    ).fit(big)
+    assert max(calls) == 2000  # the sample, not the 12,000 rows
+    assert len(large._context.index.Z) == 2000
+    space = large.feature_space_
+    j = space.names.index("workclass")
+    assert "Never-worked" in list(space.categories[j])
+    assert large.feature_ranges_["age"][1] == 99
+    expl = large.explain(rejected)
+    assert expl.valid.all()
+    assert (adult_model.predict(expl.to_frame()[X.columns]) == 1).all()
+    # the pickle holds the sample's coded rows, not one column per category
+    sizes = [len(pickle.dumps(e)) for e in (small, large)]
+    assert sizes[1] < 1.1 * sizes[0]
+    restored = pickle.loads(pickle.dumps(large))
+    pd.testing.assert_frame_equal(
+        restored.explain(rejected).to_frame(), expl.to_frame()
+    )

@@ -14,7 +14,6 @@ from sklearn.base import (
     is_regressor,
 )
 from sklearn.frozen import FrozenEstimator
-from sklearn.neighbors import KDTree
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
@@ -22,7 +21,7 @@ from skcfx.counterfactual._base import STATUS, resolve_targets
 from skcfx.counterfactual._engine.constraints import Constraints
 from skcfx.counterfactual._engine.feature_space import FeatureSpace
 from skcfx.counterfactual._engine.methods import SearchContext
-from skcfx.counterfactual._engine.methods.kdtree import TrainingIndex
+from skcfx.counterfactual._engine.methods.kdtree import EmbeddedKDTree, TrainingIndex
 from skcfx.counterfactual._engine.models import (
     ModelInput,
     categorical_columns_from_estimator,
@@ -138,6 +137,17 @@ class CounterfactualExplainer(
     posthoc_sparsity : bool, default=True
         Revert changes that the outcome does not need, then shrink numeric
         changes toward the query by bisection.
+    max_samples : int or None, default=100_000
+        Training rows the explainer keeps for its searches (the nearest
+        desired-outcome rows of the kd-tree method and of the genetic
+        seeds, the surrogate models) and for the plausibility metric: a
+        random sample of that many rows (drawn with ``random_state``) when
+        ``X`` has more, and the model predicts only those in ``fit``. The
+        feature space (ranges, MADs, categories, decimals) is always learned
+        from every row. Fitting then takes time linear in the rows and
+        memory bounded by the sample, and the fitted explainer pickles to
+        the model plus the sample (``d`` numbers per row). ``None`` keeps
+        every row.
     {random_state}
     {n_jobs}
     verbose : int, default=0
@@ -255,6 +265,7 @@ class CounterfactualExplainer(
         "n_candidates": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_rounds": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "posthoc_sparsity": ["boolean"],
+        "max_samples": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "time_limit": [Interval(numbers.Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "n_jobs": [numbers.Integral, None],
@@ -282,6 +293,7 @@ class CounterfactualExplainer(
         max_rounds=None,
         time_limit=10.0,
         posthoc_sparsity=True,
+        max_samples=100_000,
         random_state=None,
         n_jobs=None,
         verbose=0,
@@ -304,6 +316,7 @@ class CounterfactualExplainer(
         self.max_rounds = max_rounds
         self.time_limit = time_limit
         self.posthoc_sparsity = posthoc_sparsity
+        self.max_samples = max_samples
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -351,15 +364,15 @@ class CounterfactualExplainer(
         self.estimator_ = clone(self.estimator).fit(X, y)
         space = self._fit_space(frame)
         self.model_input_ = ModelInput(kind, space.is_categorical.any())
+        if self.max_samples is not None and len(frame) > self.max_samples:
+            rng = check_random_state(self.random_state)
+            keep = np.sort(rng.choice(len(frame), self.max_samples, replace=False))
+            frame = frame.iloc[keep]
         Z = space.encode(frame)
         group, train_pred = self._fit_task(self.model_input_(space.decode(Z)))
-        self._train_Z = Z
-        self._train_group = group
         # distinct training rows per outcome, for the plausibility metric
         self._plausibility_index = {
-            int(g): KDTree(
-                space.embed(np.unique(Z[group == g], axis=0)), metric="manhattan"
-            )
+            int(g): EmbeddedKDTree(np.unique(Z[group == g], axis=0), space)
             for g in np.unique(group)
         }
         varying = np.flatnonzero(self.constraints_.vary)

@@ -6,7 +6,32 @@ from sklearn.neighbors import KDTree
 from skcfx.counterfactual._engine.candidates import draw, project, single_changes
 from skcfx.counterfactual._engine.methods import register
 
-__all__ = ["TrainingIndex", "kdtree_search", "projected_neighbors"]
+__all__ = ["EmbeddedKDTree", "TrainingIndex", "kdtree_search", "projected_neighbors"]
+
+
+class EmbeddedKDTree:
+    """A Manhattan KD-tree over coded rows in the feature space's L1
+    embedding (:meth:`FeatureSpace.embed`), built on first query.
+
+    A pickle holds the coded rows only (``d`` numbers per row, not the
+    embedding's one column per category): a fitted explainer stays small,
+    and a worker that receives it rebuilds the tree once.
+    """
+
+    def __init__(self, Z, space, columns=None, weights=None, leaf_size=40):
+        self.Z, self.space = Z, space
+        self.columns, self.weights, self.leaf_size = columns, weights, leaf_size
+        self._tree = None
+
+    def __getstate__(self):
+        return {**self.__dict__, "_tree": None}
+
+    def query(self, X, k=1, **kw):
+        """``KDTree.query`` of the embedded rows ``X`` (already embedded)."""
+        if self._tree is None:
+            emb = self.space.embed(self.Z, self.columns, self.weights)
+            self._tree = KDTree(emb, leaf_size=self.leaf_size, metric="manhattan")
+        return self._tree.query(X, k=k, **kw)
 
 
 class TrainingIndex:
@@ -45,10 +70,8 @@ class TrainingIndex:
         for g in np.unique(group):
             rows = np.flatnonzero(group == g)
             self.rows[int(g)] = rows
-            self.trees[int(g)] = KDTree(
-                space.embed(Z[rows], self.columns, self.weights),
-                leaf_size=leaf_size,
-                metric="manhattan",
+            self.trees[int(g)] = EmbeddedKDTree(
+                Z[rows], space, self.columns, self.weights, leaf_size
             )
 
     def neighbors(self, Zq, groups, n):
