@@ -20,7 +20,8 @@ INVALID_PENALTY = 10.0  # fitness penalty of an invalid candidate
 def _search(problem, context, queries, n_candidates, max_rounds):
     """Genetic search seeded with the nearest desired-outcome training rows
     (half a population of them per query, projected into its box) and, when
-    the context has a seeder, each query's optimum of a linear surrogate
+    the context has a seeder, each query's optimum of the model's own or a
+    surrogate's program
     (see :mod:`skcfx.counterfactual._engine.exact.seeding`)."""
     from skcfx.counterfactual._engine.methods.kdtree import projected_neighbors
 
