@@ -14,8 +14,8 @@ change at a later position), cheapest first. Every state is a complete row
 (unchanged columns keep the query's value), so the first state that the
 model accepts is the optimum. A state's descendants are pruned when even
 the best leaf of every tree, among the leaves its fixed columns still allow
-(the bound of Chen et al.'s tree-ensemble verification), cannot give the
-desired outcome; a state that is not itself a counterfactual needs at least
+(each tree maximised on its own, the simplest bound of tree-ensemble
+verification), cannot give the desired outcome; a state that is not itself a counterfactual needs at least
 one more change, which raises its priority by the cheapest one left.
 Leaves are numbered depth-first, so the leaves a split sends left or right
 are contiguous ranges and every test is a vectorised mask operation.
