@@ -15,8 +15,9 @@ change at a later position), cheapest first. Every state is a complete row
 model accepts is the optimum. A state's descendants are pruned when even
 the best leaf of every tree, among the leaves its fixed columns still allow
 (each tree maximised on its own, the simplest bound of tree-ensemble
-verification), cannot give the desired outcome; a state that is not itself a counterfactual needs at least
-one more change, which raises its priority by the cheapest one left.
+verification), cannot give the desired outcome; a state that is not
+itself a counterfactual needs at least one more change, which raises its
+priority by the cheapest one left.
 Leaves are numbered depth-first, so the leaves a split sends left or right
 are contiguous ranges and every test is a vectorised mask operation.
 
