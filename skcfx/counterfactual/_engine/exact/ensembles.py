@@ -16,7 +16,7 @@ import numpy as np
 
 from skcfx.counterfactual._engine.exact.encoding import UnsupportedModelError
 
-__all__ = ["Ensemble", "is_tree_ensemble", "as_tree_sees"]
+__all__ = ["Ensemble", "is_tree_ensemble", "as_tree_sees", "n_leaves"]
 
 _FORESTS = (
     "RandomForestClassifier",
@@ -42,6 +42,18 @@ def is_tree_ensemble(head):
         or name.startswith("GradientBoost")
         or name.startswith("HistGradientBoost")
     )
+
+
+def n_leaves(head):
+    """Leaves of a fitted tree model, counted without reading its trees."""
+    if type(head).__name__.startswith("HistGradientBoost"):
+        return sum(
+            int(p.nodes["is_leaf"].sum()) for stage in head._predictors for p in stage
+        )
+    if hasattr(head, "tree_"):
+        return int(head.tree_.n_leaves)
+    ests = np.ravel(head.estimators_)
+    return sum(int(est.tree_.n_leaves) for est in ests)
 
 
 class _Tree:
@@ -261,7 +273,8 @@ class Ensemble:
                 rank[order] = np.arange(b - a)
                 code[a:b] = (b - a) - rank
                 by_rank[a:b] = v[a:b][order]
-            cache.clear() if len(cache) > 64 else None
+            if len(cache) > 64:  # one entry per margin: a few per model
+                cache.clear()
             cache[key] = (code, size, by_rank)
         return cache[key]
 

@@ -28,6 +28,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skcfx.counterfactual._engine.exact.encoding import InputMap
+from skcfx.counterfactual._engine.exact.ensembles import is_tree_ensemble, n_leaves
 
 __all__ = ["SurrogateSeeder"]
 
@@ -79,12 +80,11 @@ class SurrogateSeeder:
         head = None
         try:
             head = InputMap(model, space).head
-            exact = ExactModel(model, space, Z[0])  # the model itself
-            if exact.kind == "linear" or (
-                len(exact.head.leaf_value) <= _MAX_LEAVES
-                and space.n_features <= _MAX_COLUMNS
-            ):
-                self.models.append(exact)
+            small = not is_tree_ensemble(head) or (
+                n_leaves(head) <= _MAX_LEAVES and space.n_features <= _MAX_COLUMNS
+            )
+            if small:  # the model itself (a large ensemble is not even read)
+                self.models.append(ExactModel(model, space, Z[0]))
                 self.budgets.append(_WORK)
         except TypeError:  # UnsupportedModelError and encoders it cannot read
             pass  # another model

@@ -54,12 +54,10 @@ def _candidates(ens, im, problem, i, j):
     if space.is_categorical[j]:
         return np.flatnonzero(b.allowed[j][i]).astype(float)
     lo, hi = b.lo[i, j], b.hi[i, j]
-    ts = []
-    for f in np.unique(ens.split_input):
-        if im.depends[f] == {j}:
-            thr = ens.split_threshold[ens.split_input == f]
-            ts.append((thr - im.base[f]) / im.A[f, j])
-    ts = np.concatenate(ts) if ts else np.zeros(0)
+    # the thresholds of the splits on column j, in the column's own units
+    on_j = ens.split_columns(im) == j
+    f = ens.split_input[on_j]
+    ts = (ens.split_threshold[on_j] - im.base[f]) / im.A[f, j]
     dec = space.decimals[j]
     if dec is None:
         eps = 1e-9 * np.maximum(1.0, np.abs(ts))
