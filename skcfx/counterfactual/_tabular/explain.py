@@ -7,7 +7,7 @@ import warnings
 from contextlib import nullcontext
 
 import numpy as np
-from joblib import parallel_config
+from joblib import effective_n_jobs, parallel_config
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
@@ -86,8 +86,6 @@ class ExplainMixin:
             per-query status and metrics; see its ``to_frame()``.
         """
         start = time.perf_counter()
-        from joblib import effective_n_jobs
-
         # None: joblib decides (1, or an enclosing parallel_config's)
         n_jobs = effective_n_jobs(self.n_jobs)
         with _sequential(n_jobs > 1):
