@@ -6,10 +6,10 @@ RandomForestClassifier, trained on all rows) and its constraints; the first
 search. Each setting runs in a fresh process (so that peak memory is its
 own): wall time of ``explain``, peak resident memory of the process and its
 workers (``ru_maxrss`` of each; their sum counts pages the processes
-share, such as joblib's memory-mapped arrays, once per process), the number of model calls and rows sent to the
-model, and whether the counterfactuals equal those of ``n_jobs=1``. The
-model's own time for the rows the search sent is measured with one bulk
-``predict_proba`` on as many rows.
+share, such as joblib's memory-mapped arrays, once per process), the number
+of model calls and rows sent to the model, and whether the counterfactuals
+equal those of ``n_jobs=1``. The model's own time for the rows the search
+sent is measured with one bulk ``predict_proba`` on as many rows.
 
     python bench_scale.py --n-queries 2000 --out results/scale.md
 

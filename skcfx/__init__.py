@@ -6,6 +6,9 @@ counterfactual
     :class:`CounterfactualExplainer`: diverse, constrained counterfactuals
     of tabular rows; :class:`ImageCounterfactualExplainer` and
     :class:`TextCounterfactualExplainer` for images and sentences.
+causal
+    :class:`~skcfx.causal.StructuralCausalModel`: structural causal models
+    over columns, for causal recourse (``CounterfactualExplainer(scm=...)``).
 concepts
     :class:`ConceptCAV`: concept activation vectors and concept scores.
 feature_selection

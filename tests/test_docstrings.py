@@ -8,6 +8,7 @@ numpydoc_validate = pytest.importorskip("numpydoc.validate")
 
 import skcfx  # noqa: E402
 from skcfx import (  # noqa: E402
+    causal,
     concepts,
     counterfactual,
     datasets,
@@ -40,6 +41,7 @@ def _public_objects():
     seen = set()
     for module in (
         skcfx,
+        causal,
         concepts,
         counterfactual,
         datasets,

@@ -9,15 +9,19 @@ take masks or scores. Counterfactual criteria take a
 """
 
 from skcfx.metrics._counterfactual import (
+    causal_consistency,
     constraint_violations,
     coverage,
     diversity,
+    knn_distance,
+    local_outlier_factor,
     plausibility,
     proximity,
     proximity_categorical,
     proximity_continuous,
     sparsity,
     validity,
+    ynn,
 )
 from skcfx.metrics._feature_selection import median_rank, posthoc_accuracy
 from skcfx.metrics._interpretability import im1, im2
@@ -25,11 +29,14 @@ from skcfx.metrics._scorer import COUNTERFACTUAL_SCORERS, make_counterfactual_sc
 
 __all__ = [
     "COUNTERFACTUAL_SCORERS",
+    "causal_consistency",
     "constraint_violations",
     "coverage",
     "diversity",
     "im1",
     "im2",
+    "knn_distance",
+    "local_outlier_factor",
     "make_counterfactual_scorer",
     "median_rank",
     "plausibility",
@@ -39,4 +46,5 @@ __all__ = [
     "proximity_continuous",
     "sparsity",
     "validity",
+    "ynn",
 ]

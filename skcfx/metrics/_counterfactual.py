@@ -19,15 +19,19 @@ import numpy as np
 from skcfx.utils._docstrings import substitute
 
 __all__ = [
+    "causal_consistency",
     "constraint_violations",
     "coverage",
     "diversity",
+    "knn_distance",
+    "local_outlier_factor",
     "plausibility",
     "proximity",
     "proximity_categorical",
     "proximity_continuous",
     "sparsity",
     "validity",
+    "ynn",
 ]
 
 
@@ -90,7 +94,7 @@ def proximity(explanations):
     float, NaN when there is no valid counterfactual.
     """
     e = explanations
-    d = e.space.distance(e.query_codes[e.owner], e.codes)
+    d = e.space.distance(e.query_codes[e.owner], e.action_codes)
     return _mean_over_valid(e, d)
 
 
@@ -109,7 +113,9 @@ def proximity_continuous(explanations):
     num = e.space.numeric
     if len(num) == 0:
         return 0.0
-    gap = e.space.numeric_gap(e.query_codes[e.owner], e.codes)  # a filled NaN: 1 MAD
+    gap = e.space.numeric_gap(
+        e.query_codes[e.owner], e.action_codes
+    )  # a filled NaN: 1 MAD
     diff = gap[:, num] / e.space.mad[num]
     return _mean_over_valid(e, diff.mean(axis=1))
 
@@ -129,7 +135,7 @@ def proximity_categorical(explanations):
     cat = e.space.categorical
     if len(cat) == 0:
         return 0.0
-    diff = np.abs(e.query_codes[e.owner][:, cat] - e.codes[:, cat]) > 0.5
+    diff = np.abs(e.query_codes[e.owner][:, cat] - e.action_codes[:, cat]) > 0.5
     return _mean_over_valid(e, diff.mean(axis=1))
 
 
@@ -145,7 +151,7 @@ def sparsity(explanations):
     float, NaN when there is no valid counterfactual.
     """
     e = explanations
-    n_changed = e.space.changed(e.query_codes[e.owner], e.codes).sum(axis=1)
+    n_changed = e.space.changed(e.query_codes[e.owner], e.action_codes).sum(axis=1)
     return _mean_over_valid(e, n_changed.astype(float))
 
 
@@ -182,6 +188,89 @@ def plausibility(explanations):
     """
     e = explanations
     return _mean_over_valid(e, e.nearest_distance)
+
+
+@substitute()
+def knn_distance(explanations, k=5):
+    """Mean over valid counterfactuals of their mean distance to the ``k``
+    nearest training rows that the model predicts as the desired outcome
+    (the k-nearest-neighbour closeness to the data manifold used by FACE
+    and by the plausibility term; lower is more plausible).
+
+    {explanations}
+    k : int, default=5
+        Neighbours averaged.
+
+    Returns
+    -------
+    float, NaN when there is no valid counterfactual.
+    """
+    return _mean_over_valid(explanations, explanations.knn_distance(k))
+
+
+@substitute()
+def local_outlier_factor(explanations, n_neighbors=20):
+    """Mean over valid counterfactuals of their local outlier factor among
+    the training rows of the desired outcome (Breunig et al. 2000; about 1
+    inside the data, larger for outliers; the LOF criterion of CARLA and
+    of DiCE's evaluations).
+
+    {explanations}
+    n_neighbors : int, default=20
+        Neighbourhood size of the LOF.
+
+    Returns
+    -------
+    float, NaN when there is no valid counterfactual.
+    """
+    return _mean_over_valid(
+        explanations, explanations.local_outlier_factor(n_neighbors)
+    )
+
+
+@substitute()
+def ynn(explanations, k=5):
+    """CARLA's yNN: mean over valid counterfactuals of the fraction of their
+    ``k`` nearest training rows that the model gives the counterfactual's
+    own predicted outcome (higher is more plausible; 1 when every
+    neighbour agrees).
+
+    ``yNN = 1 - (1 / (n k)) sum_c sum_{j in kNN(c)} [f(c) != f(x_j)]``.
+
+    {explanations}
+    k : int, default=5
+        Neighbours.
+
+    Returns
+    -------
+    float in [0, 1], NaN when there is no valid counterfactual.
+    """
+    return _mean_over_valid(explanations, explanations.ynn(k))
+
+
+@substitute()
+def causal_consistency(explanations, scm, tolerance=1.0):
+    """Fraction of valid counterfactuals that a structural causal model
+    reproduces: rows whose columns downstream of their changes are within
+    ``tolerance`` noise standard deviations of the SCM's consequence of
+    those changes (see
+    :meth:`~skcfx.CounterfactualExplanations.causal_gap`). Causal recourse
+    against its own SCM scores 1; a counterfactual that raises education
+    but not the income it causes does not count.
+
+    {explanations}
+    scm : StructuralCausalModel
+        A fitted SCM over the explanation's columns (the true one, in a
+        benchmark).
+    tolerance : float, default=1.0
+        Allowed gap, in noise standard deviations.
+
+    Returns
+    -------
+    float in [0, 1], NaN when there is no valid counterfactual.
+    """
+    gap = explanations.causal_gap(scm)
+    return _mean_over_valid(explanations, (gap <= tolerance).astype(float))
 
 
 @substitute()

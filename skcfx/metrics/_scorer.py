@@ -18,11 +18,19 @@ _GREATER_IS_BETTER = {
     "proximity_categorical": False,
     "sparsity": False,
     "plausibility": False,
+    "knn_distance": False,
+    "local_outlier_factor": False,
+    "ynn": True,
+    "causal_consistency": True,
     "constraint_violations": False,
     "score": True,
     "seconds_per_query": False,
 }
 
+
+# metrics that cannot be scored without arguments (left out of
+# COUNTERFACTUAL_SCORERS)
+_NEEDS_ARGUMENTS = {"causal_consistency": {"scm"}}
 
 # The last explanation made by a scorer, so that the scorers of one
 # multi-metric search step (``scoring={...}``), which GridSearchCV calls one
@@ -53,8 +61,8 @@ def _explain_once(explainer, X):
     return expl
 
 
-def _score(explanations):
-    return explanations.score()
+def _score(explanations, **kwargs):
+    return explanations.score(**kwargs)
 
 
 def _seconds_per_query(explanations):
@@ -67,24 +75,26 @@ _EXTRA = {"score": _score, "seconds_per_query": _seconds_per_query}
 class _CounterfactualScorer:
     """Callable ``scorer(explainer, X, y=None) -> float`` (picklable)."""
 
-    def __init__(self, metric, greater_is_better, missing):
+    def __init__(self, metric, greater_is_better, missing, kwargs=None):
         self.metric = metric
         self.greater_is_better = greater_is_better
         self.missing = missing
+        self.kwargs = dict(kwargs or {})
 
     def __call__(self, explainer, X, y=None):
         expl = _explain_once(explainer, X)
         fn = _EXTRA.get(self.metric) or getattr(_m, self.metric)
-        value = fn(expl)
+        value = fn(expl, **self.kwargs)
         if math.isnan(value):
             value = self.missing
         return value if self.greater_is_better else -value
 
     def __repr__(self):
-        return f"make_counterfactual_scorer({self.metric!r})"
+        extra = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
+        return f"make_counterfactual_scorer({self.metric!r}{extra})"
 
 
-def make_counterfactual_scorer(metric, *, missing=None):
+def make_counterfactual_scorer(metric, *, missing=None, **kwargs):
     """Scorer that explains ``X`` and returns one metric, higher is better.
 
     Parameters
@@ -93,6 +103,8 @@ def make_counterfactual_scorer(metric, *, missing=None):
         One of ``"validity"``, ``"coverage"``, ``"diversity"``,
         ``"proximity"``, ``"proximity_continuous"``,
         ``"proximity_categorical"``, ``"sparsity"``, ``"plausibility"``,
+        ``"knn_distance"``, ``"local_outlier_factor"``, ``"ynn"``,
+        ``"causal_consistency"`` (needs ``scm=``),
         ``"constraint_violations"``, ``"score"`` (the fixed ruler of
         :meth:`~skcfx.CounterfactualExplainer.score`) or
         ``"seconds_per_query"`` (wall time of ``explain`` per query, so
@@ -103,6 +115,13 @@ def make_counterfactual_scorer(metric, *, missing=None):
     missing : float, default=None
         Value used when the metric is undefined (no valid counterfactual):
         0 for higher-is-better metrics, a large cost (1e3) otherwise.
+    **kwargs
+        Passed to the metric: ``k`` of ``"knn_distance"`` and ``"ynn"``,
+        ``n_neighbors`` of ``"local_outlier_factor"``, ``scm`` and
+        ``tolerance`` of ``"causal_consistency"``,
+        ``plausibility_weight`` of ``"score"`` (a fixed ruler that also
+        charges the distance to the data, to tune the explainer's
+        ``plausibility_weight``).
 
     Returns
     -------
@@ -126,10 +145,32 @@ def make_counterfactual_scorer(metric, *, missing=None):
     gib = _GREATER_IS_BETTER[metric]
     if missing is None:
         missing = 0.0 if gib else 1e3
-    return _CounterfactualScorer(metric, gib, missing)
+    if metric in _NEEDS_ARGUMENTS and _NEEDS_ARGUMENTS[metric] - set(kwargs):
+        raise TypeError(
+            f"make_counterfactual_scorer({metric!r}) needs the keyword "
+            f"arguments {sorted(_NEEDS_ARGUMENTS[metric])}."
+        )
+    if kwargs:
+        import inspect
+
+        fn = _EXTRA.get(metric) or getattr(_m, metric)
+        target = fn if metric != "score" else _score_signature
+        allowed = set(inspect.signature(target).parameters) - {"explanations"}
+        unknown = sorted(set(kwargs) - allowed)
+        if unknown:
+            raise TypeError(
+                f"make_counterfactual_scorer({metric!r}) got unknown keyword "
+                f"arguments {unknown}; {metric!r} takes {sorted(allowed)}."
+            )
+    return _CounterfactualScorer(metric, gib, missing, kwargs)
+
+
+def _score_signature(explanations, plausibility_weight=0.0):
+    """Keywords of ``CounterfactualExplanations.score``."""
 
 
 COUNTERFACTUAL_SCORERS = {
     ("" if gib else "neg_") + name: make_counterfactual_scorer(name)
     for name, gib in _GREATER_IS_BETTER.items()
+    if name not in _NEEDS_ARGUMENTS
 }

@@ -30,7 +30,8 @@ def all_estimators():
     >>> from skcfx.utils import all_estimators
     >>> [name for name, _ in all_estimators()]
     ['ConceptBottleneck', 'ConceptCAV', 'CounterfactualExplainer',
-     'ImageCounterfactualExplainer', 'L2XSelector', 'TextCounterfactualExplainer']
+     'ImageCounterfactualExplainer', 'L2XSelector', 'StructuralCausalModel',
+     'TextCounterfactualExplainer']
     """
     import skcfx
 

@@ -143,7 +143,8 @@ def test_torch_forward_hook_activations():
     A = layer_activations(net, X, "1", batch_size=3)
     with torch.no_grad():
         expected = torch.relu(net[0](torch.as_tensor(X))).numpy()
-    assert_allclose(A, expected, rtol=1e-6)
+    # float32 products may round differently in batches of 3 than in one
+    assert_allclose(A, expected, rtol=1e-5, atol=1e-6)
     assert not net[1]._forward_hooks  # the hook is removed
     with pytest.raises(ValueError, match="layer='9' is not a submodule"):
         layer_activations(net, X, "9")

@@ -277,19 +277,20 @@ class Constraints:
         return QueryBounds(lo, hi, allowed, feasible, reason, varying, Zq)
 
     # --------------------------------------------------------------- checks
-    def cell_violations(self, Zq, Zc):
+    def cell_violations(self, Zq, Zc, frozen=True):
         """Boolean (m, d) matrix of cells breaking a constraint.
 
         ``Zq`` holds the query of each counterfactual row (aligned with
-        ``Zc``). Checked: frozen features changed, values outside a
-        permitted range or category set, one-direction changes the wrong
-        way, changed values off the column's integer (or decimal) grid,
-        values made missing. An unchanged cell is never a violation of the
-        grid or of a direction.
+        ``Zc``). Checked: frozen features changed (unless ``frozen=False``:
+        cells that a structural causal model moved as a consequence of
+        interventions), values outside a permitted range or category set,
+        one-direction changes the wrong way, changed values off the column's
+        integer (or decimal) grid, values made missing. An unchanged cell is
+        never a violation of the grid or of a direction.
         """
         space = self.space
         changed = space.changed(Zq, Zc)
-        bad = changed & ~self.vary
+        bad = changed & ~self.vary if frozen else np.zeros_like(changed)
         num_ = space.numeric
         bad[:, num_] |= np.isnan(Zc[:, num_]) & ~np.isnan(Zq[:, num_])
         for j in space.categorical:

@@ -32,6 +32,12 @@ class Oracle:
         Decide validity from ``predict`` instead of the arg-max of the
         scores (for models whose ``predict`` is not that arg-max, such as a
         tuned decision threshold).
+    y_scale : float
+        Scale of a regressor's output (the loss is in its units).
+    scm : CodedSCM or None
+        Causal recourse: candidates are interventions, and the model, the
+        predicates and the constraints judge the rows the SCM makes of
+        them (:meth:`consequence`).
     """
 
     def __init__(
@@ -44,6 +50,7 @@ class Oracle:
         classes=None,
         use_predict=False,
         y_scale=1.0,
+        scm=None,
     ):
         self.model = model
         self.space = space
@@ -53,7 +60,13 @@ class Oracle:
         self.classes = classes
         self.use_predict = use_predict
         self.y_scale = y_scale
+        self.scm = scm
         self.n_calls = 0
+
+    def consequence(self, Zq, Z):
+        """The rows that candidates ``Z`` of queries ``Zq`` amount to: ``Z``
+        itself, or with an SCM the consequence of its interventions."""
+        return Z if self.scm is None else self.scm.apply(Zq, Z)
 
     def safe(self, method, X, min_size=1):
         """Call ``method(X)``; if it raises, split the batch to isolate the
@@ -157,6 +170,8 @@ class Oracle:
         loss = out["loss"]
         if out["predicates_ok"] is not None:
             loss = loss + (~out["predicates_ok"])
+        if out["scm_ok"] is not None:
+            loss = loss + (~out["scm_ok"])
         return out["valid"], loss
 
     def outcome(self, Z, owner, goal, exact=False):
@@ -189,16 +204,27 @@ class Oracle:
             model failed; regression: the prediction, NaN where it failed),
             ``proba`` (score of the predicted class; NaN for regression or a
             failed row), ``failed``, ``reached`` (the model reaches the
-            desired outcome, predicates aside) and ``predicates_ok`` (None
-            without predicates).
+            desired outcome, predicates aside), ``predicates_ok`` (None
+            without predicates), and with an SCM ``rows`` (the resulting
+            rows, which the model, the predicates and the constraints
+            judge) and ``scm_ok`` (their downstream cells keep the
+            constraints; None without an SCM).
         """
         self.n_calls += 1
         m = Z.shape[0]
         if m == 0:
             return None
+        result = Z
+        scm_ok = None
+        if self.scm is not None:
+            Zq = goal.Zq[owner]
+            result = self.scm.apply(Zq, Z)
+            down = self.scm.downstream(Zq, Z, result)
+            bad = self.constraints.cell_violations(Zq, result, frozen=False) & down
+            scm_ok = ~bad.any(axis=1)
         # the model sees each distinct row once (candidates of different
         # queries, or of different moves, often coincide)
-        uniq, inv = np.unique(Z, axis=0, return_inverse=True)
+        uniq, inv = np.unique(result, axis=0, return_inverse=True)
         inv = inv.ravel()
         X = self.to_model(self.space.decode(uniq))
         coarse = 1 if exact else len(uniq) // 256  # see safe()
@@ -244,6 +270,11 @@ class Oracle:
             else:
                 pred = np.where(failed, -1, np.nan_to_num(S).argmax(axis=1))
             valid = np.where(specific, pred == t, pred != orig)
+            if not self.use_predict:
+                # a tie of the scores (a row exactly on the boundary, where
+                # bisection ends) is not a flip: the model's own ``predict``
+                # may break it either way
+                valid &= margin > 0
             loss = np.where(valid, 0.0, np.maximum(-margin, 0.0) + 1e-3)
             proba = np.where(pred >= 0, S[rows, np.maximum(pred, 0)], np.nan)
         if failed.any():
@@ -256,8 +287,10 @@ class Oracle:
         ok = None
         if self.constraints.predicates:
             queries = self.space.decode(goal.Zq[owner])
-            ok = self.constraints.predicate_mask(self.space.decode(Z), queries)
+            ok = self.constraints.predicate_mask(self.space.decode(result), queries)
             valid = valid & ok
+        if scm_ok is not None:
+            valid = valid & scm_ok
         return dict(
             valid=valid,
             reached=reached,
@@ -267,4 +300,6 @@ class Oracle:
             proba=proba,
             failed=failed,
             predicates_ok=ok,
+            rows=result,
+            scm_ok=scm_ok,
         )

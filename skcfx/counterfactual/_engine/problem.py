@@ -61,6 +61,9 @@ class Problem:
         diversity_weight=0.25,
         patience=3,
         min_separation=0.0,
+        manifold=None,
+        plausibility_weight=0.0,
+        plausibility_neighbors=5,
     ):
         self.Zq = Zq
         self.bounds = bounds
@@ -87,6 +90,10 @@ class Problem:
         self.diversity_weight = diversity_weight
         # in units of space.distance (the mixed distance divided by d)
         self.min_separation = min_separation
+        self.manifold = manifold
+        self.plausibility_weight = plausibility_weight
+        self.plausibility_neighbors = plausibility_neighbors
+        self._reference = None  # each query's nearest desired-outcome rows
 
     _STATE = ("best_loss", "any_valid", "unreachable", "rounds")
 
@@ -147,9 +154,26 @@ class Problem:
 
     def cost(self, Z, owner):
         """Cost of candidates with this problem's weights (see
-        :func:`cost`); lower is better."""
-        return cost(
-            self.space, self.Zq[owner], Z, self.proximity_weight, self.sparsity_weight
+        :func:`cost`), plus ``plausibility_weight`` times the mean distance
+        of the row they amount to (the candidate, or with an SCM the
+        consequence of its interventions) to the nearest desired-outcome
+        training rows; lower is better."""
+        Zq = self.Zq[owner]
+        c = cost(self.space, Zq, Z, self.proximity_weight, self.sparsity_weight)
+        if self.plausibility_weight > 0 and self.manifold is not None and len(Z):
+            rows = self.oracle.consequence(Zq, Z)
+            c = c + self.plausibility_weight * self.plausibility(rows, owner)
+        return c
+
+    def plausibility(self, rows, owner):
+        """Mean distance of ``rows`` to the ``plausibility_neighbors``
+        nearest desired-outcome training rows among their query's local
+        reference rows (see :class:`~skcfx.counterfactual._engine.manifold.
+        Manifold`)."""
+        if self._reference is None:
+            self._reference = self.manifold.local(self.Zq, self.groups)
+        return self.manifold.local_distance(
+            self._reference, rows, owner, self.plausibility_neighbors
         )
 
 

@@ -23,20 +23,8 @@ __all__ = ["build_explanations", "nearest_distance"]
 
 def nearest_distance(explainer, Z, owner, groups):
     """Distance of each row to the nearest training row of its query's
-    desired outcome (KD-tree over the distinct training rows, Manhattan
-    distance in the L1 embedding, which is ``d`` times the mixed
-    distance)."""
-    space = explainer.feature_space_
-    out = np.full(len(Z), np.inf)
-    emb = space.embed(Z)
-    for g, tree in explainer._plausibility_index.items():
-        rows = np.array([r for r, i in enumerate(owner) if g in groups[i]], dtype=int)
-        if len(rows) == 0:
-            continue
-        dist, _ = tree.query(emb[rows], k=1)
-        out[rows] = np.minimum(out[rows], dist[:, 0] / space.n_features)
-    out[~np.isfinite(out)] = np.nan
-    return out
+    desired outcome (exact, KD-tree over the distinct training rows)."""
+    return explainer._manifold.knn_distance(Z, [groups[i] for i in owner], k=1)
 
 
 def _stack(results, d):
@@ -47,11 +35,17 @@ def _stack(results, d):
 
 
 def _judge(explainer, queries, Z, owner, evaluated):
-    """Prediction, probability, validity, cell breaches and predicate
-    results of the final rows."""
+    """Prediction, probability, validity, cell breaches, predicate results
+    and resulting rows (with an SCM, the consequences of the interventions
+    ``Z``; else ``Z``) of the final rows."""
     m = len(Z)
     out = oracle_of(explainer).outcome(Z, owner, queries, exact=True)
-    cells = explainer.constraints_.cell_violations(queries.Zq[owner], Z)
+    Zq = queries.Zq[owner]
+    cells = explainer.constraints_.cell_violations(Zq, Z)
+    rows = out["rows"]
+    if explainer._coded_scm is not None:
+        down = explainer._coded_scm.downstream(Zq, Z, rows)
+        cells |= down & explainer.constraints_.cell_violations(Zq, rows, frozen=False)
     pred_ok = out["predicates_ok"]
     pred_ok = np.ones(m, dtype=bool) if pred_ok is None else pred_ok
     if evaluated:
@@ -67,7 +61,9 @@ def _judge(explainer, queries, Z, owner, evaluated):
         if out["failed"].any():
             prediction = prediction.astype(object)
             prediction[out["failed"]] = None
-    return prediction, out["proba"], valid, cells, pred_ok
+    # the outcome group of each row (class index; 1 = in the desired range)
+    group = out["pred"] if explainer._task == "classification" else out["reached"]
+    return prediction, out["proba"], valid, cells, pred_ok, rows, group.astype(int)
 
 
 def _status(queries, has_valid, unreachable, evaluated):
@@ -123,17 +119,19 @@ def build_explanations(
     n = queries.n
     unreachable = np.zeros(n, dtype=bool) if unreachable is None else unreachable
     Z, owner, rank = _stack(results, space.n_features)
+    rows = Z
     if len(Z):
-        prediction, proba, valid, cells, pred_ok = _judge(
+        prediction, proba, valid, cells, pred_ok, rows, group = _judge(
             explainer, queries, Z, owner, evaluated
         )
-        nearest = nearest_distance(explainer, Z, owner, queries.groups)
+        nearest = nearest_distance(explainer, rows, owner, queries.groups)
     else:
         classes = getattr(explainer, "classes_", np.zeros(0))
         prediction = np.zeros(0, dtype=classes.dtype)
         proba, nearest = np.zeros(0), np.zeros(0)
         valid, pred_ok = np.zeros(0, dtype=bool), np.ones(0, dtype=bool)
         cells = np.zeros((0, space.n_features), dtype=bool)
+        group = np.zeros(0, dtype=int)
     has_valid = np.bincount(owner[valid], minlength=n) > 0
     status, reason = _status(queries, has_valid, unreachable, evaluated)
     certificate = None
@@ -155,7 +153,11 @@ def build_explanations(
         space=space,
         constraints=explainer.constraints_,
         query_codes=queries.Zq,
-        codes=Z,
+        codes=rows,
+        action_codes=Z if explainer._coded_scm is not None else None,
+        manifold=explainer._manifold,
+        groups=queries.groups,
+        pred_group=group,
         owner=owner,
         rank=rank,
         prediction=prediction,

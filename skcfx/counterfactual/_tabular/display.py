@@ -17,6 +17,15 @@ class DisplayMixin:
         rows = np.flatnonzero(self.owner == i)
         return rows, self.space.changed(self.query_codes[i][None, :], self.codes[rows])
 
+    def _downstream_matrix(self, i):
+        """Cells of query ``i``'s counterfactuals that an SCM changed as a
+        consequence (not intervened on)."""
+        rows, changed = self._changed_matrix(i)
+        acted = self.space.changed(
+            self.query_codes[i][None, :], self.action_codes[rows]
+        )
+        return changed & ~acted
+
     def _shown_columns(self, i, columns):
         """Column positions to display for query ``i``."""
         if isinstance(columns, str) and columns == "all":
@@ -40,7 +49,8 @@ class DisplayMixin:
         return fmt(value, self.space.decimals[j])
 
     def _query_table(self, i, columns):
-        """(header line, DataFrame of texts, changed mask) of query ``i``."""
+        """(header line, DataFrame of texts, marks, hidden columns) of query
+        ``i``; marks: 1 changed (intervened), 2 changed by the SCM."""
         label = self.queries.index[i]
         header = (
             f"Query {fmt(label)}: predicted {fmt(self.query_prediction[i])}, "
@@ -48,15 +58,16 @@ class DisplayMixin:
             + (f" ({self.reason[i]})" if self.reason[i] else "")
         )
         rows, changed = self._changed_matrix(i)
+        down = self._downstream_matrix(i)
         cols = self._shown_columns(i, columns)
         table = {}
-        mark = np.zeros((len(rows) + 1, len(cols)), dtype=bool)
+        mark = np.zeros((len(rows) + 1, len(cols)), dtype=int)
         for c, j in enumerate(cols):
             col = [self._cell(j, self.queries.iloc[i, j])]
             for rr, row in enumerate(rows):
                 if changed[rr, j]:
                     col.append(self._cell(j, self._rows.iloc[row, j]))
-                    mark[rr + 1, c] = True
+                    mark[rr + 1, c] = 2 if down[rr, j] else 1
                 else:
                     col.append("-")
             table[self.feature_names[j]] = col
@@ -85,8 +96,10 @@ class DisplayMixin:
         Returns
         -------
         text : str
-            Changed cells are marked ``*``, unchanged ones ``-``; numbers are
-            shown with their column's own precision.
+            Changed cells are marked ``*``, unchanged ones ``-``; with causal
+            recourse, cells the SCM changed as a consequence of the
+            interventions are marked ``~``; numbers are shown with their
+            column's own precision.
         """
         lines = []
         for i in range(self.n_queries):
@@ -95,13 +108,20 @@ class DisplayMixin:
             shown = frame.copy()
             for c in range(mark.shape[1]):
                 col = shown.iloc[:, c].to_numpy(dtype=object)
-                col[mark[:, c]] = [f"{v} *" for v in col[mark[:, c]]]
+                for level, sign in ((1, "*"), (2, "~")):
+                    hit = mark[:, c] == level
+                    col[hit] = [f"{v} {sign}" for v in col[hit]]
                 shown.isetitem(c, col)
             lines.append(shown.to_string(line_width=line_width))
             if hidden:
                 lines.append(f"({hidden} unchanged columns not shown)")
             lines.append("")
-        lines.append("(* changed value, - unchanged)")
+        if self.causal:
+            lines.append(
+                "(* intervention, ~ changed by the SCM as a consequence, - unchanged)"
+            )
+        else:
+            lines.append("(* changed value, - unchanged)")
         s = self.summary
         lines.append(
             "validity {validity:.3f}, coverage {coverage:.3f}, proximity "
@@ -131,10 +151,12 @@ class DisplayMixin:
             for r, (label, row) in enumerate(frame.iterrows()):
                 cells = []
                 for c, v in enumerate(row):
-                    hit = c < mark.shape[1] and mark[r, c]
-                    style = (
-                        " style='background:#ffe08a;font-weight:bold'" if hit else ""
-                    )
+                    level = mark[r, c] if c < mark.shape[1] else 0
+                    style = {
+                        0: "",
+                        1: " style='background:#ffe08a;font-weight:bold'",
+                        2: " style='background:#cfe3ff;font-style:italic'",
+                    }[int(level)]
                     cells.append(f"<td{style}>{_html.escape(str(v))}</td>")
                 parts.append(
                     f"<tr><th>{_html.escape(str(label))}</th>{''.join(cells)}</tr>"
@@ -203,7 +225,9 @@ class DisplayMixin:
 
         Cells are coloured by the signed change in MAD units (numeric) or
         marked when the category changes, and annotated with the new value
-        (long category names wrapped, never cut).
+        (long category names wrapped, never cut); with causal recourse a
+        cell the SCM changed as a consequence of the interventions is
+        annotated ``(SCM)``.
 
         Parameters
         ----------
@@ -223,12 +247,18 @@ class DisplayMixin:
         import matplotlib.pyplot as plt
 
         rows, changed = self._changed_matrix(query)
+        down = self._downstream_matrix(query)
         cols = self._shown_columns(query, columns)
         texts = [[self._cell(j, self.queries.iloc[query, j]) for j in cols]]
         for rr, row in enumerate(rows):
             texts.append(
                 [
-                    self._cell(j, self._rows.iloc[row, j]) if changed[rr, j] else "-"
+                    (
+                        self._cell(j, self._rows.iloc[row, j])
+                        + (" (SCM)" if down[rr, j] else "")
+                    )
+                    if changed[rr, j]
+                    else "-"
                     for j in cols
                 ]
             )

@@ -234,6 +234,11 @@ class ExplainMixin:
             the desired outcome; larger is a stronger "even if").
         """
         check_is_fitted(self)
+        if self.scm_ is not None:
+            raise ValueError(
+                "semifactuals does not support causal recourse (scm); fit an "
+                "explainer without scm for semi-factuals."
+            )
         if self._task != "classification":
             raise ValueError(
                 "semifactuals supports classifiers; for a regression model "

@@ -13,15 +13,19 @@ from sklearn.base import (
     is_classifier,
     is_regressor,
 )
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from skcfx.counterfactual._base import STATUS, resolve_targets
+from skcfx.counterfactual._engine.causal import CodedSCM
 from skcfx.counterfactual._engine.constraints import Constraints
 from skcfx.counterfactual._engine.feature_space import FeatureSpace
+from skcfx.counterfactual._engine.manifold import Manifold
 from skcfx.counterfactual._engine.methods import SearchContext
-from skcfx.counterfactual._engine.methods.kdtree import EmbeddedKDTree, TrainingIndex
+from skcfx.counterfactual._engine.methods.kdtree import TrainingIndex
 from skcfx.counterfactual._engine.models import (
     ModelInput,
     categorical_columns_from_estimator,
@@ -112,6 +116,22 @@ class CounterfactualExplainer(
         Weight of the distance to the query in the cost.
     sparsity_weight : float, default=1.0
         Weight of the fraction of changed features in the cost.
+    plausibility_weight : float, default=0.0
+        Weight of closeness to the data manifold in the cost: the mean
+        mixed distance of the counterfactual (with ``scm``, of the resulting
+        row) to its ``plausibility_neighbors`` nearest training rows that
+        the model gives the desired outcome (see Notes). 0 leaves it out;
+        ``method="exact"`` does not support it.
+    plausibility_neighbors : int, default=5
+        Neighbours averaged in the plausibility term.
+    scm : StructuralCausalModel, default=None
+        Causal recourse (see Notes): a
+        :class:`~skcfx.causal.StructuralCausalModel` over the columns
+        (fitted on ``X`` in :meth:`fit` unless already fitted). A
+        counterfactual is then a set of interventions on the features that
+        may vary; their effects on the descendants are propagated through
+        the SCM, the model judges the resulting row, and the cost counts
+        only the interventions. Model-agnostic methods only.
     diversity_weight : float, default=0.25
         Weight of the distance to already selected counterfactuals when
         picking the ``n_counterfactuals`` (see Notes).
@@ -170,6 +190,8 @@ class CounterfactualExplainer(
         Scale (median absolute deviation) of each numeric column.
     integer_features_ : list of str
         Numeric columns whose values are integers.
+    scm_ : StructuralCausalModel or None
+        The fitted SCM of causal recourse.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -208,6 +230,29 @@ class CounterfactualExplainer(
     chosen method finds nothing is handed to a second search (random
     sampling after ``"genetic"``, ``"kdtree"`` or ``"gradient"``, a genetic
     search after ``"random"``) before it is reported as not found.
+
+    *Plausibility.* With ``plausibility_weight > 0`` a candidate's cost
+    also holds ``plausibility_weight`` times its mean distance to the
+    ``plausibility_neighbors`` nearest training rows (of the kept sample)
+    that the model predicts as the desired outcome, in the same mixed
+    distance: counterfactuals are pulled toward regions where real rows of
+    the desired outcome lie (the k-nearest-neighbour density proxy of
+    FACE and DiCE's plausibility criterion). While searching, the
+    distance is measured against the 256 nearest such rows of each query;
+    results report the exact distances (``skcfx.metrics.plausibility``,
+    ``knn_distance``, ``local_outlier_factor``, ``ynn``).
+
+    *Causal recourse.* With an ``scm``, a candidate row ``c`` of query
+    ``x`` stands for the interventions ``do(c_j)`` on the cells where it
+    differs from ``x``; the SCM abducts ``x``'s noise, applies them and
+    recomputes their descendants (Karimi, Schölkopf and Valera, 2021).
+    ``features_to_vary``, ranges and directions apply to the intervened
+    cells, as always; ranges, directions and predicates also apply to the
+    resulting row (a descendant pushed outside its permitted range makes
+    the candidate invalid), while a frozen (not actionable) column may
+    change as a consequence. Proximity, sparsity and the fixed ruler of
+    :meth:`score` measure the interventions; the explanation lists the
+    interventions and the downstream changes per counterfactual.
 
     *Diversity.* From the valid candidates the ``k`` counterfactuals are
     picked greedily: the cheapest first, then each time the candidate
@@ -260,6 +305,9 @@ class CounterfactualExplainer(
         "categorical_features": [StrOptions({"auto"}), list, tuple],
         "proximity_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "sparsity_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "plausibility_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "plausibility_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "scm": [HasMethods(["fit", "propagate"]), None],
         "diversity_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "min_separation": [Interval(numbers.Real, 0, None, closed="left")],
         "n_candidates": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -287,6 +335,9 @@ class CounterfactualExplainer(
         categorical_features="auto",
         proximity_weight=1.0,
         sparsity_weight=1.0,
+        plausibility_weight=0.0,
+        plausibility_neighbors=5,
+        scm=None,
         diversity_weight=0.25,
         min_separation=0.25,
         n_candidates=None,
@@ -310,6 +361,9 @@ class CounterfactualExplainer(
         self.categorical_features = categorical_features
         self.proximity_weight = proximity_weight
         self.sparsity_weight = sparsity_weight
+        self.plausibility_weight = plausibility_weight
+        self.plausibility_neighbors = plausibility_neighbors
+        self.scm = scm
         self.diversity_weight = diversity_weight
         self.min_separation = min_separation
         self.n_candidates = n_candidates
@@ -369,12 +423,10 @@ class CounterfactualExplainer(
             keep = np.sort(rng.choice(len(frame), self.max_samples, replace=False))
             frame = frame.iloc[keep]
         Z = space.encode(frame)
+        self._fit_scm(frame)
         group, train_pred = self._fit_task(self.model_input_(space.decode(Z)))
-        # distinct training rows per outcome, for the plausibility metric
-        self._plausibility_index = {
-            int(g): EmbeddedKDTree(np.unique(Z[group == g], axis=0), space)
-            for g in np.unique(group)
-        }
+        # training rows per outcome: the plausibility term and metrics
+        self._manifold = Manifold(Z, group, space)
         varying = np.flatnonzero(self.constraints_.vary)
         self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         module = None
@@ -412,6 +464,38 @@ class CounterfactualExplainer(
             seeder=seeder,
         )
         return self
+
+    def _fit_scm(self, frame):
+        """Fit (or check) the structural causal model; method limits."""
+        if self.plausibility_weight > 0 and self.method == "exact":
+            raise ValueError(
+                f"plausibility_weight={self.plausibility_weight} is not "
+                'supported by method="exact" (its solvers optimise proximity '
+                "and sparsity); use a model-agnostic method or "
+                "plausibility_weight=0."
+            )
+        self.scm_ = None
+        self._coded_scm = None
+        if self.scm is None:
+            return
+        if self.method in ("gradient", "exact"):
+            raise ValueError(
+                f"scm is not supported by method={self.method!r}; causal "
+                'recourse uses a model-agnostic method ("genetic", "random", '
+                '"kdtree").'
+            )
+        if self.model_input_.kind != "frame":
+            raise ValueError(
+                "scm needs the explainer to be fitted on a DataFrame whose "
+                "columns the SCM's graph names; got an array."
+            )
+        try:
+            check_is_fitted(self.scm)
+            scm = self.scm
+        except NotFittedError:
+            scm = clone(self.scm).fit(frame)
+        self.scm_ = scm
+        self._coded_scm = CodedSCM(scm, self.feature_space_)
 
     def _fit_space(self, frame):
         """Learn the feature space and compile the constraints."""

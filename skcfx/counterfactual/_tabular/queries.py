@@ -131,6 +131,7 @@ def oracle_of(explainer):
         getattr(explainer, "classes_", None),
         explainer._use_predict,
         explainer._y_scale,
+        getattr(explainer, "_coded_scm", None),
     )
 
 
@@ -220,4 +221,7 @@ def make_problem(explainer, queries, rows=None):
         sparsity_weight=explainer.sparsity_weight,
         diversity_weight=explainer.diversity_weight,
         min_separation=explainer.min_separation / space.n_features,
+        manifold=explainer._manifold,
+        plausibility_weight=explainer.plausibility_weight,
+        plausibility_neighbors=explainer.plausibility_neighbors,
     )
