@@ -71,52 +71,29 @@ def models():
     }
 
 
-def true_world(scm, model, queries, frame, owner):
-    """Gap (in noise sd) between each row and the true SCM's consequence of
-    its own changes, and the model's verdict on that consequence."""
-    F = queries.iloc[owner].reset_index(drop=True)
-    V = frame[COLUMNS].reset_index(drop=True)
-    changed = np.zeros(F.shape, dtype=bool)
-    for j, c in enumerate(COLUMNS):
-        if c == "gender":
-            changed[:, j] = F[c].to_numpy() != V[c].to_numpy()
-        else:
-            changed[:, j] = ~np.isclose(
-                F[c].to_numpy(dtype=float),
-                V[c].to_numpy(dtype=float),
-                rtol=0,
-                atol=1e-9,
-            )
-    # the person's changes: every changed cell that is not a consequence the
-    # explainer itself reported (for rows without an SCM: every change)
-    act = (
-        changed & frame["_acted"].to_numpy()[:, None] if "_acted" in frame else changed
-    )
-    out = scm.propagate(F, V, act)
-    gap = np.zeros(len(F))
-    for c in scm.parents_:
-        j = COLUMNS.index(c)
-        free = ~act[:, j]
-        diff = np.abs(out[c].to_numpy(dtype=float) - V[c].to_numpy(dtype=float))
-        gap = np.maximum(gap, np.where(free, diff / scm.noise_scale_[c], 0.0))
-    desired = 1 - model.predict(queries)[owner]
-    still = model.predict(out[COLUMNS]) == desired
-    return gap, still
-
-
-def skcfx_rows(cfx, queries):
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NoCounterfactualWarning)
-        expl = cfx.explain(queries)
-    seconds = time.perf_counter() - start
-    frame = expl.to_frame()
-    keep = frame["valid"].to_numpy()
+def true_world(truth, model, expl):
+    """Per counterfactual row: its gap to the true SCM's consequence of its
+    own changes (noise sd; ``causal_gap``) and whether the model gives that
+    consequence the loan (what would really happen)."""
+    gap = expl.causal_gap(truth)
     if expl.causal:
         act, _ = expl.change_kinds()
     else:
         act = expl.space.changed(expl.query_codes[expl.owner], expl.codes)
-    return expl, frame[keep], expl.owner[keep], act[keep], seconds
+    factual = expl.queries.iloc[expl.owner].reset_index(drop=True)
+    rows = expl.to_frame()[COLUMNS].reset_index(drop=True)
+    world = truth.propagate(factual, rows, act)
+    still = model.predict(world[COLUMNS]) == 1
+    return gap[expl.valid], still[expl.valid]
+
+
+def line(mname, name, expl, truth, model, seconds, n):
+    gap, still = true_world(truth, model, expl)
+    return (
+        f"| {mname} | {name} | {M.validity(expl):.3f} | {M.coverage(expl):.3f} | "
+        f"{np.mean(gap > 1):.3f} | {np.mean(still):.3f} | "
+        f"{M.proximity(expl):.3f} | {M.sparsity(expl):.2f} | {seconds / n:.4f} |"
+    )
 
 
 def dice_rows(model, X, y, queries):
@@ -192,26 +169,12 @@ def main():
                 **kw,
             ).fit(X_tr)
             cfx.explain(queries.iloc[:2])  # warm-up
-            expl, frame, owner, act, seconds = skcfx_rows(cfx, queries)
-            frame = frame.assign(_acted=list(act))
-            F = queries.iloc[owner].reset_index(drop=True)
-            out = truth.propagate(F, frame[COLUMNS].reset_index(drop=True), act)
-            gap = np.zeros(len(F))
-            for c in truth.parents_:
-                j = COLUMNS.index(c)
-                diff = np.abs(
-                    out[c].to_numpy(dtype=float) - frame[c].to_numpy(dtype=float)
-                )
-                gap = np.maximum(
-                    gap, np.where(~act[:, j], diff / truth.noise_scale_[c], 0.0)
-                )
-            still = model.predict(out[COLUMNS]) == 1
-            lines.append(
-                f"| {mname} | {name} | {M.validity(expl):.3f} | "
-                f"{M.coverage(expl):.3f} | {np.mean(gap > 1):.3f} | "
-                f"{np.mean(still):.3f} | {M.proximity(expl):.3f} | "
-                f"{M.sparsity(expl):.2f} | {seconds / len(queries):.4f} |"
-            )
+            begin = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NoCounterfactualWarning)
+                expl = cfx.explain(queries)
+            seconds = time.perf_counter() - begin
+            lines.append(line(mname, name, expl, truth, model, seconds, len(queries)))
             print(lines[-1], flush=True)
         dice = dice_rows(model, X_tr, y_tr, queries) if mname == "logistic" else None
         if dice is not None:
@@ -221,13 +184,8 @@ def main():
                 FrozenEstimator(model), features_to_vary=ACTIONABLE
             ).fit(X_tr)
             ev = cfx.evaluate(queries, frame.assign(query=queries.index[owner]))
-            gap, still = true_world(truth, model, queries, frame, owner)
-            lines.append(
-                f"| {mname} | dice-ml random (no SCM) | {M.validity(ev):.3f} | "
-                f"{M.coverage(ev):.3f} | {np.mean(gap > 1):.3f} | "
-                f"{np.mean(still):.3f} | {M.proximity(ev):.3f} | "
-                f"{M.sparsity(ev):.2f} | {seconds / len(queries):.4f} |"
-            )
+            name = "dice-ml random (no SCM)"
+            lines.append(line(mname, name, ev, truth, model, seconds, len(queries)))
             print(lines[-1], flush=True)
     text = "\n".join(lines) + "\n"
     print(text)
