@@ -23,7 +23,6 @@ with ``plausibility_weight`` and reads the plausibility metrics.
 # true SCM with them. The bank's model is a logistic Pipeline.
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from sklearn.compose import make_column_transformer
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -80,8 +79,7 @@ causal = CounterfactualExplainer(
     random_state=0,
 ).fit(X)
 recourse = causal.explain(rejected)
-with pd.option_context("display.width", 120, "display.max_colwidth", 60):
-    print(recourse.to_frame()[["query", "interventions", "downstream"]].head(6))
+print(recourse.to_frame()[["query", "interventions", "downstream"]].head(6).to_string())
 print(
     f"validity {M.validity(recourse):.2f}, changes per counterfactual "
     f"{M.sparsity(recourse):.2f}, reproduced by the true SCM: "
