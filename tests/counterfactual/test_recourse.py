@@ -350,3 +350,64 @@ def test_grid_search_tunes_plausibility_with_the_plausibility_ruler(adult, adult
     assert "k=3" in repr(scorer) and scorer(best, sample.iloc[:20]) < 0
     with pytest.raises(TypeError, match="unknown keyword arguments \\['kk'\\]"):
         make_counterfactual_scorer("knn_distance", kk=3)
+
+
+def test_plausibility_on_regression_and_missing_values():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.default_rng(0)
+    n = 800
+    X = pd.DataFrame(
+        {
+            "f": np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 1, n)),
+            "i": rng.integers(0, 10, n),
+            "c": pd.Categorical(rng.choice(list("abc"), n)),
+        }
+    )
+    y = np.nan_to_num(X.f.to_numpy()) + X.i / 3 + (X.c == "a")
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["c"]), remainder="passthrough"),
+        HistGradientBoostingRegressor(max_iter=50, random_state=0),
+    ).fit(X, y)
+    queries = X[model.predict(X) < 1].iloc[:10]
+    out = {}
+    for w in (0.0, 3.0):
+        cfx = CounterfactualExplainer(
+            FrozenEstimator(model),
+            desired_range=(3, 10),
+            plausibility_weight=w,
+            n_counterfactuals=2,
+            random_state=0,
+        ).fit(X)
+        out[w] = cfx.explain(queries)
+        assert M.coverage(out[w]) == 1.0
+        pred = model.predict(out[w].to_frame()[X.columns])
+        assert ((pred >= 3) & (pred <= 10))[out[w].valid].all()
+    assert M.knn_distance(out[3.0]) < M.knn_distance(out[0.0])
+    assert M.ynn(out[3.0]) >= M.ynn(out[0.0])
+
+
+def test_gradient_search_selects_with_the_plausibility_term():
+    pytest.importorskip("torch")
+    from sklearn.datasets import make_classification
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(n_samples=600, n_features=6, random_state=0)
+    model = make_pipeline(
+        StandardScaler(), MLPClassifier((16,), max_iter=600, random_state=0)
+    ).fit(X, y)
+    queries = X[model.predict(X) == 0][:10]
+    out = {}
+    for w in (0.0, 3.0):
+        cfx = CounterfactualExplainer(
+            FrozenEstimator(model),
+            method="gradient",
+            plausibility_weight=w,
+            n_counterfactuals=2,
+            max_rounds=60,
+            random_state=0,
+        ).fit(X)
+        out[w] = cfx.explain(queries)
+        assert M.validity(out[w]) == 1.0
+    assert M.knn_distance(out[3.0]) < M.knn_distance(out[0.0])
