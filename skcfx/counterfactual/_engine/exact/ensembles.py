@@ -56,6 +56,33 @@ def n_leaves(head):
     return sum(int(est.tree_.n_leaves) for est in ests)
 
 
+def n_split_values(head):
+    """Distinct (input, threshold) pairs of a fitted tree model's splits:
+    the size of the column options its branch and bound sets up (each
+    option's leaf mask costs a pass over the leaves)."""
+    if type(head).__name__.startswith("HistGradientBoost"):
+        pairs = [
+            np.column_stack(
+                [
+                    p.nodes["feature_idx"][~p.nodes["is_leaf"].astype(bool)],
+                    p.nodes["num_threshold"][~p.nodes["is_leaf"].astype(bool)],
+                ]
+            )
+            for stage in head._predictors
+            for p in stage
+        ]
+    else:
+        ests = [head] if hasattr(head, "tree_") else np.ravel(head.estimators_)
+        pairs = []
+        for est in ests:
+            t = est.tree_
+            inner = t.children_left >= 0
+            pairs.append(np.column_stack([t.feature[inner], t.threshold[inner]]))
+    if not pairs:
+        return 0
+    return len(np.unique(np.vstack(pairs), axis=0))
+
+
 class _Tree:
     """One tree as plain arrays: children (-1 at leaves), split input and
     threshold, missing-value direction, and per-node output values."""

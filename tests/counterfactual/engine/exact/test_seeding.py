@@ -80,3 +80,34 @@ def test_wide_tree_ensemble_gets_surrogates():
     cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
     kinds = [type(m.input_map.head).__name__ for m in cfx._context.seeder.models]
     assert kinds == ["DecisionTreeClassifier"]
+
+
+def test_tree_ensemble_with_many_split_values_gets_surrogates():
+    """A forest on continuous columns has thousands of distinct split values:
+    setting up its own search per query (a leaf mask per value) would cost
+    seconds, so it is seeded by the tree surrogate."""
+    from skcfx.counterfactual._engine.exact.ensembles import (
+        n_leaves,
+        n_split_values,
+    )
+    from skcfx.counterfactual._engine.exact.seeding import _MAX_SETUP
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(3000, 4))
+    y = (X[:, 0] + X[:, 1] ** 2 + rng.normal(0, 0.5, 3000) > 1).astype(int)
+    model = RandomForestClassifier(60, min_samples_leaf=2, random_state=0).fit(X, y)
+    splits = {
+        (f, t)
+        for est in model.estimators_
+        for f, t, left in zip(
+            est.tree_.feature, est.tree_.threshold, est.tree_.children_left
+        )
+        if left >= 0
+    }
+    assert n_split_values(model) == len(splits)
+    assert n_split_values(model) * n_leaves(model) > _MAX_SETUP
+    cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
+    kinds = [type(m.input_map.head).__name__ for m in cfx._context.seeder.models]
+    assert kinds == ["DecisionTreeClassifier"]
+    expl = cfx.explain(X[model.predict(X) == 0][:5])
+    assert expl.valid.all() and len(expl.valid)
