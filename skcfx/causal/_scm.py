@@ -21,6 +21,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skcfx.utils._dtypes import is_categorical_dtype
+
 __all__ = ["StructuralCausalModel", "topological_order"]
 
 
@@ -67,11 +69,7 @@ def topological_order(graph):
 
 
 def _is_categorical(series):
-    return (
-        isinstance(series.dtype, pd.CategoricalDtype)
-        or series.dtype.kind in "OSUb"
-        or pd.api.types.is_string_dtype(series.dtype)
-    )
+    return is_categorical_dtype(series.dtype)
 
 
 class _Callable:

@@ -11,11 +11,11 @@ Pipeline expects.
 import numpy as np
 import pandas as pd
 from pandas.api.types import (
-    is_bool_dtype,
     is_integer_dtype,
-    is_numeric_dtype,
     is_object_dtype,
 )
+
+from skcfx.utils._dtypes import is_categorical_dtype
 
 __all__ = ["FeatureSpace", "ceil_to", "floor_to"]
 
@@ -108,12 +108,7 @@ class FeatureSpace:
         for j, name in enumerate(self.names):
             col = X.iloc[:, j]
             dtype = col.dtype
-            cat = (
-                name in categorical
-                or isinstance(dtype, pd.CategoricalDtype)
-                or is_bool_dtype(dtype)
-                or not is_numeric_dtype(dtype)
-            )
+            cat = name in categorical or is_categorical_dtype(dtype)
             if cat:
                 self.is_categorical[j] = True
                 values = col.to_numpy()
