@@ -46,6 +46,9 @@ INIT_PARAMS["TextCounterfactualExplainer"] = dict(
     estimator=make_pipeline(CountVectorizer(), LogisticRegression())
 )
 
+INIT_PARAMS["NGramLanguageModel"] = dict()
+INIT_PARAMS["TextPerturber"] = dict(random_state=0)
+INIT_PARAMS["CounterfactualAugmenter"] = dict(random_state=0)
 INIT_PARAMS["ConceptCAV"] = dict(random_state=0)
 INIT_PARAMS["StructuralCausalModel"] = dict(graph={"x1": ["x0"]})
 INIT_PARAMS["ConceptBottleneck"] = dict(concepts=None, estimator=None)
@@ -63,6 +66,9 @@ EXPECTED_FAILED_CHECKS = {
     },
     "ImageCounterfactualExplainer": {},
     "TextCounterfactualExplainer": {},
+    "NGramLanguageModel": {},
+    "TextPerturber": {},
+    "CounterfactualAugmenter": {},
 }
 
 

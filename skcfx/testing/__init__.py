@@ -12,6 +12,16 @@ the constraints you declare::
                                             **constraints).fit(X_train)
         assert_constraints_hold(explainer, explainer.explain(X_query))
 
+Behavioural tests of text classifiers (CheckList's minimum-functionality,
+invariance and directional tests) come from a corpus and skcfx's text
+edits: :func:`make_behavioural_tests` builds a suite and its report;
+:func:`assert_invariant`, :func:`assert_directional` and the strategy
+:func:`text_edits` put single behaviours into a test suite::
+
+    def test_names_do_not_matter():
+        assert_invariant(model, ["John loved it.", "Mary hated it."],
+                         codes="entity")
+
 Requires hypothesis (``pip install skcfx[test]``).
 """
 
@@ -28,6 +38,15 @@ from skcfx.testing._assertions import (  # noqa: E402
     assert_counterfactuals_valid,
     assert_semifactuals_valid,
 )
+from skcfx.testing._behavioural import (  # noqa: E402
+    BehaviouralTestReport,
+    BehaviouralTestSuite,
+    TextEdit,
+    assert_directional,
+    assert_invariant,
+    make_behavioural_tests,
+    text_edits,
+)
 from skcfx.testing._strategies import (  # noqa: E402
     constraint_sets,
     messy_frames,
@@ -35,6 +54,13 @@ from skcfx.testing._strategies import (  # noqa: E402
 )
 
 __all__ = [
+    "BehaviouralTestReport",
+    "BehaviouralTestSuite",
+    "TextEdit",
+    "assert_directional",
+    "assert_invariant",
+    "make_behavioural_tests",
+    "text_edits",
     "assert_constraints_hold",
     "assert_counterfactuals_valid",
     "assert_semifactuals_valid",

@@ -29,9 +29,10 @@ def all_estimators():
     --------
     >>> from skcfx.utils import all_estimators
     >>> [name for name, _ in all_estimators()]
-    ['ConceptBottleneck', 'ConceptCAV', 'CounterfactualExplainer',
-     'ImageCounterfactualExplainer', 'L2XSelector', 'StructuralCausalModel',
-     'TextCounterfactualExplainer']
+    ['ConceptBottleneck', 'ConceptCAV', 'CounterfactualAugmenter',
+     'CounterfactualExplainer', 'ImageCounterfactualExplainer', 'L2XSelector',
+     'NGramLanguageModel', 'StructuralCausalModel',
+     'TextCounterfactualExplainer', 'TextPerturber']
     """
     import skcfx
 

@@ -10,11 +10,10 @@ edits that can be applied, compared and reduced:
 - ``"negate"``: insert ``not`` before it.
 """
 
-import re
-
 import numpy as np
 
 from skcfx.counterfactual._engine.models import unwrap
+from skcfx.text._tokens import TOKEN, join, tokens
 
 __all__ = [
     "OPERATIONS",
@@ -26,19 +25,6 @@ __all__ = [
 ]
 
 OPERATIONS = ("delete", "replace", "negate")
-TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
-_SPACE_BEFORE_PUNCT = re.compile(r" ([^\w\s(\"'])")
-
-
-def tokens(text):
-    """The tokens of a sentence."""
-    return TOKEN.findall(str(text))
-
-
-def join(toks):
-    """Tokens back to a sentence: spaces between words, none before
-    punctuation (except opening brackets and quotes) or after "("."""
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(toks)).replace("( ", "(")
 
 
 def apply_edits(toks, edits):
