@@ -171,3 +171,37 @@ def test_plot_highlights_the_edited_words():
     boxed = [t.get_text() for t in ax.texts if t.get_bbox_patch() is not None]
     new_word = expl.edit_list[0][0][2]
     assert "good" in boxed and (new_word in boxed or new_word == "")
+
+
+def test_fluency_is_reported_and_filters(sentences):
+    Xtr, ytr, X = sentences
+    model = FrozenEstimator(_model().fit(Xtr, ytr))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        explainer = TextCounterfactualExplainer(model).fit(Xtr)
+        plain = explainer.explain(X)
+        lm = explainer.language_model_
+        frame = plain.to_frame()
+        # fluency is the language model's log perplexity ratio to the query
+        expected = lm.score_samples(frame["text"].tolist()) - lm.score_samples(
+            [X.iloc[i] for i in plain.owner]
+        )
+        np.testing.assert_allclose(frame["fluency"], expected)
+        assert set(frame["codes"]) <= {
+            ", ".join(c)
+            for c in [
+                ("delete",),
+                ("lexical",),
+                ("negation",),
+                ("delete", "lexical"),
+                ("delete", "negation"),
+                ("lexical", "negation"),
+                ("delete", "lexical", "negation"),
+            ]
+        }
+        assert "fluency_best" in plain.summary
+        strict = TextCounterfactualExplainer(model, max_perplexity_ratio=1.5).fit(Xtr)
+        filtered = strict.explain(X)
+    kept = filtered.fluency[filtered.valid]
+    assert len(kept) and (kept >= -np.log(1.5) - 1e-9).all()
+    assert (plain.fluency[plain.valid] < -np.log(1.5)).any()  # the filter bites

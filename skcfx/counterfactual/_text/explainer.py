@@ -34,6 +34,7 @@ from skcfx.counterfactual._text.edits import (
 from skcfx.counterfactual._text.explanations import TextCounterfactualExplanations
 from skcfx.counterfactual._text.search import Lexicon, edit_search
 from skcfx.exceptions import NoCounterfactualWarning
+from skcfx.text._lm import NGramLanguageModel
 from skcfx.text._tokens import check_texts
 
 __all__ = ["TextCounterfactualExplainer", "check_texts"]
@@ -91,6 +92,11 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         any word.
     min_effect : float, default=0.05
         Polarity threshold, in probability.
+    max_perplexity_ratio : float or None, default=None
+        Fluency filter (as Polyjuice's perplexity filter): a counterfactual
+        whose perplexity under the corpus language model exceeds this
+        multiple of its sentence's is not kept, and the search goes on; None
+        keeps all. Every result reports its ``fluency`` either way.
 
     Attributes
     ----------
@@ -102,6 +108,9 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         Replacement candidates.
     lexicon_ : Lexicon
         Single-word probabilities of the vocabulary and the training words.
+    language_model_ : skcfx.text.NGramLanguageModel
+        Trigram language model of the training sentences: the fluency of
+        every counterfactual.
 
     See Also
     --------
@@ -152,6 +161,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         "protected": [list, tuple, set],
         "edit_scope": [StrOptions({"polar", "all"})],
         "min_effect": [Interval(numbers.Real, 0, 1, closed="both")],
+        "max_perplexity_ratio": [Interval(numbers.Real, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -168,6 +178,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         protected=(),
         edit_scope="polar",
         min_effect=0.05,
+        max_perplexity_ratio=None,
     ):
         self.estimator = estimator
         self.desired_class = desired_class
@@ -180,6 +191,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         self.protected = protected
         self.edit_scope = edit_scope
         self.min_effect = min_effect
+        self.max_perplexity_ratio = max_perplexity_ratio
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -234,6 +246,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         self.vocabulary_ = model_vocabulary(self.estimator_, self.vocabulary, texts)
         known = {t for text in texts for t in tokens(text) if t[0].isalnum()}
         self.lexicon_ = Lexicon(self.estimator_.predict_proba, self.vocabulary_, known)
+        self.language_model_ = NGramLanguageModel().fit(texts)
         return self
 
     def _params(self):
@@ -282,6 +295,15 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         target = resolve_targets(goal, self.classes_, orig)
         already = np.where(target >= 0, orig == target, False)
         todo = np.flatnonzero(~already)
+        lm = self.language_model_
+        base = lm.score_samples(texts)
+        accept = None
+        if self.max_perplexity_ratio is not None:
+            floor = base[todo] - np.log(self.max_perplexity_ratio)
+
+            def accept(owner, edited):
+                return lm.score_samples(edited) >= floor[owner]
+
         chosen = edit_search(
             self.estimator_.predict_proba,
             [toks[i] for i in todo],
@@ -291,12 +313,15 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
             lexicon,
             self._params(),
             alone,
+            accept,
         )
         return self._result(
-            texts, index, toks, todo, chosen, orig, target, already, start
+            texts, index, toks, todo, chosen, orig, target, already, start, base
         )
 
-    def _result(self, texts, index, toks, todo, chosen, orig, target, already, start):
+    def _result(
+        self, texts, index, toks, todo, chosen, orig, target, already, start, base
+    ):
         from skcfx.counterfactual._text.edits import apply_edits
 
         owner = np.array([i for i, c in zip(todo, chosen) for _ in c], dtype=int)
@@ -311,6 +336,9 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
             proba = P[np.arange(len(pred)), pred]
         t = target[owner]
         valid = np.where(t >= 0, pred == t, pred != orig[owner])
+        fluency = np.zeros(0)
+        if out_texts:
+            fluency = self.language_model_.score_samples(out_texts) - base[owner]
         n = len(texts)
         status = np.full(n, STATUS["exhausted"], dtype=object)
         status[np.unique(owner[valid])] = STATUS["found"]
@@ -330,6 +358,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
             edits=[describe_edits(toks[i], e) for i, e in zip(owner, sets)],
             edit_list=[sorted(e) for e in sets],
             n_words=[sum(tok[0].isalnum() for tok in t) for t in toks],
+            fluency=fluency,
             index=index,
             owner=owner,
             rank=rank,

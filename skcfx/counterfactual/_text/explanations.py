@@ -8,6 +8,9 @@ from skcfx.counterfactual._text.edits import TOKEN
 
 __all__ = ["TextCounterfactualExplanations"]
 
+# the explainer's edit operations by their Polyjuice control codes
+_CODE = {"replace": "lexical", "negate": "negation", "delete": "delete"}
+
 
 class TextCounterfactualExplanations(BaseCounterfactualExplanations):
     """Edited sentences that change a text classifier's prediction.
@@ -31,6 +34,16 @@ class TextCounterfactualExplanations(BaseCounterfactualExplanations):
         tokens.
     n_edits : ndarray of int
         Edits per counterfactual.
+    codes : list of str
+        Control codes of each counterfactual's edits (``"lexical"`` for a
+        replaced word, ``"negation"`` for an inserted "not", ``"delete"``),
+        comma-separated.
+    fluency : ndarray of float
+        Log perplexity ratio of each counterfactual against its query under
+        the explainer's corpus language model
+        (:meth:`skcfx.text.NGramLanguageModel.fluency`): 0 as fluent as the
+        original sentence, negative less fluent, ``-log(2)`` twice its
+        perplexity.
 
     Notes
     -----
@@ -38,12 +51,22 @@ class TextCounterfactualExplanations(BaseCounterfactualExplanations):
     words that the counterfactual edits.
     """
 
-    def __init__(self, *, queries, texts, edits, edit_list, n_words, **common):
+    def __init__(
+        self, *, queries, texts, edits, edit_list, n_words, fluency=None, **common
+    ):
         self.queries = list(queries)
         self.texts = list(texts)
         self.edits = list(edits)
         self.edit_list = [list(e) for e in edit_list]
         self.n_edits = np.array([len(e) for e in self.edit_list], dtype=int)
+        self.codes = [
+            ", ".join(sorted({_CODE[op] for _, op, _ in e})) for e in self.edit_list
+        ]
+        self.fluency = (
+            np.full(len(self.texts), np.nan)
+            if fluency is None
+            else np.asarray(fluency, dtype=float)
+        )
         self._n_words = np.asarray(n_words, dtype=float)
         self._init_common(**common)
 
@@ -79,9 +102,9 @@ class TextCounterfactualExplanations(BaseCounterfactualExplanations):
         -------
         frame : DataFrame
             ``query`` (the query's index label), ``rank``, ``text``,
-            ``edits`` (readable), ``edit_list``, ``n_edits``,
-            ``prediction`` and ``probability`` (re-predicted by the model)
-            and ``valid``.
+            ``edits`` (readable), ``edit_list``, ``n_edits``, ``codes``,
+            ``fluency``, ``prediction`` and ``probability`` (re-predicted
+            by the model) and ``valid``.
         """
         return pd.DataFrame(
             {
@@ -91,6 +114,8 @@ class TextCounterfactualExplanations(BaseCounterfactualExplanations):
                 "edits": pd.Series(self.edits, dtype=object),
                 "edit_list": pd.Series(self.edit_list, dtype=object),
                 "n_edits": self.n_edits,
+                "codes": pd.Series(self.codes, dtype=object),
+                "fluency": self.fluency,
                 "prediction": self.prediction,
                 "probability": self.probability,
                 "valid": self.valid,
@@ -100,16 +125,19 @@ class TextCounterfactualExplanations(BaseCounterfactualExplanations):
     @property
     def metrics(self):
         """Per-query metrics indexed like the queries: ``status``,
-        ``n_valid``, ``validity`` (valid / requested), ``n_edits`` and
-        ``edited_fraction`` of the best counterfactual (NaN where none)."""
+        ``n_valid``, ``validity`` (valid / requested), ``n_edits``,
+        ``edited_fraction`` and ``fluency`` of the best counterfactual (NaN
+        where none)."""
         n = self.n_queries
         best = self.best_index()
         counts = np.bincount(self.owner[self.valid], minlength=n)
         n_edits = np.full(n, np.nan)
         frac = np.full(n, np.nan)
+        fluency = np.full(n, np.nan)
         has = best >= 0
         n_edits[has] = self.n_edits[best[has]]
         frac[has] = self._cost()[best[has]]
+        fluency[has] = self.fluency[best[has]]
         return pd.DataFrame(
             {
                 "status": self.status,
@@ -117,6 +145,7 @@ class TextCounterfactualExplanations(BaseCounterfactualExplanations):
                 "validity": counts / max(self.n_requested, 1),
                 "n_edits": n_edits,
                 "edited_fraction": frac,
+                "fluency": fluency,
             },
             index=self.index,
         )
@@ -124,7 +153,8 @@ class TextCounterfactualExplanations(BaseCounterfactualExplanations):
     @property
     def summary(self):
         """Aggregate metrics: validity, coverage, mean edits of the valid
-        counterfactuals and of each query's best one."""
+        counterfactuals and of each query's best one, and the mean fluency
+        of the best ones."""
         m = self.metrics
         return {
             "n_queries": self.n_queries,
@@ -135,6 +165,9 @@ class TextCounterfactualExplanations(BaseCounterfactualExplanations):
             else float("nan"),
             "n_edits_best": float(m["n_edits"].mean())
             if m["n_edits"].notna().any()
+            else float("nan"),
+            "fluency_best": float(m["fluency"].mean())
+            if m["fluency"].notna().any()
             else float("nan"),
         }
 

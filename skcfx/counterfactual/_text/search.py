@@ -91,7 +91,9 @@ def _moves(tok, editable, polar, subs, ops, edits):
     return out
 
 
-def edit_search(predict_proba, toks, editable, orig, target, lexicon, params, alone):
+def edit_search(
+    predict_proba, toks, editable, orig, target, lexicon, params, alone, accept=None
+):
     """Edit sets of each sentence that reach its target class.
 
     Parameters
@@ -108,6 +110,9 @@ def edit_search(predict_proba, toks, editable, orig, target, lexicon, params, al
     params : dict
         ``operations``, ``n_counterfactuals``, ``max_edits``, ``beam_width``,
         ``n_substitutes``, ``edit_scope`` and ``min_effect``.
+    accept : callable or None
+        ``accept(owner, texts)`` -> bool array: which valid edited sentences
+        may be kept (the fluency filter); None keeps all.
 
     Returns
     -------
@@ -159,6 +164,7 @@ def edit_search(predict_proba, toks, editable, orig, target, lexicon, params, al
             predict_proba([apply_edits(toks[i], e) for i, e in zip(owner, cand)])
         )
         toward, valid = goal(P, owner, target, orig)
+        valid = _accepted(accept, valid, owner, toks, cand)
         beams = [[] for _ in range(n)]
         for i in np.unique(owner):
             mine = np.flatnonzero(owner == i)
@@ -171,8 +177,19 @@ def edit_search(predict_proba, toks, editable, orig, target, lexicon, params, al
             beams[i] = [cand[r] for r in best]
     # the candidates for selection: the best few per sentence, made minimal
     found = [_best(f, 4 * k) for f in found]
-    found = _minimal(predict_proba, toks, found, target, orig)
+    found = _minimal(predict_proba, toks, found, target, orig, accept)
     return [_select(f, k) for f in found]
+
+
+def _accepted(accept, valid, owner, toks, cand):
+    """``valid`` and, where valid, accepted by the filter (one call)."""
+    if accept is None or not valid.any():
+        return valid
+    rows = np.flatnonzero(valid)
+    texts = [apply_edits(toks[owner[r]], cand[r]) for r in rows]
+    out = valid.copy()
+    out[rows] = np.asarray(accept(owner[rows], texts), dtype=bool)
+    return out
 
 
 def _best(found, m):
@@ -181,7 +198,7 @@ def _best(found, m):
     return {e: found[e] for e in order[:m]}
 
 
-def _minimal(predict_proba, toks, found, target, orig):
+def _minimal(predict_proba, toks, found, target, orig, accept=None):
     """Drop every edit whose removal keeps the new prediction (rounds of one
     model call for all sentences, until no set shrinks)."""
     found = [dict(f) for f in found]
@@ -202,6 +219,7 @@ def _minimal(predict_proba, toks, found, target, orig):
             predict_proba([apply_edits(toks[i], e) for i, e in zip(owner, cand)])
         )
         toward, valid = goal(P, owner, target, orig)
+        valid = _accepted(accept, valid, owner, toks, cand)
         changed = False
         for r in np.flatnonzero(valid):
             i = owner[r]
