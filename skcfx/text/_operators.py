@@ -51,15 +51,31 @@ def _replace(toks, i, words):
     return toks[:i] + list(words) + toks[i + 1 :]
 
 
+def _polar_positions(toks, lex):
+    return [i for i, t in enumerate(toks) if t[0].isalpha() and lex.is_polar(t)]
+
+
+def _governs(toks, i, polar, span=5):
+    """Whether the only polar word follows position ``i`` closely, with no
+    punctuation between (the edited verb group is the one that carries the
+    sentence's evaluation: "the food [was] [very] good")."""
+    if len(polar) != 1 or not i < polar[0] <= i + span:
+        return False
+    return all(t[0].isalnum() for t in toks[i + 1 : polar[0]])
+
+
 def negation(toks, lex, opts):
     out = []
     low = [t.lower() for t in toks]
-    # reversing the claim needs the sentence's only verb group: with two
-    # auxiliaries or a second negation the label may not follow
+    # the claim reverses when the sentence has one verb group, at most the
+    # one negation being removed, and one polar word, which that verb group
+    # governs; otherwise the label may not follow ("unknown")
     auxes = [t for t in low if t in NEGATABLE or t in _NEGATED]
     negs = [t for t in low if t in _NEGATORS]
-    why = "flip" if len(auxes) == 1 and len(negs) <= 1 else "unknown"
+    polar = _polar_positions(toks, lex)
+    simple = len(auxes) == 1 and len(negs) <= 1
     for i, t in enumerate(low):
+        why = "flip" if simple and _governs(low, i, polar) else "unknown"
         after = low[i + 1 : i + 3]
         if t in _INSERTABLE and not any(a in _NEGATORS for a in after):
             out.append((_replace(toks, i, [toks[i], "not"]), f"{t} -> {t} not", why))
@@ -69,6 +85,7 @@ def negation(toks, lex, opts):
             base = _case(toks[i], _NEGATED[t])
             out.append((_replace(toks, i, [base]), f"{t} -> {_NEGATED[t]}", why))
         elif t == "not" and i > 0 and low[i - 1] in NEGATABLE:
+            why = "flip" if simple and _governs(low, i, polar) else "unknown"
             rule = f"{low[i - 1]} not -> {low[i - 1]}"
             out.append((_replace(toks, i, []), rule, why))
     return out
@@ -76,6 +93,15 @@ def negation(toks, lex, opts):
 
 def quantifier(toks, lex, opts):
     out = []
+    low = [t.lower() for t in toks]
+    n_words = sum(t[0].isalnum() for t in toks)
+    # a crossing swap reverses a short sentence with one evaluation at most
+    # and no other negation
+    simple = (
+        n_words <= 15
+        and len(_polar_positions(toks, lex)) <= 1
+        and sum(t in _NEGATORS for t in low) <= 1
+    )
     for i, tok in enumerate(toks):
         t = tok.lower()
         if t in QUANTIFIER_SWAPS and not (t == "all" and i and toks[i - 1] == "at"):
@@ -85,7 +111,7 @@ def quantifier(toks, lex, opts):
                     (
                         _replace(toks, i, [_case(tok, new)]),
                         f"{t} -> {new}",
-                        "flip" if crosses else "unknown",
+                        "flip" if crosses and simple else "unknown",
                     )
                 )
         elif t.isdigit() and len(t) <= 4:

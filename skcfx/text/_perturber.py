@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from skcfx.text._lexicon import CorpusLexicon
 from skcfx.text._lm import NGramLanguageModel
 from skcfx.text._operators import CODES, OPERATORS
-from skcfx.text._tokens import check_texts, join, tokens
+from skcfx.text._tokens import check_texts, splice, tokens
 
 __all__ = ["INTENTS", "TextPerturber"]
 
@@ -220,7 +220,7 @@ class TextPerturber(BaseEstimator):
             for code in codes:
                 found = []
                 for new, rule, why in OPERATORS[code](toks, lex, opts):
-                    edited = join(new)
+                    edited = splice(text, toks, new)
                     if why in intents and edited not in seen:
                         seen.add(edited)
                         found.append((s, text, edited, code, rule, why))

@@ -83,8 +83,10 @@ QUANTIFIER_SWAPS = {
     "more": ("less",),
     "less": ("more",),
 }
+# ("few" / "less" are not: "a few days ago" -> "a many days ago" reverses
+# nothing)
 NEGATIVE_QUANTIFIERS = frozenset(
-    {"no", "none", "nothing", "nobody", "no one", "never", "rarely", "few", "less"}
+    {"no", "none", "nothing", "nobody", "no one", "never", "rarely"}
 )
 
 INTENSIFIERS = (
@@ -135,19 +137,21 @@ FIRST_NAMES = (
     "lucas",
 )
 
-# opposite evaluative words, both directions added when loaded
+# opposite evaluative words, both directions added when loaded (no word
+# that is often not evaluative: "like" is a preposition, "cheap" praises a
+# price and damns a film, "negative" describes numbers)
 _PAIRS = """
 good bad; great terrible; excellent awful; best worst; better worse;
-love hate; loved hated; loves hates; like dislike; liked disliked;
+love hate; loved hated; loves hates; liked disliked;
 happy unhappy; pleased disappointed; satisfied dissatisfied;
 recommend avoid; recommended avoided; nice nasty; wonderful horrible;
 amazing awful; awesome lousy; fantastic dreadful; perfect flawed;
 beautiful ugly; delicious disgusting; tasty bland; fresh stale; hot cold;
 clean dirty; friendly rude; polite rude; helpful unhelpful; fast slow;
-quick slow; easy difficult; cheap expensive;
+quick slow; easy difficult;
 comfortable uncomfortable; reliable unreliable; sturdy flimsy;
 strong weak; funny boring; interesting boring; entertaining dull;
-enjoyable unpleasant; enjoyed endured; positive negative; right wrong;
+enjoyable unpleasant; enjoyed endured; right wrong;
 works fails; worked failed; working broken; success failure;
 impressive unimpressive; impressed unimpressed; fun boring;
 brilliant stupid; smart dumb; superb poor; outstanding mediocre;

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["TOKEN", "check_texts", "join", "tokens"]
+__all__ = ["TOKEN", "check_texts", "join", "splice", "tokens"]
 
 TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
 _SPACE_BEFORE_PUNCT = re.compile(r" ([^\w\s(\"'])")
@@ -19,6 +19,48 @@ _SPACE_BEFORE_PUNCT = re.compile(r" ([^\w\s(\"'])")
 def tokens(text):
     """The tokens of a sentence."""
     return TOKEN.findall(str(text))
+
+
+def splice(text, old, new):
+    """``text`` with its tokens ``old`` edited into ``new``, verbatim
+    outside the edited stretch.
+
+    Only the tokens between the longest common prefix and suffix of ``old``
+    and ``new`` are rewritten (with :func:`join`'s spacing); the rest of the
+    sentence keeps its own characters ("peachy-keen", "$11.99").
+
+    Parameters
+    ----------
+    text : str
+        The sentence; ``old`` must be ``tokens(text)``.
+    old, new : list of str
+        Its tokens and the edited tokens.
+
+    Returns
+    -------
+    str
+    """
+    spans = [m.span() for m in TOKEN.finditer(str(text))]
+    n, m = len(old), len(new)
+    p = 0
+    while p < min(n, m) and old[p] == new[p]:
+        p += 1
+    q = 0
+    while q < min(n, m) - p and old[n - 1 - q] == new[m - 1 - q]:
+        q += 1
+    middle = join(new[p : m - q])
+    if p == n - q:  # a pure insertion before old token p
+        if p < n:
+            a = spans[p][0]
+            return text[:a] + middle + " " + text[a:]
+        return text.rstrip() + " " + middle
+    a, b = spans[p][0], spans[n - q - 1][1]
+    if not middle:  # a deletion: drop one space next to it as well
+        if b < len(text) and text[b] == " ":
+            b += 1
+        elif a > 0 and text[a - 1] == " ":
+            a -= 1
+    return text[:a] + middle + text[b:]
 
 
 def join(toks):

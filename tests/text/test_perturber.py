@@ -280,3 +280,15 @@ def _equal(a, b):
         pd.testing.assert_frame_equal(a, b)
     else:
         np.testing.assert_array_equal(a, b)
+
+
+def test_edits_keep_the_sentence_verbatim_outside_the_edit():
+    texts = ["My headset works just peachy-keen for $11.99 - great!"] * 3
+    p = TextPerturber(codes=("lexical", "insert", "delete"), random_state=0).fit(
+        texts, [1, 1, 1]
+    )
+    edits = p.perturb(texts[:1])
+    assert len(edits) > 0
+    for text, rule in zip(edits["text"], edits["rule"]):
+        assert "$11.99 - " in text
+        assert "peachy-keen" in text or "peachy" in rule or "keen" in rule
