@@ -70,8 +70,12 @@ def _templates(perturber, n_nouns=8):
         ),
         key=lambda w: (-lex.counts[w], w),
     )[:n_nouns]
+    # evaluative words the corpus modifies with an intensifier (adjectives)
+    # and labels; participles ("disappointed") describe people, not things
     adjectives = sorted(
-        w for w in ANTONYMS if w in lex.modifiable and lex.polarity(w) >= 0
+        w
+        for w in ANTONYMS
+        if w in lex.modifiable and lex.polarity(w) >= 0 and not w.endswith("ed")
     )
     out = []
     for noun in nouns:

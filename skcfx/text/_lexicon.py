@@ -14,6 +14,10 @@ from skcfx.text._tokens import tokens
 
 __all__ = ["CorpusLexicon"]
 
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "this", "that", "my", "your", "our", "their", "his", "her"}
+)
+
 
 class CorpusLexicon:
     """Word relations of a corpus.
@@ -60,6 +64,10 @@ class CorpusLexicon:
         # words seen right after an intensifier: where inserting one is English
         self.after_the = {
             d[i + 1] for d in docs for i in range(len(d) - 1) if d[i] == "the"
+        }
+        # noun-like words: seen right after a determiner or possessive
+        self.nominal = {
+            d[i + 1] for d in docs for i in range(len(d) - 1) if d[i] in _DETERMINERS
         }
         self.modifiable = {
             d[i + 1] for d in docs for i in range(len(d) - 1) if d[i] in INTENSIFIERS
@@ -171,18 +179,24 @@ class CorpusLexicon:
 
     def synonyms(self, word, n, min_similarity):
         """Related words that lean the same way as ``word`` (both toward
-        the same class, or both toward none) and are not its bundled
-        opposites."""
+        the same class, or both toward none and both noun-like) and are not
+        its bundled opposites."""
         w = word.lower()
         own = self.polarity(w)
-        if own < 0 and self.is_polar(w):
-            return []  # evaluative, but the corpus does not say which way
+        if own < 0 and (self.is_polar(w) or w not in self.nominal):
+            # evaluative but the corpus does not say which way, or neither
+            # evaluative nor noun-like (verbs, adverbs: "lacking" -> "grill")
+            return []
         opposite = set(ANTONYMS.get(w, ()))
         return [
             r
             for r in self.related(w, n, min_similarity)
             if r not in opposite
-            and (self.polarity(r) == own if own >= 0 else not self.is_polar(r))
+            and (
+                self.polarity(r) == own
+                if own >= 0
+                else not self.is_polar(r) and r in self.nominal
+            )
         ]
 
     def is_content(self, word):

@@ -37,6 +37,10 @@ _NAMES = frozenset(FIRST_NAMES)
 # "has" / "have" / "had" are also main verbs ("I had this phone"): negation
 # is inserted after the unambiguous auxiliaries only
 _INSERTABLE = frozenset(NEGATABLE) - {"has", "have", "had"}
+_STARTERS = frozenset(
+    "the a an this that these those my your our their his her its "
+    "i you we they he she it".split()
+)
 _NEGATORS = frozenset({"not", "no", "never", "nothing", "none", "nobody", *_NEGATED})
 
 
@@ -191,10 +195,16 @@ def restructure(toks, lex, opts):
             a, b = _EXPANDED[t]
             words = [_case(toks[i], a), b]
             out.append((toks[:i] + words + toks[i + 1 :], f"{t} -> {a} {b}", "keep"))
-        elif t in _NEGATED and i > 0:  # "isn't" -> "is not"
+        elif t in _NEGATED and i > 0:  # "isn't" -> "is not", "can't" -> "cannot"
             words = [_case(toks[i], _NEGATED[t]), "not"]
+            if t == "can't":
+                words = [_case(toks[i], "cannot")]
             out.append(
-                (toks[:i] + words + toks[i + 1 :], f"{t} -> {_NEGATED[t]} not", "keep")
+                (
+                    toks[:i] + words + toks[i + 1 :],
+                    f"{t} -> {' '.join(words).lower()}",
+                    "keep",
+                )
             )
     if toks and toks[-1] in (".", "!"):
         new = "!" if toks[-1] == "." else "."
@@ -210,6 +220,12 @@ def shuffle(toks, lex, opts):
     end = len(toks) - 1 if toks and not toks[-1][0].isalnum() else len(toks)
     left, right = toks[:i], toks[i + 1 : end]
     if not left or not right or any(not t[0].isalnum() for t in left + right):
+        return []
+    # two single words ("fast and friendly") or two phrases that start like
+    # clauses or noun phrases ("the food ... and the service ...")
+    single = len(left) == 1 and len(right) == 1
+    starts = _STARTERS | _NAMES
+    if not single and not (left[0].lower() in starts and right[0].lower() in starts):
         return []
     first = right[0] if right[0] == "I" or right[0].lower() in _NAMES else right[0]
     first = _case(left[0], first.lower() if first != "I" else first)
