@@ -6,6 +6,8 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import CountVectorizer
@@ -292,3 +294,60 @@ def test_edits_keep_the_sentence_verbatim_outside_the_edit():
     for text, rule in zip(edits["text"], edits["rule"]):
         assert "$11.99 - " in text
         assert "peachy-keen" in text or "peachy" in rule or "keen" in rule
+
+
+_WORDS = [
+    "the",
+    "food",
+    "is",
+    "isn't",
+    "not",
+    "good",
+    "bad",
+    "very",
+    "and",
+    "John",
+    "never",
+    "all",
+    "some",
+    "it",
+    "it's",
+    "was",
+    "great",
+    "service",
+    "!",
+    ".",
+    ",",
+    "3",
+    "no",
+    "I",
+    "love",
+    "hate",
+    "can't",
+    "é",
+    "$11.99",
+    "peachy-keen",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(_WORDS), min_size=0, max_size=12),
+    seps=st.lists(
+        st.sampled_from([" ", "  ", "\t", "\n", ""]), min_size=12, max_size=12
+    ),
+)
+def test_perturb_never_fails_and_edits_stay_local(words, seps):
+    text = "".join(w + s for w, s in zip(words, seps))
+    edits = _FUZZ.perturb([text])
+    assert (edits["text"] != text).all()
+    assert np.isfinite(edits["fluency"]).all()
+    for edited in edits["text"]:
+        # an edit changes words, not only the spacing around them
+        assert tokens(edited) != tokens(text)
+
+
+_FUZZ = TextPerturber(random_state=0).fit(
+    ["the food is good and the service was great .", "I hate it, it's bad !"] * 3,
+    [1, 0] * 3,
+)
