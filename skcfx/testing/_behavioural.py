@@ -290,7 +290,8 @@ def make_behavioural_tests(
         Corpus sentences to edit (held-out sentences, say).
     y : array-like of shape (n_samples,), default=None
         Their labels: the perturber learns which words lean which way, and
-        MFT cases can be built.
+        MFT cases can be built (with a given ``perturber``, MFT cases need
+        one fitted with labels).
     perturber : TextPerturber, default=None
         A fitted perturber; by default one is fitted on ``X`` and ``y``.
     codes : str or tuple of str, default=None
