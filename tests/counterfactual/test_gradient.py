@@ -1,5 +1,6 @@
 """method="gradient": valid, constrained counterfactuals for differentiable models."""
 
+import time
 import warnings
 
 import numpy as np
@@ -356,3 +357,59 @@ def test_categorical_encoders_are_rebuilt_exactly(encoder):
     expl = cfx.explain(X[model.predict(X) == 0].iloc[:4])
     assert_counterfactuals_valid(cfx, expl)
     assert coverage(expl) == 1.0
+
+
+def test_auto_keeps_the_gradient_search_only_when_it_wins(mlp_setting, monkeypatch):
+    X, y, model = mlp_setting
+    queries = X[model.predict(X) == 0].head(6)
+    auto = CounterfactualExplainer(
+        FrozenEstimator(model), method="auto", random_state=0
+    ).fit(X)
+    probe = auto.method_probe_
+    assert list(probe.index) == ["gradient", "genetic"]
+    g, e = probe.loc["gradient"], probe.loc["genetic"]
+    wins = g["seconds_per_query"] <= e["seconds_per_query"] and g["score"] >= e["score"]
+    assert auto.method_ == ("gradient" if wins else "genetic")
+    # the chosen search gives the very answers of that method asked for by name
+    named = CounterfactualExplainer(
+        FrozenEstimator(model), method=auto.method_, random_state=0
+    ).fit(X)
+    pd.testing.assert_frame_equal(
+        auto.explain(queries).to_frame(), named.explain(queries).to_frame()
+    )
+    assert_counterfactuals_valid(auto, auto.explain(queries))
+
+    # the rule itself: a probe where the gradient search is faster and better
+    # keeps it (and its torch module); one where it is better but slower not
+    class Probe:
+        def __init__(self, score):
+            self._score = score
+
+        def score(self):
+            return self._score
+
+    real = CounterfactualExplainer.explain
+    for slow_gradient, expected in [(False, "gradient"), (True, "genetic")]:
+
+        def fake(self, X, slow_gradient=slow_gradient):
+            gradient = self.method_ == "gradient"
+            time.sleep(0.02 if gradient == slow_gradient else 0.0)
+            return Probe(1.0 if gradient else 0.5)
+
+        monkeypatch.setattr(CounterfactualExplainer, "explain", fake)
+        cfx = CounterfactualExplainer(FrozenEstimator(model), method="auto").fit(X)
+        monkeypatch.setattr(CounterfactualExplainer, "explain", real)
+        assert cfx.method_ == expected
+        assert (cfx._context.module is not None) == (expected == "gradient")
+
+
+def test_auto_is_genetic_for_models_the_gradient_search_cannot_take():
+    X, y = _numeric_frame()
+    forest = RandomForestClassifier(20, random_state=0).fit(X, y)
+    cfx = CounterfactualExplainer(FrozenEstimator(forest), method="auto").fit(X)
+    assert cfx.method_ == "genetic" and cfx.method_probe_ is None
+    reg = make_pipeline(StandardScaler(), LinearRegression()).fit(X, X["income"])
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(reg), method="auto", desired_range=(60, 70)
+    ).fit(X)
+    assert cfx.method_ == "genetic" and cfx.method_probe_ is None

@@ -90,7 +90,7 @@ class ExplainMixin:
         n_jobs = effective_n_jobs(self.n_jobs)
         with _sequential(n_jobs > 1):
             queries = prepare(self, X)
-        if self.method in ("gradient", "exact"):
+        if self.method_ in ("gradient", "exact"):
             self._check_no_missing(queries.Zq)
         todo = np.flatnonzero(~queries.already & ~queries.failed)
         results = [np.zeros((0, self.feature_space_.n_features))] * queries.n
@@ -111,7 +111,7 @@ class ExplainMixin:
                 delayed(search_chunk)(
                     make_problem(self, queries, c),
                     self._context,
-                    self.method,
+                    self.method_,
                     self.n_candidates,
                     self.max_rounds,
                     self.posthoc_sparsity,
@@ -132,7 +132,7 @@ class ExplainMixin:
                 results,
                 unreachable=unreachable,
                 start=start,
-                certificates=certificates if self.method == "exact" else None,
+                certificates=certificates if self.method_ == "exact" else None,
             )
 
     def _check_no_missing(self, Zq):
@@ -148,7 +148,7 @@ class ExplainMixin:
         cols = [space.names[j] for j in num[miss]] + [space.names[j] for j in cat_miss]
         if cols:
             raise ValueError(
-                f"method={self.method!r} cannot search from missing values; queries "
+                f"method={self.method_!r} cannot search from missing values; queries "
                 f"have missing values in columns {cols}. Use a model-agnostic "
                 'method ("genetic", "random", "kdtree"), which keeps them or '
                 "fills them."

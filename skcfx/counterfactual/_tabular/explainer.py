@@ -1,8 +1,11 @@
 """CounterfactualExplainer: diverse, constrained counterfactuals of tabular rows."""
 
 import numbers
+import time
+import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.base import (
     BaseEstimator,
     MetaEstimatorMixin,
@@ -37,6 +40,7 @@ from skcfx.counterfactual._tabular.queries import (
     check_input,
     oracle_of,
 )
+from skcfx.exceptions import NoCounterfactualWarning
 from skcfx.utils._docstrings import substitute
 
 __all__ = ["CounterfactualExplainer"]
@@ -68,18 +72,23 @@ class CounterfactualExplainer(
         ``predict_proba``). It is cloned and fitted in :meth:`fit`; pass
         ``sklearn.frozen.FrozenEstimator(model)`` to explain a trained model
         as it is.
-    method : {{"genetic", "random", "kdtree", "gradient", "exact"}}, default="genetic"
-        Search method (see Notes). ``"exact"`` returns provably optimal
-        counterfactuals of linear models (a MILP per query, solved by
-        HiGHS) and tree ensembles (a best-first branch and bound over the
-        trees' thresholds), within ``time_limit``; see
-        ``explanations.certificate``. ``"gradient"`` needs a differentiable
-        classifier: a torch module, a skorch net, a scikit-learn linear
-        classifier or MLPClassifier, alone or in a Pipeline behind scalers
-        (Standard, MinMax, MaxAbs), PCA / TruncatedSVD and a
-        ColumnTransformer whose categorical columns go through a
-        OneHotEncoder, OrdinalEncoder or TargetEncoder (needs the ``torch``
-        extra); it cannot start from missing values.
+    method : {{"genetic", "random", "kdtree", "gradient", "exact", "auto"}}, \
+            default="genetic"
+        Search method (see Notes). ``"auto"`` picks between ``"gradient"``
+        and ``"genetic"`` in :meth:`fit` (see ``method_``): the gradient
+        search only for a differentiable classifier on which a probe (both
+        searches on 8 training rows) finds it at least as fast per query at
+        an equal or better :meth:`score`; ``"genetic"`` otherwise.
+        ``"exact"`` returns provably optimal counterfactuals of linear
+        models (a MILP per query, solved by HiGHS) and tree ensembles (a
+        best-first branch and bound over the trees' thresholds), within
+        ``time_limit``; see ``explanations.certificate``. ``"gradient"``
+        needs a differentiable classifier: a torch module, a skorch net, a
+        scikit-learn linear classifier or MLPClassifier, alone or in a
+        Pipeline behind scalers (Standard, MinMax, MaxAbs), PCA /
+        TruncatedSVD and a ColumnTransformer whose categorical columns go
+        through a OneHotEncoder, OrdinalEncoder or TargetEncoder (needs the
+        ``torch`` extra); it cannot start from missing values.
     n_counterfactuals : int, default=4
         Counterfactuals returned per query (fewer when fewer exist).
     desired_class : "opposite", int, str or bool, default="opposite"
@@ -179,6 +188,11 @@ class CounterfactualExplainer(
     ----------
     estimator_ : estimator
         The fitted clone of ``estimator``.
+    method_ : str
+        The search method in use: ``method``, or the one ``"auto"`` chose.
+    method_probe_ : DataFrame or None
+        With ``method="auto"`` on a differentiable classifier, the probe
+        behind the choice: seconds per query and score of each search.
     classes_ : ndarray
         Classes of a classifier.
     categorical_features_ : list of str
@@ -293,7 +307,9 @@ class CounterfactualExplainer(
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
-        "method": [StrOptions({"genetic", "random", "kdtree", "gradient", "exact"})],
+        "method": [
+            StrOptions({"genetic", "random", "kdtree", "gradient", "exact", "auto"})
+        ],
         "n_counterfactuals": [Interval(numbers.Integral, 1, None, closed="left")],
         # valid labels are known only once the model is fitted: checked in fit
         "desired_class": "no_validation",
@@ -423,6 +439,8 @@ class CounterfactualExplainer(
             keep = np.sort(rng.choice(len(frame), self.max_samples, replace=False))
             frame = frame.iloc[keep]
         Z = space.encode(frame)
+        self.method_ = self.method if self.method != "auto" else None
+        self.method_probe_ = None
         self._fit_scm(frame)
         group, train_pred = self._fit_task(self.model_input_(space.decode(Z)))
         # training rows per outcome: the plausibility term and metrics
@@ -430,6 +448,9 @@ class CounterfactualExplainer(
         varying = np.flatnonzero(self.constraints_.vary)
         self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         module = None
+        if self.method == "auto":
+            module = self._differentiable(space)
+            self.method_ = "gradient" if module is not None else "genetic"
         if self.method == "gradient":
             if self._task != "classification":
                 raise ValueError(
@@ -444,7 +465,7 @@ class CounterfactualExplainer(
 
             exact = ExactModel(self.estimator_, space, Z[0])
         seeder = None
-        if self.method in ("genetic", "random", "kdtree"):
+        if self.method in ("genetic", "random", "kdtree", "auto"):
             from skcfx.counterfactual._engine.exact.seeding import SurrogateSeeder
 
             seeder = SurrogateSeeder(
@@ -463,7 +484,48 @@ class CounterfactualExplainer(
             time_limit=self.time_limit,
             seeder=seeder,
         )
+        if self.method == "auto" and module is not None:
+            self._probe(frame)
         return self
+
+    def _differentiable(self, space):
+        """The torch module of a classifier the gradient search can take,
+        else None (``method="auto"``: regression, an SCM, no torch, a model
+        that cannot be rebuilt in torch)."""
+        if self._task != "classification" or self.scm is not None:
+            return None
+        try:
+            return coded_forward(self.estimator_, space)
+        except (ImportError, TypeError, ValueError, NotImplementedError):
+            return None
+
+    def _probe(self, frame, n_rows=8):
+        """``method="auto"``: both searches on ``n_rows`` training rows; the
+        gradient search is kept only if at least as fast per query at an
+        equal or better fixed-ruler score."""
+        rng = check_random_state(self._seed)
+        pick = rng.choice(len(frame), min(n_rows, len(frame)), replace=False)
+        rows = self.model_input_(frame.iloc[np.sort(pick)])
+        probe = {}
+        for method in ("gradient", "genetic"):
+            self.method_ = method
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NoCounterfactualWarning)
+                expl = self.explain(rows)
+            probe[method] = {
+                "seconds_per_query": (time.perf_counter() - start) / len(rows),
+                "score": expl.score(),
+            }
+        g, e = probe["gradient"], probe["genetic"]
+        wins = (
+            g["seconds_per_query"] <= e["seconds_per_query"]
+            and g["score"] >= e["score"]
+        )
+        self.method_ = "gradient" if wins else "genetic"
+        if not wins:  # the torch module is not needed any more
+            self._context.module = None
+        self.method_probe_ = pd.DataFrame(probe).T
 
     def _fit_scm(self, frame):
         """Fit (or check) the structural causal model; method limits."""
