@@ -293,7 +293,7 @@ def test_small_things_users_saw(one_decimal):
 
     X, model = one_decimal
     doc = CounterfactualExplainer.__doc__
-    methods = '{"genetic", "random", "kdtree", "gradient", "exact"}'
+    methods = '{"genetic", "random", "kdtree", "gradient", "exact", "auto"}'
     assert "{{" not in doc and methods in doc
     assert (
         "numeric columns" not in doc.split("method :")[1].split("n_counterfactuals")[0]

@@ -70,6 +70,13 @@ class ExplainMixin:
     """explain, evaluate, semifactuals, transform and score of a fitted
     :class:`CounterfactualExplainer`."""
 
+    @property
+    def _search_method(self):
+        """The method a search runs: ``method``, or what ``"auto"`` chose in
+        ``fit`` (a named method set after fit takes effect at once, as it
+        always did)."""
+        return self.method_ if self.method == "auto" else self.method
+
     # ---------------------------------------------------------- explain
     def explain(self, X):
         """Find counterfactuals for each row of ``X``.
@@ -90,7 +97,7 @@ class ExplainMixin:
         n_jobs = effective_n_jobs(self.n_jobs)
         with _sequential(n_jobs > 1):
             queries = prepare(self, X)
-        if self.method_ in ("gradient", "exact"):
+        if self._search_method in ("gradient", "exact"):
             self._check_no_missing(queries.Zq)
         todo = np.flatnonzero(~queries.already & ~queries.failed)
         results = [np.zeros((0, self.feature_space_.n_features))] * queries.n
@@ -111,7 +118,7 @@ class ExplainMixin:
                 delayed(search_chunk)(
                     make_problem(self, queries, c),
                     self._context,
-                    self.method_,
+                    self._search_method,
                     self.n_candidates,
                     self.max_rounds,
                     self.posthoc_sparsity,
@@ -132,7 +139,7 @@ class ExplainMixin:
                 results,
                 unreachable=unreachable,
                 start=start,
-                certificates=certificates if self.method_ == "exact" else None,
+                certificates=certificates if self._search_method == "exact" else None,
             )
 
     def _check_no_missing(self, Zq):
@@ -148,10 +155,10 @@ class ExplainMixin:
         cols = [space.names[j] for j in num[miss]] + [space.names[j] for j in cat_miss]
         if cols:
             raise ValueError(
-                f"method={self.method_!r} cannot search from missing values; queries "
-                f"have missing values in columns {cols}. Use a model-agnostic "
-                'method ("genetic", "random", "kdtree"), which keeps them or '
-                "fills them."
+                f"method={self._search_method!r} cannot search from missing "
+                f"values; queries have missing values in columns {cols}. Use "
+                'a model-agnostic method ("genetic", "random", "kdtree"), '
+                "which keeps them or fills them."
             )
 
     def evaluate(self, X, counterfactuals):
