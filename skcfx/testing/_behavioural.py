@@ -131,37 +131,41 @@ class BehaviouralTestSuite:
         report : BehaviouralTestReport
         """
         cases = self.cases.copy()
+        n = len(cases)
+        test = cases["test"].to_numpy()
+        paired = np.flatnonzero(test != "MFT")
+        # one predict call: the edited sentences, then each original once
+        originals, back = np.unique(
+            cases["original"].to_numpy(dtype=object)[paired].astype(str),
+            return_inverse=True,
+        )
         texts = cases["text"].tolist()
-        pairs = cases["test"] != "MFT"
-        originals = cases.loc[pairs, "original"].tolist()
-        has_proba = hasattr(model, "predict_proba")
-        P = np.asarray(model.predict_proba(texts + originals)) if has_proba else None
-        pred = np.asarray(model.predict(texts + originals))
-        n = len(texts)
+        pred = np.asarray(model.predict(texts + originals.tolist()))
+        orig_pred = np.full(n, None, dtype=object)
+        orig_pred[paired] = pred[n:][back]
         cases["prediction"] = pred[:n]
-        cases["original_prediction"] = None
-        cases.loc[pairs, "original_prediction"] = pred[n:]
+        cases["original_prediction"] = orig_pred
         failed = np.zeros(n, dtype=bool)
         change = np.full(n, np.nan)
-        mft = (cases["test"] == "MFT").to_numpy()
-        failed[mft] = pred[:n][mft] != cases.loc[mft, "expected"].to_numpy()
-        inv = (cases["test"] == "INV").to_numpy()
-        where = np.flatnonzero(pairs.to_numpy())
-        orig_pred = np.empty(n, dtype=object)
-        orig_pred[where] = pred[n:]
+        mft = test == "MFT"
+        failed[mft] = pred[:n][mft] != cases["expected"].to_numpy()[mft]
+        inv = test == "INV"
         failed[inv] = pred[:n][inv] != orig_pred[inv]
-        dirs = np.flatnonzero((cases["test"] == "DIR").to_numpy())
-        if len(dirs):
-            if has_proba:
-                classes = list(model.classes_)
-                pos = {r: n + k for k, r in enumerate(where)}
-                col = np.array([classes.index(orig_pred[r]) for r in dirs])
-                before = P[[pos[r] for r in dirs], col]
-                after = P[dirs, col]
-                change[dirs] = after - before
-                failed[dirs] = ~(after < before - min_change)
-            else:
-                failed[dirs] = pred[:n][dirs] == orig_pred[dirs]
+        dirs = np.flatnonzero(test == "DIR")
+        if len(dirs) and hasattr(model, "predict_proba"):
+            # probabilities of the DIR sentences, then of every original
+            P = np.asarray(
+                model.predict_proba([texts[i] for i in dirs] + originals.tolist())
+            )
+            classes = list(model.classes_)
+            col = np.array([classes.index(c) for c in orig_pred[dirs]])
+            where = np.empty(n, dtype=int)
+            where[paired] = len(dirs) + back
+            before, after = P[where[dirs], col], P[np.arange(len(dirs)), col]
+            change[dirs] = after - before
+            failed[dirs] = ~(after < before - min_change)
+        elif len(dirs):  # no probabilities: the label itself must move
+            failed[dirs] = pred[:n][dirs] == orig_pred[dirs]
         cases["change"] = change
         cases["failed"] = failed
         return BehaviouralTestReport(cases)
@@ -437,8 +441,11 @@ def assert_invariant(model, X, *, codes="entity", perturber=None, max_failure_ra
         If no edit applies to ``X`` (a test that cannot fail).
     """
     edits = _edits_or_raise(model, X, perturber, codes, "keep", "meaning-preserving")
-    before = np.asarray(model.predict(edits["original"].tolist()))
-    after = np.asarray(model.predict(edits["text"].tolist()))
+    originals, back = np.unique(
+        edits["original"].to_numpy(dtype=str), return_inverse=True
+    )
+    pred = np.asarray(model.predict(edits["text"].tolist() + originals.tolist()))
+    after, before = pred[: len(edits)], pred[len(edits) :][back]
     failed = after != before
     labels = dict(zip(edits.index, zip(before, after)))
     return _raise_failures(
@@ -485,8 +492,11 @@ def assert_directional(
         If no edit applies to ``X``.
     """
     edits = _edits_or_raise(model, X, perturber, codes, "flip", "reversing")
-    P0 = np.asarray(model.predict_proba(edits["original"].tolist()))
-    P1 = np.asarray(model.predict_proba(edits["text"].tolist()))
+    originals, back = np.unique(
+        edits["original"].to_numpy(dtype=str), return_inverse=True
+    )
+    P = np.asarray(model.predict_proba(edits["text"].tolist() + originals.tolist()))
+    P1, P0 = P[: len(edits)], P[len(edits) :][back]
     col = P0.argmax(axis=1)
     rows = np.arange(len(col))
     before, after = P0[rows, col], P1[rows, col]

@@ -229,12 +229,12 @@ class TextPerturber(BaseEstimator):
                     found = [found[j] for j in sorted(pick)]
                 rows.extend(found)
         frame = pd.DataFrame(rows, columns=COLUMNS[:-1])
-        if len(frame):
-            frame["fluency"] = self.language_model_.fluency(
-                frame["text"].tolist(), frame["original"].tolist()
-            )
-        else:
-            frame["fluency"] = np.zeros(0)
+        frame["fluency"] = np.zeros(len(frame))
+        if len(frame):  # each sentence scored once, however many edits it has
+            lm = self.language_model_
+            base = lm.score_samples(texts)
+            edited = lm.score_samples(frame["text"].tolist())
+            frame["fluency"] = edited - base[frame["sample"].to_numpy()]
         if self.max_perplexity_ratio is not None:
             frame = frame[frame["fluency"] >= -np.log(self.max_perplexity_ratio)]
         return frame.reset_index(drop=True)
