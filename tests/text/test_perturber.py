@@ -120,6 +120,12 @@ def test_perturb_filters_and_samples(perturber, corpus):
     before = X.copy()
     all_edits = perturber.perturb(X)
     assert X.equals(before)  # never mutates the caller's data
+    np.testing.assert_allclose(
+        all_edits["fluency"],
+        perturber.language_model_.fluency(
+            all_edits["text"].tolist(), all_edits["original"].tolist()
+        ),
+    )
     flips = perturber.perturb(X, intent="flip")
     assert set(flips["intent"]) == {"flip"}
     few = perturber.perturb(X, max_per_sentence=1, random_state=0)
