@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 CHILD = r"""
-import json, resource, sys, time, warnings
+import json, sys, threading, time, warnings
 import numpy as np
+import psutil
 sys.path.insert(0, {here!r})
 from bench_scale import setting
 setup = setting({n})
@@ -44,36 +45,51 @@ if backend == "dask":
                            host="127.0.0.1", dashboard_address=None)
     client = Client(cluster)
     ctx = parallel_config(backend="dask")
+elif backend == "loky":
+    from joblib import parallel_config
+    ctx = parallel_config(backend="loky")
 else:
     import contextlib
     ctx = contextlib.nullcontext()
 explainer.set_params(n_jobs={n_jobs})
+
+# memory of this process and every process under it (workers, a dask
+# cluster's nannies and workers), sampled every 50 ms while explain runs:
+# the peak of the sum of proportional set sizes (a page shared by k
+# processes counts 1/k in each, so shared memory is counted once) and of
+# the sum of resident set sizes (shared pages counted in every process)
+peak = dict(pss=0, rss=0)
+running = True
+def sample():
+    me = psutil.Process()
+    while running:
+        pss = rss = 0
+        for p in [me] + me.children(recursive=True):
+            try:
+                info = p.memory_full_info()
+            except (psutil.Error, OSError):
+                continue
+            pss += info.pss
+            rss += info.rss
+        peak["pss"] = max(peak["pss"], pss)
+        peak["rss"] = max(peak["rss"], rss)
+        time.sleep(0.05)
+sampler = threading.Thread(target=sample, daemon=True)
 with ctx, warnings.catch_warnings():
     warnings.simplefilter("ignore")
+    sampler.start()
+    time.sleep(0.2)
     start = time.perf_counter()
     expl = explainer.explain(queries)
     seconds = time.perf_counter() - start
+    time.sleep(0.2)
+    running = False
+    sampler.join()
 frame = expl.to_frame()
 frame.to_pickle({out!r} + ".pkl")
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-kids = {{}}
 if backend == "dask":
-    mem = client.run(lambda: __import__("resource").getrusage(
-        __import__("resource").RUSAGE_SELF).ru_maxrss)
-    kids = dict(mem)
     client.close(); cluster.close()
-elif {n_jobs} > 1:
-    # the loky workers are still alive: ask each for its own peak
-    from joblib import Parallel, delayed
-    def peak():
-        import os, resource, time
-        time.sleep(0.3)
-        return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for pid, m in Parallel(n_jobs={n_jobs})(delayed(peak)() for _ in range(8)):
-        kids[pid] = max(kids.get(pid, 0), m)
-json.dump(dict(seconds=seconds, rss_kb=rss,
-               child_rss_kb=max(kids.values(), default=0),
-               children_rss_kb=sum(kids.values()),
+json.dump(dict(seconds=seconds, pss=peak["pss"], rss=peak["rss"],
                n_found=int(expl.valid.sum())), open({out!r} + ".json", "w"))
 """
 
@@ -168,27 +184,33 @@ def main():
     args = parser.parse_args()
     tmp = "/tmp/skcfx_bench_scale"
     rows, frames = [], {}
-    settings = [("n_jobs=1", 1, "loky"), ("n_jobs=2", 2, "loky")]
+    settings = [
+        ("n_jobs=1", 1, "default"),
+        ("n_jobs=2 (forked workers)", 2, "default"),
+        ("n_jobs=2, parallel_config(backend='loky')", 2, "loky"),
+    ]
     try:
         import distributed  # noqa: F401
 
         settings.append(("n_jobs=2, dask LocalCluster(2)", 2, "dask"))
     except ImportError:
         print("distributed not installed: no dask setting")
-    for name, n_jobs, backend in settings:
-        stats, frame = run_child(args.n_queries, n_jobs, backend, f"{tmp}_{n_jobs}")
+    for i, (name, n_jobs, backend) in enumerate(settings):
+        stats, frame = run_child(args.n_queries, n_jobs, backend, f"{tmp}_{i}")
         frames[name] = frame
         same = frame.equals(frames["n_jobs=1"])
-        peak = max(stats["rss_kb"], stats["child_rss_kb"]) / 1024
-        total = (stats["rss_kb"] + stats["children_rss_kb"]) / 1024
+        base = rows[0] if rows else None
         rows.append(
             dict(
                 setting=name,
                 queries=args.n_queries,
                 seconds=stats["seconds"],
-                speedup=rows[0]["seconds"] / stats["seconds"] if rows else 1.0,
-                peak_process_mb=peak,
-                all_processes_mb=total,
+                speedup=base["seconds"] / stats["seconds"] if base else 1.0,
+                peak_pss_mb=stats["pss"] / 2**20,
+                memory_ratio=stats["pss"] / 2**20 / base["peak_pss_mb"]
+                if base
+                else 1.0,
+                peak_rss_sum_mb=stats["rss"] / 2**20,
                 found=stats["n_found"],
                 identical_to_n_jobs_1=same,
             )

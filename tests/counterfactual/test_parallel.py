@@ -7,6 +7,7 @@ import warnings
 import pandas as pd
 import pytest
 from joblib import parallel_config
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.frozen import FrozenEstimator
 
 from skcfx import CounterfactualExplainer
@@ -34,9 +35,9 @@ def test_n_jobs_none_follows_parallel_config(
     calls = []
     inner = explain_module.search_chunk
 
-    def spy(problem, *args):
-        calls.append(problem.n)
-        return inner(problem, *args)
+    def spy(setup, chunk, *args):
+        calls.append(len(chunk.Zq))
+        return inner(setup, chunk, *args)
 
     monkeypatch.setattr(explain_module, "search_chunk", spy)
     cfx = _explainer(adult_model).fit(X)
@@ -150,3 +151,103 @@ def test_the_models_own_joblib_calls_run_sequentially_in_parallel_explain(adult)
     with parallel_config(backend="threading", n_jobs=2):
         cfx.explain(queries)
     assert seen and set(seen) == {"SequentialBackend"}
+
+
+class _Unpicklable(ClassifierMixin, BaseEstimator):
+    """A fitted model that cannot be pickled: it can only reach a worker
+    that inherits it."""
+
+    def __init__(self, model=None):
+        self.model = model
+
+    def fit(self, X, y=None):
+        self.classes_ = self.model.classes_
+        return self
+
+    def predict(self, X):
+        return self.model.predict(X)
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X)
+
+    def __reduce__(self):
+        raise TypeError("this model cannot be pickled")
+
+
+@pytest.mark.skipif(
+    not explain_module.local_processes(2), reason="no fork on this platform"
+)
+def test_n_jobs_2_forks_workers_that_inherit_the_model(
+    adult, adult_model, rejected, monkeypatch
+):
+    """Under joblib's default back end, ``n_jobs=2`` runs the chunks in
+    forked workers: nothing of the explainer is pickled to them (a model
+    that refuses pickling works), and the results are those of one job."""
+    import pickle
+
+    from skcfx.utils import _parallel
+
+    model = _Unpicklable(adult_model).fit(None)
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(model)
+    X, _ = adult
+    used = []
+    inner = _parallel.fork_map
+
+    def spy(func, tasks, n_jobs):
+        used.append((len(tasks), n_jobs))
+        return inner(func, tasks, n_jobs)
+
+    monkeypatch.setattr(explain_module, "fork_map", spy)
+    cfx = _explainer(model, n_jobs=1).fit(X)
+    reference = cfx.explain(rejected).to_frame()
+    assert used == []
+    frame = cfx.set_params(n_jobs=2).explain(rejected).to_frame()
+    assert used == [(2, 2)]
+    pd.testing.assert_frame_equal(frame, reference)
+    # a back end the user names is used as named: loky must pickle the model
+    with parallel_config(backend="loky"):
+        with pytest.raises(Exception, match="pickle"):
+            cfx.explain(rejected)
+    assert len(used) == 1
+
+
+def test_fork_map_keeps_order_and_raises_the_tasks_error():
+    from skcfx.utils._parallel import fork_map, local_processes
+
+    if not local_processes(2):
+        pytest.skip("no fork on this platform")
+
+    def square_or_fail(x):
+        if x < 0:
+            raise ValueError(f"negative task {x}")
+        return x * x
+
+    assert list(fork_map(square_or_fail, [(i,) for i in range(7)], 2)) == [
+        i * i for i in range(7)
+    ]
+    with pytest.raises(ValueError, match="negative task -3"):
+        list(fork_map(square_or_fail, [(1,), (-3,), (2,)], 2))
+    # the inherited tasks are forgotten once the map is done
+    from skcfx.utils import _parallel
+
+    assert _parallel._TASKS == {}
+
+
+@pytest.mark.skipif(
+    not explain_module.local_processes(2), reason="no fork on this platform"
+)
+def test_forked_workers_run_an_openmp_model_used_before_the_fork():
+    """HistGradientBoosting predicts with OpenMP threads; used in the parent
+    before the fork, it must not hang in the workers (they run it with one
+    thread)."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, y)
+    model.predict_proba(X)  # the OpenMP pool exists in this process
+    queries = X[model.predict(X) == 0].iloc[:8]
+    one = _explainer(model, n_jobs=1).fit(X).explain(queries).to_frame()
+    two = _explainer(model, n_jobs=2).fit(X).explain(queries).to_frame()
+    pd.testing.assert_frame_equal(one, two)

@@ -14,9 +14,10 @@ from sklearn.utils.validation import check_is_fitted
 from skcfx.counterfactual._engine.methods import get, run_search
 from skcfx.counterfactual._engine.selection import finalize
 from skcfx.counterfactual._tabular.build import build_explanations
-from skcfx.counterfactual._tabular.queries import make_problem, prepare
+from skcfx.counterfactual._tabular.queries import QueryChunk, SearchSetup, prepare
 from skcfx.counterfactual._tabular.semifactuals import semifactual_frame
 from skcfx.exceptions import NoCounterfactualWarning
+from skcfx.utils._parallel import fork_map, local_processes
 from skcfx.utils._progress import progress
 
 __all__ = ["ExplainMixin", "search_chunk"]
@@ -24,12 +25,13 @@ __all__ = ["ExplainMixin", "search_chunk"]
 _MAX_CHUNK = 256
 
 
-def search_chunk(
-    problem, context, method, n_candidates, max_rounds, posthoc, pinned=False
-):
+def search_chunk(setup, chunk, pinned=False):
     """Search, then pick, sparsify and rank, the counterfactuals of one chunk
-    of queries (a picklable unit of parallel work; ``pinned``: the model's
-    own joblib calls run sequentially, the chunks being the parallel work).
+    of queries (a unit of parallel work: ``setup`` is the
+    :class:`~skcfx.counterfactual._tabular.queries.SearchSetup` every chunk
+    shares, ``chunk`` the chunk's :class:`~skcfx.counterfactual._tabular.
+    queries.QueryChunk`; ``pinned``: the model's own joblib calls run
+    sequentially, the chunks being the parallel work).
 
     Returns
     -------
@@ -40,12 +42,18 @@ def search_chunk(
     certificates : dict
         Exact search: the solver's certificate per query of the chunk.
     """
+    problem = setup.problem(chunk)
+    method = setup.method
     with _sequential(pinned):
         pools = run_search(
-            method, problem, context, n_candidates=n_candidates, max_rounds=max_rounds
+            method,
+            problem,
+            setup.context,
+            n_candidates=setup.n_candidates,
+            max_rounds=setup.max_rounds,
         )
         if get(method).finalize:
-            results = finalize(problem, pools, posthoc_sparsity=posthoc)
+            results = finalize(problem, pools, posthoc_sparsity=setup.posthoc_sparsity)
         else:  # already the ranked counterfactuals (exact search)
             results = [p[: problem.k] for p in pools]
     return results, problem.unreachable & ~problem.any_valid, problem.certificates
@@ -56,6 +64,20 @@ def _sequential(pinned):
     time when ``pinned``: explain's own chunks use the cores or the
     cluster, and a model fanning out into it would drown it in tiny tasks."""
     return parallel_config(backend="sequential") if pinned else nullcontext()
+
+
+def _broadcast(setup):
+    """Under joblib's dask back end, ``setup`` (the model and the training
+    summary every chunk shares) is sent to every worker once, up front:
+    left to joblib, it would be scattered to one worker, and the scheduler,
+    keeping tasks near their data, would run every chunk there."""
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    client = getattr(backend, "client", None)
+    if type(backend).__name__ != "DaskDistributedBackend" or client is None:
+        return nullcontext()
+    return parallel_config(backend="dask", client=client, scatter=[setup])
 
 
 def _streams():
@@ -106,26 +128,22 @@ class ExplainMixin:
         if len(todo):
             n_chunks = max(n_jobs, -(-len(todo) // _MAX_CHUNK))
             chunks = [c for c in np.array_split(todo, n_chunks) if len(c)]
-            # with ``verbose``, chunks come back in order as they finish (a
-            # progress bar: one step per chunk of at most 256 queries) where
-            # the back end can stream them (ray's cannot)
-            stream = bool(self.verbose) and _streams()
-            out = Parallel(
-                n_jobs=self.n_jobs,
-                verbose=max(0, self.verbose - 1),
-                return_as="generator" if stream else "list",
-            )(
-                delayed(search_chunk)(
-                    make_problem(self, queries, c),
-                    self._context,
-                    self._search_method,
-                    self.n_candidates,
-                    self.max_rounds,
-                    self.posthoc_sparsity,
-                    n_jobs > 1,
-                )
-                for c in chunks
-            )
+            setup = SearchSetup(self)
+            tasks = [(setup, QueryChunk.of(queries, c), n_jobs > 1) for c in chunks]
+            if local_processes(n_jobs):
+                # forked workers inherit the model and the training summary
+                out = fork_map(search_chunk, tasks, n_jobs)
+            else:
+                # with ``verbose``, chunks come back in order as they finish
+                # (a progress bar: one step per chunk of at most 256
+                # queries) where the back end can stream them (ray's cannot)
+                stream = bool(self.verbose) and _streams()
+                with _broadcast(setup):
+                    out = Parallel(
+                        n_jobs=self.n_jobs,
+                        verbose=max(0, self.verbose - 1),
+                        return_as="generator" if stream else "list",
+                    )(delayed(search_chunk)(*task) for task in tasks)
             out = progress(out, verbose=self.verbose, total=len(chunks), desc="explain")
             for c, (res, hopeless, certs) in zip(chunks, out):
                 unreachable[c] = hopeless

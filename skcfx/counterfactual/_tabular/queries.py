@@ -4,8 +4,10 @@
 way; :func:`prepare` turns checked rows into :class:`Queries` (codes,
 admissible boxes, the model's prediction and the desired outcome of every
 row), which travels unchanged from ``explain`` to the result;
-:func:`make_problem` builds the search :class:`Problem` of a set of queries
-(also the factory that tests use).
+:class:`SearchSetup` holds what every chunk of an ``explain`` call shares
+(model, space, training summary, settings) and builds the search
+:class:`Problem` of a :class:`QueryChunk`; :func:`make_problem` does both for
+a set of queries (also the factory that tests use).
 """
 
 from dataclasses import dataclass, field
@@ -18,7 +20,15 @@ from skcfx.counterfactual._base import describe_desired, resolve_targets
 from skcfx.counterfactual._engine.oracle import Oracle
 from skcfx.counterfactual._engine.problem import Problem
 
-__all__ = ["Queries", "check_input", "make_problem", "oracle_of", "prepare"]
+__all__ = [
+    "Queries",
+    "QueryChunk",
+    "SearchSetup",
+    "check_input",
+    "make_problem",
+    "oracle_of",
+    "prepare",
+]
 
 
 def _frame_input(explainer, X, reset):
@@ -199,29 +209,88 @@ def prepare(explainer, X):
 
 def make_problem(explainer, queries, rows=None):
     """The search problem of ``queries`` (or of its ``rows``)."""
-    rows = np.arange(queries.n) if rows is None else np.asarray(rows, dtype=int)
-    space = explainer.feature_space_
+    return SearchSetup(explainer).problem(QueryChunk.of(queries, rows))
 
-    def take(a):
-        return None if a is None else a[rows]
 
-    return Problem(
-        queries.Zq[rows],
-        queries.bounds.take(rows),
-        space,
-        oracle_of(explainer),
-        target=queries.target[rows],
-        orig=queries.orig[rows],
-        low=take(queries.low),
-        high=take(queries.high),
-        groups=[queries.groups[i] for i in rows],
-        base_seed=explainer._seed,
-        k=explainer.n_counterfactuals,
-        proximity_weight=explainer.proximity_weight,
-        sparsity_weight=explainer.sparsity_weight,
-        diversity_weight=explainer.diversity_weight,
-        min_separation=explainer.min_separation / space.n_features,
-        manifold=explainer._manifold,
-        plausibility_weight=explainer.plausibility_weight,
-        plausibility_neighbors=explainer.plausibility_neighbors,
-    )
+@dataclass
+class QueryChunk:
+    """The part of :class:`Queries` a search needs for some of its rows
+    (what travels to a worker per chunk of parallel work)."""
+
+    Zq: np.ndarray
+    bounds: object
+    target: np.ndarray
+    orig: np.ndarray
+    low: np.ndarray | None
+    high: np.ndarray | None
+    groups: list
+
+    @classmethod
+    def of(cls, queries, rows=None):
+        rows = np.arange(queries.n) if rows is None else np.asarray(rows, dtype=int)
+
+        def take(a):
+            return None if a is None else a[rows]
+
+        return cls(
+            queries.Zq[rows],
+            queries.bounds.take(rows),
+            queries.target[rows],
+            queries.orig[rows],
+            take(queries.low),
+            take(queries.high),
+            [queries.groups[i] for i in rows],
+        )
+
+
+class SearchSetup:
+    """What every chunk of one ``explain`` call shares: the oracle (the
+    model), the feature space, the training summary, the method's context
+    and the settings. One object, so that a cluster back end ships it to a
+    worker once (joblib's dask back end scatters an argument repeated across
+    tasks when it is large: ``__sizeof__`` reports the pickled size) and
+    forked workers inherit it."""
+
+    def __init__(self, explainer):
+        space = explainer.feature_space_
+        self.space = space
+        self.oracle = oracle_of(explainer)
+        self.context = getattr(explainer, "_context", None)
+        self.method = explainer._search_method
+        self.n_candidates = explainer.n_candidates
+        self.max_rounds = explainer.max_rounds
+        self.posthoc_sparsity = explainer.posthoc_sparsity
+        self.settings = dict(
+            base_seed=explainer._seed,
+            k=explainer.n_counterfactuals,
+            proximity_weight=explainer.proximity_weight,
+            sparsity_weight=explainer.sparsity_weight,
+            diversity_weight=explainer.diversity_weight,
+            min_separation=explainer.min_separation / space.n_features,
+            manifold=explainer._manifold,
+            plausibility_weight=explainer.plausibility_weight,
+            plausibility_neighbors=explainer.plausibility_neighbors,
+        )
+        self._nbytes = None
+
+    def problem(self, chunk):
+        """The search :class:`Problem` of a :class:`QueryChunk`."""
+        return Problem(
+            chunk.Zq,
+            chunk.bounds,
+            self.space,
+            self.oracle,
+            target=chunk.target,
+            orig=chunk.orig,
+            low=chunk.low,
+            high=chunk.high,
+            groups=chunk.groups,
+            **self.settings,
+        )
+
+    def __sizeof__(self):
+        if self._nbytes is None:
+            import pickle
+
+            self._nbytes = len(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+        return self._nbytes
