@@ -11,6 +11,8 @@ place.
 import numpy as np
 from sklearn.utils import _safe_indexing
 
+from skcfx.counterfactual._engine.candidates import distinct_rows
+
 __all__ = ["Oracle"]
 
 _FAILED_LOSS = 1e6  # loss of a candidate the model raised on
@@ -224,8 +226,7 @@ class Oracle:
             scm_ok = ~bad.any(axis=1)
         # the model sees each distinct row once (candidates of different
         # queries, or of different moves, often coincide)
-        uniq, inv = np.unique(result, axis=0, return_inverse=True)
-        inv = inv.ravel()
+        uniq, _, inv = distinct_rows(result)
         X = self.to_model(self.space.decode(uniq))
         coarse = 1 if exact else len(uniq) // 256  # see safe()
         if self.task == "regression":

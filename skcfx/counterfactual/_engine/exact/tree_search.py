@@ -298,6 +298,8 @@ class TreeSearch:
         "proved infeasible" or "no solution within time limit",
         ``bound`` a lower bound on the optimum's cost when the time limit
         stopped the search (None otherwise: the first row's cost)."""
+        if not self.verify and k == 1 and len(self.ens.tree_start) == 1:
+            return self._single_tree()
         start = time.perf_counter()
         m = len(self.columns)
         counter = itertools.count()
@@ -321,6 +323,36 @@ class TreeSearch:
                             return found, "optimal", None
             self._expand(heap, counter, g, p, changes, m)
         return found, ("optimal" if found else "proved infeasible"), None
+
+    def _single_tree(self):
+        """One tree (a surrogate's seed): the optimum without a search. A
+        row reaches exactly one leaf and the cost is a sum over columns, so
+        the cheapest row into a leaf takes, per column, its cheapest option
+        consistent with that leaf; the answer is the cheapest leaf whose
+        value gives the desired outcome (all leaves at once)."""
+        L = len(self.ens.leaf_value)
+        total = np.where(
+            self.base & (self.c[:, None] + self.V >= -self.tol).all(axis=0),
+            0.0,
+            np.inf,
+        )
+        picks = []
+        for q, j in enumerate(self.columns):
+            if not len(self.opt_cost[j]):
+                return [], "proved infeasible", None
+            cost = np.where(self.C[q], self.opt_cost[j][:, None], np.inf)
+            o = cost.argmin(axis=0)
+            total += cost[o, np.arange(L)]
+            picks.append(o)
+        leaf = int(np.argmin(total))
+        if not np.isfinite(total[leaf]):
+            return [], "proved infeasible", None
+        changes = tuple(
+            (q, int(o[leaf]))
+            for q, (j, o) in enumerate(zip(self.columns, picks))
+            if o[leaf] != self.keep[j]
+        )
+        return [self._row(changes)], "optimal", None
 
     def _expand(self, heap, counter, g, p, changes, m):
         prefix = self.base.copy()

@@ -111,3 +111,38 @@ def test_tree_ensemble_with_many_split_values_gets_surrogates():
     assert kinds == ["DecisionTreeClassifier"]
     expl = cfx.explain(X[model.predict(X) == 0][:5])
     assert expl.valid.all() and len(expl.valid)
+
+
+def test_single_tree_seed_is_the_optimum_without_a_search():
+    """One tree (a surrogate's case) is solved leaf by leaf, not by branch
+    and bound: each seed costs what the branch and bound's optimum and the
+    enumerated optimum cost."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from skcfx.counterfactual._engine.exact.tree_search import TreeSearch
+    from skcfx.counterfactual._tabular.queries import make_problem, prepare
+
+    from .conftest import brute_force
+
+    X, y = small_frame()
+    model = pipeline(DecisionTreeClassifier(max_depth=5, random_state=0)).fit(X, y)
+    queries = X[model.predict(X) == 0].iloc[:10]
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), n_counterfactuals=1, random_state=0
+    ).fit(X)
+    exact = cfx._context.seeder.exact
+    assert exact.kind == "trees" and len(exact.head.tree_start) == 1
+    problem = make_problem(cfx, prepare(cfx, queries))
+    for i in range(len(queries)):
+        target = int(problem.target[i])
+        direct = TreeSearch(exact.head, exact.input_map, problem, i, target, False)
+        rows, status, _ = direct.run(1)
+        assert status == "optimal" and len(rows) == 1
+        searched = TreeSearch(exact.head, exact.input_map, problem, i, target, False)
+        best, _, _ = searched.run(2)  # k > 1: the branch and bound
+        owner = np.array([i])
+        cost = problem.cost(rows[0][None], owner)[0]
+        assert problem.evaluate(rows[0][None], owner)[0][0]  # the tree accepts it
+        np.testing.assert_allclose(cost, problem.cost(best[0][None], owner)[0])
+        opt, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(cost, opt, atol=1e-9)
