@@ -16,8 +16,12 @@ _n_jobs_docstring = """n_jobs : int, default=None
         Number of jobs over which queries are spread with joblib.
         ``None`` means 1 unless in a :obj:`joblib.parallel_config` context,
         which then decides (its ``n_jobs`` and back end: processes, threads,
-        a dask or ray cluster); ``-1`` means all processors. Results do not
-        depend on ``n_jobs`` nor on the back end."""
+        a dask or ray cluster); ``-1`` means all processors. Under joblib's
+        default back end on Linux the jobs are processes forked from the
+        caller, which share the fitted model and training summary with it
+        instead of receiving copies; a back end named with
+        ``parallel_config`` is used as named. Results do not depend on
+        ``n_jobs`` nor on the back end."""
 
 _explanations_docstring = """Parameters
     ----------

@@ -30,7 +30,7 @@ def test_n_jobs_none_follows_parallel_config(
     adult, adult_model, rejected, reference, monkeypatch
 ):
     """Under ``parallel_config(n_jobs=2)`` an explainer with ``n_jobs=None``
-    splits the batch in two chunks (one per job), with the same results."""
+    splits the batch in four chunks (two per job), with the same results."""
     X, _ = adult
     calls = []
     inner = explain_module.search_chunk
@@ -46,7 +46,7 @@ def test_n_jobs_none_follows_parallel_config(
     calls.clear()
     with parallel_config(backend="threading", n_jobs=2):
         frame = cfx.explain(rejected).to_frame()
-    assert sorted(calls) == [3, 3]
+    assert sorted(calls) == [1, 1, 2, 2]
     pd.testing.assert_frame_equal(frame, reference)
 
 
@@ -203,7 +203,7 @@ def test_n_jobs_2_forks_workers_that_inherit_the_model(
     reference = cfx.explain(rejected).to_frame()
     assert used == []
     frame = cfx.set_params(n_jobs=2).explain(rejected).to_frame()
-    assert used == [(2, 2)]
+    assert used == [(4, 2)]
     pd.testing.assert_frame_equal(frame, reference)
     # a back end the user names is used as named: loky must pickle the model
     with parallel_config(backend="loky"):

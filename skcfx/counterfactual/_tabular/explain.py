@@ -22,7 +22,10 @@ from skcfx.utils._progress import progress
 
 __all__ = ["ExplainMixin", "search_chunk"]
 
-_MAX_CHUNK = 256
+# queries per chunk: one chunk's model calls carry all its queries' candidates
+# (fewer, larger calls: a forest pipeline's call costs ~12 ms on top of its
+# rows); with several jobs, at least two chunks per job balance the load
+_MAX_CHUNK = 1024
 
 
 def search_chunk(setup, chunk, pinned=False):
@@ -126,16 +129,17 @@ class ExplainMixin:
         unreachable = np.zeros(queries.n, dtype=bool)
         certificates = {}
         if len(todo):
-            n_chunks = max(n_jobs, -(-len(todo) // _MAX_CHUNK))
+            n_chunks = max(2 * n_jobs if n_jobs > 1 else 1, -(-len(todo) // _MAX_CHUNK))
             chunks = [c for c in np.array_split(todo, n_chunks) if len(c)]
             setup = SearchSetup(self)
             tasks = [(setup, QueryChunk.of(queries, c), n_jobs > 1) for c in chunks]
             if local_processes(n_jobs):
                 # forked workers inherit the model and the training summary
+                setup.build()
                 out = fork_map(search_chunk, tasks, n_jobs)
             else:
                 # with ``verbose``, chunks come back in order as they finish
-                # (a progress bar: one step per chunk of at most 256
+                # (a progress bar: one step per chunk of at most 1,024
                 # queries) where the back end can stream them (ray's cannot)
                 stream = bool(self.verbose) and _streams()
                 with _broadcast(setup):

@@ -180,7 +180,7 @@ class CounterfactualExplainer(
     {random_state}
     {n_jobs}
     verbose : int, default=0
-        ``1``: a progress bar of ``explain`` over its chunks of at most 256
+        ``1``: a progress bar of ``explain`` over its chunks of at most 1,024
         queries (needs tqdm, the ``progress`` extra); ``2`` and more: also
         the joblib backend's messages, at ``verbose - 1``.
 

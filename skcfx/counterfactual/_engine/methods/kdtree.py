@@ -26,12 +26,16 @@ class EmbeddedKDTree:
     def __getstate__(self):
         return {**self.__dict__, "_tree": None}
 
-    def query(self, X, k=1, **kw):
-        """``KDTree.query`` of the embedded rows ``X`` (already embedded)."""
+    def build(self):
+        """Build the tree now (before forking workers that will share it)."""
         if self._tree is None:
             emb = self.space.embed(self.Z, self.columns, self.weights)
             self._tree = KDTree(emb, leaf_size=self.leaf_size, metric="manhattan")
-        return self._tree.query(X, k=k, **kw)
+        return self
+
+    def query(self, X, k=1, **kw):
+        """``KDTree.query`` of the embedded rows ``X`` (already embedded)."""
+        return self.build()._tree.query(X, k=k, **kw)
 
 
 class TrainingIndex:
