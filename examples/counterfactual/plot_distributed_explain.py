@@ -4,7 +4,7 @@ Explaining a large batch on a dask cluster or on Ray
 =====================================================
 
 :meth:`~skcfx.CounterfactualExplainer.explain` splits a batch of queries
-into chunks of at most 256 and hands them to joblib. With ``n_jobs=None``
+into chunks of at most 1,024 and hands them to joblib. With ``n_jobs=None``
 (the default) an enclosing :func:`joblib.parallel_config` decides where the
 chunks run: local processes, threads, a ``dask.distributed`` cluster or
 Ray. Every query's random stream is seeded from the fitted seed and the
@@ -103,6 +103,9 @@ else:
     print("ray: the counterfactuals of n_jobs=1")
 
 # %%
-# On a laptop, two local processes are the simplest choice:
+# On a laptop, two local processes are the simplest choice: under joblib's
+# default back end (on Linux) they are forked from this process and share
+# the fitted model and search state with it, instead of each receiving a
+# copy.
 explainer.set_params(n_jobs=2)
 pd.testing.assert_frame_equal(timed("n_jobs=2 (processes)"), reference)
