@@ -34,9 +34,9 @@ def test_pair_changes_combine_two_features_several_values_each(captured):
 def test_distinct_rows_groups_equal_rows_in_order_of_appearance(
     m, collide, monkeypatch
 ):
-    """Hashed grouping (large batches) and sorting (small ones) give each
-    distinct row once, first appearance first, NaN equal to NaN; should
-    every hash collide, the answer is still exact."""
+    """Hashed grouping (large batches) and a stable sort (small ones) give
+    each distinct row once, first appearance first, NaN equal to NaN;
+    should every hash collide, the answer is still exact."""
     import pandas as pd
 
     from skcfx.counterfactual._engine.candidates import distinct_rows
@@ -54,7 +54,4 @@ def test_distinct_rows_groups_equal_rows_in_order_of_appearance(
     assert (np.diff(first) > 0).all() and first[0] == 0
     keys = [tuple(np.nan_to_num(r, nan=-1.0)) for r in Z]
     expected = list(dict.fromkeys(keys))
-    if m >= 256 and not collide:  # hashed: NaN rows are grouped too
-        assert [keys[f] for f in first] == expected
-    else:
-        assert len(first) >= len(expected)
+    assert [keys[f] for f in first] == expected

@@ -35,6 +35,7 @@ from skcfx.counterfactual._engine.exact.ensembles import (
     n_leaves,
     n_split_values,
 )
+from skcfx.counterfactual._engine.exact.leaf_boxes import LeafBoxes
 
 __all__ = ["SurrogateSeeder"]
 
@@ -54,6 +55,16 @@ _MAX_COLUMNS = 16
 # min_samples_leaf=5 on 5 continuous columns: 10,299 x 16,725, 2.4 s of
 # set-up per query; the 50-tree depth-6 Adult forest: 185 x 2,740)
 _MAX_SETUP = 10_000_000
+
+
+class _Predictor:
+    """A surrogate's predictions on coded rows."""
+
+    def __init__(self, surrogate, space):
+        self.surrogate, self.space = surrogate, space
+
+    def __call__(self, Z):
+        return self.surrogate.predict(self.space.decode(Z))
 
 
 def _tree(regression, seed):
@@ -88,6 +99,9 @@ class SurrogateSeeder:
         from skcfx.counterfactual._engine.methods.exact import ExactModel
 
         self.models, self.budgets = [], []
+        # a single-tree surrogate's leaves as boxes, and its predictions on
+        # coded rows: all queries' seeds at once (None: one search per query)
+        self.boxes, self.predictors = [], []
         head = None
         try:
             head = InputMap(model, space).head
@@ -99,6 +113,8 @@ class SurrogateSeeder:
             if small:  # the model itself (a large ensemble is not even read)
                 self.models.append(ExactModel(model, space, Z[0]))
                 self.budgets.append(_WORK)
+                self.boxes.append(None)
+                self.predictors.append(None)
         except TypeError:  # UnsupportedModelError and encoders it cannot read
             pass  # another model
         # a model the exact search cannot read gets a surrogate: a shallow
@@ -114,8 +130,18 @@ class SurrogateSeeder:
                 try:
                     surrogate = self._fit(space, Z, group, task, prediction, seed, kind)
                     if surrogate is not None:
-                        self.models.append(ExactModel(surrogate, space, Z[0]))
+                        exact = ExactModel(surrogate, space, Z[0])
+                        self.models.append(exact)
                         self.budgets.append(_WORK)
+                        one_tree = (
+                            exact.kind == "trees" and len(exact.head.tree_start) == 1
+                        )
+                        self.boxes.append(
+                            LeafBoxes(exact.head, exact.input_map, space)
+                            if one_tree
+                            else None
+                        )
+                        self.predictors.append(_Predictor(surrogate, space))
                 except (TypeError, ValueError):
                     pass  # seeds only speed the search up
         self.exact = self.models[0] if self.models else None
@@ -161,6 +187,10 @@ class SurrogateSeeder:
 
         out = np.repeat(problem.Zq[queries][:, None, :], len(self.models), 1)
         for m, (exact, budget) in enumerate(zip(self.models, self.budgets)):
+            boxes = getattr(self, "boxes", None)  # None: pickled before them
+            if boxes and boxes[m] is not None:  # one tree: every query at once
+                out[:, m], _ = boxes[m].seeds(problem, queries, self.predictors[m])
+                continue
             inputs = {}
             if exact.kind == "trees":  # the preprocessing, once for the batch
                 inputs = option_inputs(exact.head, exact.input_map, problem, queries)

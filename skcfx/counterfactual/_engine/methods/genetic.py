@@ -122,7 +122,7 @@ def genetic_search(
         n_valid = np.array([sum(len(x) for x in pools[i]) for i in qa])
         done = ((stale[qa] >= patience) & (n_valid >= problem.k)) | hopeless
         active[a[done]] = False
-    return [_unique(p, d) for p in pools]
+    return _unique(pools, d)
 
 
 def _initial_population(problem, qidx, P, seeds):
@@ -193,7 +193,20 @@ def _archive(pools, Z, valid, qidx):
             pools[i].append(Z[row][valid[row]])
 
 
-def _unique(parts, d):
-    if not parts:
-        return np.zeros((0, d))
-    return np.unique(np.vstack(parts), axis=0)
+def _unique(pools, d):
+    """Each query's archive without repeats, its rows in lexicographic
+    order: one stable sort of every query's rows (query first), not a
+    ``np.unique`` per query."""
+    parts = [np.vstack(p) if p else np.zeros((0, d)) for p in pools]
+    sizes = [len(x) for x in parts]
+    Z = np.vstack(parts) if parts else np.zeros((0, d))
+    if not len(Z):
+        return parts
+    owner = np.repeat(np.arange(len(parts)), sizes)
+    order = np.lexsort(np.vstack([Z.T[::-1], owner]))
+    Z, owner = Z[order], owner[order]
+    new = np.ones(len(Z), dtype=bool)
+    same = (Z[1:] == Z[:-1]) | (np.isnan(Z[1:]) & np.isnan(Z[:-1]))
+    new[1:] = ~same.all(axis=1) | (owner[1:] != owner[:-1])
+    Z, owner = Z[new], owner[new]
+    return np.split(Z, np.cumsum(np.bincount(owner, minlength=len(parts)))[:-1])

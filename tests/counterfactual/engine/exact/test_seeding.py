@@ -1,6 +1,7 @@
 """Surrogate seeds of the genetic search (``_engine/exact/seeding.py``)."""
 
 import numpy as np
+import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -146,3 +147,55 @@ def test_single_tree_seed_is_the_optimum_without_a_search():
         np.testing.assert_allclose(cost, problem.cost(best[0][None], owner)[0])
         opt, _ = brute_force(cfx, queries.iloc[[i]])
         np.testing.assert_allclose(cost, opt, atol=1e-9)
+
+
+@pytest.mark.parametrize("constrained", [False, True])
+def test_leaf_boxes_give_every_query_the_single_tree_optimum_at_once(constrained):
+    """The batched leaf-box seeds of a one-tree surrogate cost what the
+    query-by-query single-tree optimum costs, reach the desired outcome
+    and stay in each query's admissible box."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from skcfx.counterfactual._engine.exact.leaf_boxes import LeafBoxes
+    from skcfx.counterfactual._engine.exact.seeding import _Predictor
+    from skcfx.counterfactual._engine.exact.tree_search import TreeSearch
+    from skcfx.counterfactual._engine.methods.exact import ExactModel
+    from skcfx.counterfactual._tabular.queries import make_problem, prepare
+
+    X, y = small_frame(400, seed=3)
+    model = pipeline(DecisionTreeClassifier(max_depth=6, random_state=0)).fit(X, y)
+    kw = dict(n_counterfactuals=1, random_state=0)
+    if constrained:
+        kw.update(
+            features_to_vary=["a", "colour"],
+            permitted_range={"a": (2, 8)},
+            monotonic={"a": "increasing"},
+        )
+    cfx = CounterfactualExplainer(FrozenEstimator(model), **kw).fit(X)
+    queries = X[model.predict(X) == 0].iloc[:25]
+    problem = make_problem(cfx, prepare(cfx, queries))
+    space = cfx.feature_space_
+    exact = ExactModel(model, space, problem.Zq[0])
+    boxes = LeafBoxes(exact.head, exact.input_map, space)
+    idx = np.arange(len(queries))
+    rows, found = boxes.seeds(problem, idx, _Predictor(model, space))
+    assert found.sum() >= 5
+    for i in idx:
+        target = int(problem.target[i])
+        search = TreeSearch(exact.head, exact.input_map, problem, i, target, False)
+        best, status, _ = search.run(1)
+        assert found[i] == bool(best), i
+        if not found[i]:
+            continue
+        owner = np.array([i])
+        np.testing.assert_allclose(
+            problem.cost(rows[i][None], owner), problem.cost(best[0][None], owner)
+        )
+        assert problem.evaluate(rows[i][None], owner)[0][0]
+        b = problem.bounds
+        for j in space.numeric:
+            if rows[i, j] != problem.Zq[i, j]:
+                assert b.lo[i, j] - 1e-9 <= rows[i, j] <= b.hi[i, j] + 1e-9
+        for j in space.categorical:
+            if rows[i, j] != problem.Zq[i, j]:
+                assert b.allowed[j][i][int(rows[i, j])]

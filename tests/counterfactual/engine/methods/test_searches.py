@@ -63,3 +63,23 @@ def test_kdtree_returns_projected_training_rows(captured):
     np.testing.assert_array_equal(
         Z[..., frozen], problem.Zq[:2, None, frozen].repeat(5, 1)
     )
+
+
+def test_genetic_archives_are_deduplicated_per_query_in_sorted_order():
+    """One sort for every query's archive gives what ``np.unique(axis=0)``
+    gives per query (empty archives included)."""
+    from skcfx.counterfactual._engine.methods.genetic import _unique
+
+    rng = np.random.default_rng(0)
+    pools = [
+        [
+            rng.integers(0, 3, size=(rng.integers(1, 20), 5)).astype(float)
+            for _ in range(rng.integers(0, 4))
+        ]
+        for _ in range(60)
+    ]
+    out = _unique(pools, 5)
+    assert len(out) == len(pools)
+    for parts, rows in zip(pools, out):
+        expected = np.unique(np.vstack(parts), axis=0) if parts else np.zeros((0, 5))
+        np.testing.assert_array_equal(rows, expected)
