@@ -246,10 +246,9 @@ class QueryChunk:
 class SearchSetup:
     """What every chunk of one ``explain`` call shares: the oracle (the
     model), the feature space, the training summary, the method's context
-    and the settings. One object, so that a cluster back end ships it to a
-    worker once (joblib's dask back end scatters an argument repeated across
-    tasks when it is large: ``__sizeof__`` reports the pickled size) and
-    forked workers inherit it."""
+    and the settings. One object, handed over once per ``explain``:
+    broadcast to every dask worker before the chunks, inherited by forked
+    workers."""
 
     def __init__(self, explainer):
         space = explainer.feature_space_
@@ -271,7 +270,6 @@ class SearchSetup:
             plausibility_weight=explainer.plausibility_weight,
             plausibility_neighbors=explainer.plausibility_neighbors,
         )
-        self._nbytes = None
 
     def build(self):
         """Build what the search would otherwise build on first use (the
@@ -302,10 +300,3 @@ class SearchSetup:
             groups=chunk.groups,
             **self.settings,
         )
-
-    def __sizeof__(self):
-        if self._nbytes is None:
-            import pickle
-
-            self._nbytes = len(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
-        return self._nbytes
