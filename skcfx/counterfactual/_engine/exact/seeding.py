@@ -99,9 +99,10 @@ class SurrogateSeeder:
         from skcfx.counterfactual._engine.methods.exact import ExactModel
 
         self.models, self.budgets = [], []
-        # a single-tree surrogate's leaves as boxes, and its predictions on
-        # coded rows: all queries' seeds at once (None: one search per query)
-        self.boxes, self.predictors = [], []
+        # per model, a single-tree surrogate's leaves as boxes and its
+        # predictions on coded rows: all queries' seeds at once (None: one
+        # search per query)
+        self.batched = []
         head = None
         try:
             head = InputMap(model, space).head
@@ -113,8 +114,7 @@ class SurrogateSeeder:
             if small:  # the model itself (a large ensemble is not even read)
                 self.models.append(ExactModel(model, space, Z[0]))
                 self.budgets.append(_WORK)
-                self.boxes.append(None)
-                self.predictors.append(None)
+                self.batched.append(None)
         except TypeError:  # UnsupportedModelError and encoders it cannot read
             pass  # another model
         # a model the exact search cannot read gets a surrogate: a shallow
@@ -136,12 +136,14 @@ class SurrogateSeeder:
                         one_tree = (
                             exact.kind == "trees" and len(exact.head.tree_start) == 1
                         )
-                        self.boxes.append(
-                            LeafBoxes(exact.head, exact.input_map, space)
+                        self.batched.append(
+                            (
+                                LeafBoxes(exact.head, exact.input_map, space),
+                                _Predictor(surrogate, space),
+                            )
                             if one_tree
                             else None
                         )
-                        self.predictors.append(_Predictor(surrogate, space))
                 except (TypeError, ValueError):
                     pass  # seeds only speed the search up
         self.exact = self.models[0] if self.models else None
@@ -187,9 +189,10 @@ class SurrogateSeeder:
 
         out = np.repeat(problem.Zq[queries][:, None, :], len(self.models), 1)
         for m, (exact, budget) in enumerate(zip(self.models, self.budgets)):
-            boxes = getattr(self, "boxes", None)  # None: pickled before them
-            if boxes and boxes[m] is not None:  # one tree: every query at once
-                out[:, m], _ = boxes[m].seeds(problem, queries, self.predictors[m])
+            batched = getattr(self, "batched", None)  # None: pickled before it
+            if batched and batched[m] is not None:  # one tree: all queries at once
+                boxes, predict = batched[m]
+                out[:, m], _ = boxes.seeds(problem, queries, predict)
                 continue
             inputs = {}
             if exact.kind == "trees":  # the preprocessing, once for the batch

@@ -79,8 +79,15 @@ def test_wide_tree_ensemble_gets_surrogates():
     y = (X[:, 0] + X[:, 1] > 4).astype(int)
     model = RandomForestClassifier(10, max_depth=3, random_state=0).fit(X, y)
     cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
-    kinds = [type(m.input_map.head).__name__ for m in cfx._context.seeder.models]
+    seeder = cfx._context.seeder
+    kinds = [type(m.input_map.head).__name__ for m in seeder.models]
     assert kinds == ["DecisionTreeClassifier"]
+    # the one-tree surrogate seeds the whole batch at once, and its seeds
+    # are what the search starts from: every query gets a valid answer
+    assert seeder.batched[0] is not None
+    queries = X[model.predict(X) == 0][:20]
+    expl = cfx.explain(queries)
+    assert len(np.unique(expl.owner[expl.valid])) == len(queries)
 
 
 def test_tree_ensemble_with_many_split_values_gets_surrogates():
