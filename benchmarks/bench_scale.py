@@ -13,7 +13,10 @@ its memory); ``n_jobs=2`` inside ``parallel_config(backend="loky")``
 when ``distributed`` is installed, ``n_jobs=2`` inside
 ``parallel_config(backend="dask")`` on a ``LocalCluster`` of two
 single-threaded worker processes (on loopback, created before the clock
-starts). Reported: wall time of ``explain``; memory as the peak, sampled
+starts), warm (its workers have imported scikit-learn and skcfx, as after
+any earlier job on a long-lived cluster) and cold (they import them while
+unpickling the model, inside explain). Reported: wall time of ``explain``;
+memory before explain (the caller and an idle cluster); memory as the peak, sampled
 every 50 ms while explain runs, of the summed proportional set size (PSS)
 of the process and every process under it (a page shared by k processes
 counts 1/k in each, so memory shared copy-on-write counts once; the summed
@@ -26,7 +29,8 @@ Model time (``--model-time``): explain with ``n_jobs=1`` while recording
 every batch the search sends to the model, then the model alone on exactly
 those batches (the same calls) and on all their rows in bulk calls of up to
 100,000 rows, alternating ``--repeats`` times (once at 10,000 queries and
-more), fastest of each kept.
+more), fastest of each kept. And the model's own cost per row at 100 to
+100,000 rows per call (:func:`call_cost`).
 
     python bench_scale.py --n-queries 2000 --repeats 2 --out results/scale.md
 """
@@ -48,12 +52,19 @@ from bench_scale import setting
 setup = setting({n})
 explainer, queries = setup["explainer"], setup["queries"]
 backend = {backend!r}
-if backend == "dask":
+if backend.startswith("dask"):
     from dask.distributed import Client, LocalCluster
     from joblib import parallel_config
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None)
     client = Client(cluster)
+    if backend == "dask-warm":
+        # workers that have imported the libraries, as after any earlier
+        # job on a long-lived cluster (a fresh worker imports scikit-learn,
+        # pandas and skcfx while it unpickles the first explain's model)
+        def imports():
+            import sklearn.ensemble, sklearn.pipeline, skcfx  # noqa: F401
+        client.run(imports)
     ctx = parallel_config(backend="dask")
 elif backend == "loky":
     from joblib import parallel_config
@@ -70,20 +81,25 @@ explainer.set_params(n_jobs={n_jobs})
 # the sum of resident set sizes (shared pages counted in every process)
 peak = dict(pss=0, rss=0)
 running = True
-def sample():
+def measure():
     me = psutil.Process()
+    pss = rss = 0
+    for p in [me] + me.children(recursive=True):
+        try:
+            info = p.memory_full_info()
+        except (psutil.Error, OSError):
+            continue
+        pss += info.pss
+        rss += info.rss
+    return pss, rss
+def sample():
     while running:
-        pss = rss = 0
-        for p in [me] + me.children(recursive=True):
-            try:
-                info = p.memory_full_info()
-            except (psutil.Error, OSError):
-                continue
-            pss += info.pss
-            rss += info.rss
+        pss, rss = measure()
         peak["pss"] = max(peak["pss"], pss)
         peak["rss"] = max(peak["rss"], rss)
         time.sleep(0.05)
+# before explain: this process (and an idle cluster's processes)
+idle_pss = measure()[0]
 sampler = threading.Thread(target=sample, daemon=True)
 with ctx, warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -97,9 +113,9 @@ with ctx, warnings.catch_warnings():
     sampler.join()
 frame = expl.to_frame()
 frame.to_pickle({out!r} + ".pkl")
-if backend == "dask":
+if backend.startswith("dask"):
     client.close(); cluster.close()
-json.dump(dict(seconds=seconds, pss=peak["pss"], rss=peak["rss"],
+json.dump(dict(seconds=seconds, pss=peak["pss"], rss=peak["rss"], idle_pss=idle_pss,
                n_found=int(expl.valid.sum())), open({out!r} + ".json", "w"))
 """
 
@@ -200,6 +216,29 @@ def model_time(n, repeats=3):
     )
 
 
+def call_cost(sizes=(100, 1_000, 10_000, 100_000), repeats=3):
+    """The model's cost per row by rows per call: 100,000 training rows
+    (drawn with replacement) in calls of each size (10,000 rows at 100 per
+    call), fastest of ``repeats``. A forest's cost per call is far from
+    proportional to its rows: each call walks every tree again."""
+    setup = setting(10)
+    model, X = setup["model"], setup["X"]
+    rows = X.sample(100_000, replace=True, random_state=0).reset_index(drop=True)
+    out = []
+    for size in sizes:
+        total = 10_000 if size < 1_000 else len(rows)
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for i in range(0, total, size):
+                model.predict_proba(rows.iloc[i : i + size])
+            best = min(best, time.perf_counter() - start)
+        out.append(dict(rows_per_call=size, us_per_row=best / total * 1e6))
+    frame = pd.DataFrame(out)
+    frame["vs_100000_per_call"] = frame.us_per_row / frame.us_per_row.iloc[-1]
+    return frame
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-queries", type=int, default=2000)
@@ -217,7 +256,8 @@ def main():
     try:
         import distributed  # noqa: F401
 
-        settings.append(("n_jobs=2, dask LocalCluster(2)", 2, "dask"))
+        settings.append(("n_jobs=2, dask LocalCluster(2), warm", 2, "dask-warm"))
+        settings.append(("n_jobs=2, dask LocalCluster(2), cold", 2, "dask"))
     except ImportError:
         print("distributed not installed: no dask setting")
     # the settings run in turn, ``--repeats`` times (each in a fresh
@@ -244,6 +284,7 @@ def main():
                 seconds=seconds,
                 all_runs_s=" / ".join(f"{r['seconds']:.1f}" for r in runs[name]),
                 speedup=base["seconds"] / seconds,
+                idle_pss_mb=min(r["idle_pss"] for r in runs[name]) / 2**20,
                 peak_pss_mb=pss,
                 memory_ratio=pss / base["pss"],
                 peak_rss_sum_mb=max(r["rss"] for r in runs[name]) / 2**20,
@@ -255,10 +296,13 @@ def main():
     timing = pd.DataFrame(
         [model_time(n, args.repeats if n < 10_000 else 1) for n in args.model_time]
     )
+    per_call = call_cost()
     text = (
         table.to_markdown(index=False, floatfmt=".3g")
         + "\n\n"
         + timing.to_markdown(index=False, floatfmt=".3g")
+        + "\n\n"
+        + per_call.to_markdown(index=False, floatfmt=".3g")
     )
     print(text)
     if args.out is not None:
@@ -271,6 +315,8 @@ def main():
             table.to_markdown(index=False, floatfmt=".3g", tablefmt="rst")
             + "\n\n"
             + timing.to_markdown(index=False, floatfmt=".3g", tablefmt="rst")
+            + "\n\n"
+            + per_call.to_markdown(index=False, floatfmt=".3g", tablefmt="rst")
             + "\n"
         )
 

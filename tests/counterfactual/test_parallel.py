@@ -4,6 +4,7 @@ every back end (processes, threads, a dask cluster) gives the results of
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 from joblib import parallel_config
@@ -30,7 +31,7 @@ def test_n_jobs_none_follows_parallel_config(
     adult, adult_model, rejected, reference, monkeypatch
 ):
     """Under ``parallel_config(n_jobs=2)`` an explainer with ``n_jobs=None``
-    splits the batch in four chunks (two per job), with the same results."""
+    deals the batch into two chunks (one per job), with the same results."""
     X, _ = adult
     calls = []
     inner = explain_module.search_chunk
@@ -46,7 +47,7 @@ def test_n_jobs_none_follows_parallel_config(
     calls.clear()
     with parallel_config(backend="threading", n_jobs=2):
         frame = cfx.explain(rejected).to_frame()
-    assert sorted(calls) == [1, 1, 2, 2]
+    assert sorted(calls) == [3, 3]
     pd.testing.assert_frame_equal(frame, reference)
 
 
@@ -203,13 +204,37 @@ def test_n_jobs_2_forks_workers_that_inherit_the_model(
     reference = cfx.explain(rejected).to_frame()
     assert used == []
     frame = cfx.set_params(n_jobs=2).explain(rejected).to_frame()
-    assert used == [(4, 2)]
+    assert used == [(2, 2)]
     pd.testing.assert_frame_equal(frame, reference)
     # a back end the user names is used as named: loky must pickle the model
     with parallel_config(backend="loky"):
         with pytest.raises(Exception, match="pickle"):
             cfx.explain(rejected)
     assert len(used) == 1
+
+
+@pytest.mark.parametrize(
+    "n, n_jobs, sizes",
+    [
+        (7, 1, [7]),
+        (7, 2, [4, 3]),
+        (3, 8, [1, 1, 1]),
+        (1024, 1, [1024]),
+        (2500, 1, [834, 833, 833]),
+        (2000, 2, [1000, 1000]),
+        (3000, 2, [750, 750, 750, 750]),
+    ],
+)
+def test_queries_are_dealt_into_few_alike_chunks(n, n_jobs, sizes):
+    """One chunk per job unless that exceeds 1,024 queries, then a multiple
+    of the jobs; every query once, dealt round-robin."""
+    todo = np.arange(10, 10 + n)
+    chunks = explain_module._deal(todo, n_jobs)
+    assert [len(c) for c in chunks] == sizes
+    assert max(sizes) <= explain_module._MAX_CHUNK
+    np.testing.assert_array_equal(np.sort(np.concatenate(chunks)), todo)
+    for i, c in enumerate(chunks):
+        np.testing.assert_array_equal(c, todo[i :: len(chunks)])
 
 
 def test_fork_map_keeps_order_and_raises_the_tasks_error():
