@@ -17,6 +17,7 @@ __all__ = [
     "project",
     "sample",
     "single_changes",
+    "unique_pools",
     "unique_rows",
 ]
 
@@ -32,11 +33,24 @@ def categorical_from_uniform(allowed, u):
     """Pick an allowed code per row from uniforms.
 
     allowed : (q, K) bool; u : (q, m) in [0, 1). Returns (q, m) codes.
+
+    Code ``k`` is picked where ``u`` falls in ``[c_{k-1}, c_k)``, ``c_k``
+    being the share of allowed codes up to ``k`` (each allowed code an
+    equal slice of [0, 1)); a row with none allowed gets the last code.
+    Found without a (q, m, K) comparison: ``J``, the number of slices
+    ``u`` has passed, from ``floor(u * count)`` checked against the same
+    float quotients ``j / count``, indexes the row's allowed codes.
     """
-    counts = allowed.sum(axis=1, keepdims=True)
-    cum = np.cumsum(allowed, axis=1) / np.maximum(counts, 1)
-    codes = (u[..., None] >= cum[:, None, :]).sum(axis=-1)
-    return np.minimum(codes, allowed.shape[1] - 1).astype(float)
+    q, K = allowed.shape
+    counts = allowed.sum(axis=1)[:, None]
+    per = np.maximum(counts, 1)
+    J = np.floor(u * per).astype(np.intp)
+    for _ in range(2):  # rounding leaves it at most one step off
+        J = np.where((J >= 1) & (u < J / per), J - 1, J)
+        J = np.where((J + 1 <= counts) & (u >= (J + 1) / per), J + 1, J)
+    order = np.argsort(~allowed, axis=1, kind="stable")  # allowed codes first
+    codes = np.take_along_axis(order, np.minimum(J, K - 1), axis=1)
+    return np.where(J >= counts, K - 1, codes).astype(float)
 
 
 def project(Z, bounds, space, qidx, U):
@@ -67,8 +81,9 @@ def project(Z, bounds, space, qidx, U):
         codes = Z[..., j].astype(np.intp)
         ok = np.take_along_axis(allowed, codes, axis=1)
         if not ok.all():
-            repl = categorical_from_uniform(allowed, U[..., j])
-            Z[..., j] = np.where(ok, Z[..., j], repl)
+            r, c = np.nonzero(~ok)
+            repl = categorical_from_uniform(allowed[r], U[r, c, j][:, None])
+            Z[r, c, j] = repl[:, 0]
     return Z
 
 
@@ -263,3 +278,17 @@ def unique_rows(Z):
         return Z
     _, first, _ = distinct_rows(np.round(Z, 9))
     return Z[first]
+
+
+def unique_pools(pools, d):
+    """:func:`unique_rows` of every pool in ``pools`` (a list of arrays of
+    ``d`` columns), with one grouping of all their rows, not one per pool."""
+    sizes = np.array([len(p) for p in pools], dtype=np.intp)
+    if sizes.sum() == 0:
+        return [np.asarray(p).reshape(0, d) for p in pools]
+    Z = np.vstack([p for p in pools if len(p)])
+    owner = np.repeat(np.arange(len(pools)), sizes)
+    _, first, _ = distinct_rows(np.column_stack([owner, np.round(Z, 9)]))
+    # first appearances in order: grouped by pool, each pool's in its order
+    kept = np.bincount(owner[first], minlength=len(pools))
+    return np.split(Z[first], np.cumsum(kept)[:-1])

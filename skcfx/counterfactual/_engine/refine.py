@@ -7,7 +7,13 @@ Both feed the diverse selection.
 
 import numpy as np
 
-from skcfx.counterfactual._engine.candidates import draw, project, sample, unique_rows
+from skcfx.counterfactual._engine.candidates import (
+    draw,
+    project,
+    sample,
+    unique_pools,
+    unique_rows,
+)
 
 __all__ = ["expand", "nudges"]
 
@@ -23,7 +29,7 @@ def expand(problem, pools, target, rounds=3, m=96):
     queries.
     """
     d = problem.Zq.shape[1]
-    pools = [unique_rows(p) for p in pools]
+    pools = unique_pools(pools, d)
     for _ in range(rounds):
         qidx = np.array(
             [i for i, p in enumerate(pools) if 0 < len(p) < target], dtype=int

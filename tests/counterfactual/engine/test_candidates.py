@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from skcfx.counterfactual._engine.candidates import pair_changes, single_changes
+from skcfx.counterfactual._engine.candidates import (
+    categorical_from_uniform,
+    pair_changes,
+    single_changes,
+    unique_pools,
+    unique_rows,
+)
 
 
 def test_pair_changes_combine_two_features_several_values_each(captured):
@@ -55,3 +61,37 @@ def test_distinct_rows_groups_equal_rows_in_order_of_appearance(
     keys = [tuple(np.nan_to_num(r, nan=-1.0)) for r in Z]
     expected = list(dict.fromkeys(keys))
     assert [keys[f] for f in first] == expected
+
+
+def test_categorical_from_uniform_slices_the_allowed_codes_evenly():
+    """Each allowed code owns an equal slice of [0, 1): the code picked is
+    the one whose slice holds ``u`` (by the same float quotients as the
+    definition, slice edges included); none allowed gives the last code."""
+    rng = np.random.default_rng(1)
+    q, K, m = 300, 7, 40
+    allowed = rng.random((q, K)) < 0.5
+    allowed[:5] = False
+    allowed[5:10] = True
+    u = rng.random((q, m))
+    counts = allowed.sum(axis=1, keepdims=True)
+    u[:, :8] = (np.arange(8) % 4)[None, :] / np.maximum(counts, 1)  # edges
+    u = np.minimum(u, np.nextafter(1.0, 0.0))
+    # the definition: how many cumulative shares u has reached
+    cum = np.cumsum(allowed, axis=1) / np.maximum(counts, 1)
+    expected = np.minimum((u[..., None] >= cum[:, None, :]).sum(axis=-1), K - 1)
+    codes = categorical_from_uniform(allowed, u)
+    np.testing.assert_array_equal(codes, expected)
+    some = counts[:, 0] > 0
+    assert np.take_along_axis(allowed, codes.astype(int), axis=1)[some].all()
+    assert (codes[~some] == K - 1).all()
+
+
+def test_unique_pools_equal_unique_rows_of_each_pool():
+    rng = np.random.default_rng(2)
+    pools = [rng.integers(0, 3, size=(m, 4)).astype(float) for m in (0, 5, 300, 1, 40)]
+    pools[2][::7, 1] = np.nan
+    pools[3] = pools[3] + 1e-12  # equal to nine decimals
+    got = unique_pools(pools, 4)
+    assert len(got) == len(pools)
+    for g, p in zip(got, pools):
+        np.testing.assert_array_equal(g, unique_rows(p).reshape(-1, 4))

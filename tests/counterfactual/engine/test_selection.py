@@ -1,12 +1,17 @@
 """Diverse selection and the final ranking (``_engine/selection.py``)."""
 
 import numpy as np
+import pytest
 
-from skcfx.counterfactual._engine.selection import finalize, select_diverse
+from skcfx.counterfactual._engine.selection import (
+    finalize,
+    select_diverse,
+    select_diverse_grouped,
+)
 
 
 def _l1(A, b):
-    return np.abs(A - b).sum(axis=1)
+    return np.abs(A - b).sum(axis=-1)
 
 
 def test_cheapest_first_then_far_from_the_picked():
@@ -32,3 +37,34 @@ def test_finalize_returns_k_distinct_valid_rows_best_first(captured):
         assert valid.all()
         cost = problem.cost(rows, np.full(len(rows), i))
         assert cost[0] == cost.min()
+
+
+@pytest.mark.parametrize("weight, separation", [(0.0, 0.0), (1.0, 0.0), (0.7, 1.5)])
+def test_grouped_selection_picks_what_each_pool_alone_picks(weight, separation):
+    """Picking for all queries at once (padded pools, one pick per step)
+    gives each query's :func:`select_diverse` picks, in order, with empty
+    pools, one-row pools, ties in cost and repeated rows among them."""
+    rng = np.random.default_rng(0)
+    sizes = [0, 1, 2, 7, 30, 0, 12, 3]
+    pools = [rng.integers(0, 4, size=(m, 3)).astype(float) for m in sizes]
+    costs = [np.round(rng.random(m), 1) for m in sizes]  # ties
+    Z, cost = np.vstack(pools), np.concatenate(costs)
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+    picks = select_diverse_grouped(
+        Z, cost, owner, len(sizes), 4, _l1, weight, separation
+    )
+    start = 0
+    for i, m in enumerate(sizes):
+        alone = select_diverse(pools[i], costs[i], 4, _l1, weight, separation)
+        np.testing.assert_array_equal(picks[i], start + alone)
+        start += m
+
+
+def test_finalize_results_do_not_depend_on_the_other_queries(captured):
+    """Finalize groups its work over all queries; each query's results are
+    those it gets alone."""
+    _, problem, pools, *_ = captured
+    together = finalize(problem, pools)
+    for i in range(min(problem.n, 4)):
+        alone = finalize(problem, [p if j == i else p[:0] for j, p in enumerate(pools)])
+        np.testing.assert_array_equal(alone[i], together[i])

@@ -172,7 +172,13 @@ def _offspring(problem, qa, popa, fita, varying, p_mut):
     lo, hi = bounds.lo[qa][:, None, :], bounds.hi[qa][:, None, :]
     new = np.where(u_kind < 0.7, child + N * space.mad, lo + u_val * (hi - lo))
     for j in space.categorical:
-        new[..., j] = categorical_from_uniform(bounds.allowed[j][qa], u_val[..., j])
+        # a redrawn category, for the mutated cells only
+        r, c = np.nonzero(mutate[..., j])
+        if len(r):
+            allowed = bounds.allowed[j][qa[r]]
+            new[r, c, j] = categorical_from_uniform(allowed, u_val[r, c, j][:, None])[
+                :, 0
+            ]
     child = np.where(mutate, new, child)
     return project(child, bounds, space, qa, u_val)
 
