@@ -220,18 +220,20 @@ def test_n_jobs_2_forks_workers_that_inherit_the_model(
         (7, 2, [4, 3]),
         (3, 8, [1, 1, 1]),
         (1024, 1, [1024]),
+        (1024, 2, [512, 512]),
         (2500, 1, [834, 833, 833]),
-        (2000, 2, [1000, 1000]),
-        (3000, 2, [750, 750, 750, 750]),
+        (2000, 2, [500, 500, 500, 500]),
+        (3000, 3, [334] * 3 + [333] * 6),
     ],
 )
 def test_queries_are_dealt_into_few_alike_chunks(n, n_jobs, sizes):
-    """One chunk per job unless that exceeds 1,024 queries, then a multiple
-    of the jobs; every query once, dealt round-robin."""
+    """As few chunks as keep at most 1,024 queries in flight over all jobs,
+    a multiple of the jobs; every query once, dealt round-robin."""
     todo = np.arange(10, 10 + n)
     chunks = explain_module._deal(todo, n_jobs)
     assert [len(c) for c in chunks] == sizes
-    assert max(sizes) <= explain_module._MAX_CHUNK
+    assert len(chunks) % min(n_jobs, n) == 0
+    assert max(sizes) * min(n_jobs, n) <= max(explain_module._MAX_CHUNK, n_jobs)
     np.testing.assert_array_equal(np.sort(np.concatenate(chunks)), todo)
     for i, c in enumerate(chunks):
         np.testing.assert_array_equal(c, todo[i :: len(chunks)])

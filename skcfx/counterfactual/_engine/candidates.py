@@ -14,6 +14,7 @@ __all__ = [
     "categorical_from_uniform",
     "draw",
     "pair_changes",
+    "pool_blocks",
     "project",
     "sample",
     "single_changes",
@@ -280,15 +281,45 @@ def unique_rows(Z):
     return Z[first]
 
 
+BLOCK_ROWS = 32_768
+
+
+def pool_blocks(sizes, padded=False, limit=None):
+    """Runs ``[a, b)`` of consecutive pools, each run holding at most
+    ``limit`` rows (with ``padded``, its pool count times its largest pool,
+    as when padded into one array; default ``BLOCK_ROWS``), or a single
+    pool. Grouped work done run by run keeps its memory bounded however
+    many queries a chunk holds."""
+    limit = BLOCK_ROWS if limit is None else limit
+    a, n = 0, len(sizes)
+    while a < n:
+        b, big = a + 1, sizes[a]
+        total = sizes[a]
+        while b < n:
+            big2 = max(big, sizes[b])
+            need = (b + 1 - a) * big2 if padded else total + sizes[b]
+            if need > limit:
+                break
+            b, big, total = b + 1, big2, total + sizes[b]
+        yield a, b
+        a = b
+
+
 def unique_pools(pools, d):
     """:func:`unique_rows` of every pool in ``pools`` (a list of arrays of
-    ``d`` columns), with one grouping of all their rows, not one per pool."""
+    ``d`` columns), grouping the rows of many pools at once (runs of up to
+    ``BLOCK_ROWS`` rows), not one pool at a time."""
     sizes = np.array([len(p) for p in pools], dtype=np.intp)
-    if sizes.sum() == 0:
-        return [np.asarray(p).reshape(0, d) for p in pools]
-    Z = np.vstack([p for p in pools if len(p)])
-    owner = np.repeat(np.arange(len(pools)), sizes)
-    _, first, _ = distinct_rows(np.column_stack([owner, np.round(Z, 9)]))
-    # first appearances in order: grouped by pool, each pool's in its order
-    kept = np.bincount(owner[first], minlength=len(pools))
-    return np.split(Z[first], np.cumsum(kept)[:-1])
+    out = []
+    for a, b in pool_blocks(sizes):
+        block = [p for p in pools[a:b] if len(p)]
+        if not block:
+            out.extend(np.asarray(p).reshape(0, d) for p in pools[a:b])
+            continue
+        Z = np.vstack(block)
+        owner = np.repeat(np.arange(b - a), sizes[a:b])
+        _, first, _ = distinct_rows(np.column_stack([owner, np.round(Z, 9)]))
+        # first appearances in order: grouped by pool, each pool's in order
+        kept = np.bincount(owner[first], minlength=b - a)
+        out.extend(np.split(Z[first], np.cumsum(kept)[:-1]))
+    return out

@@ -7,7 +7,7 @@ each query's pool of valid candidates into its ranked counterfactuals
 
 import numpy as np
 
-from skcfx.counterfactual._engine.candidates import unique_pools
+from skcfx.counterfactual._engine.candidates import pool_blocks, unique_pools
 from skcfx.counterfactual._engine.refine import expand
 from skcfx.counterfactual._engine.sparsity import sparsify
 
@@ -48,21 +48,44 @@ def select_diverse_grouped(
 ):
     """:func:`select_diverse` for the pools of ``n`` queries at once.
 
-    ``Z`` (rows), ``cost`` and ``owner`` (each row's query) list the pools
-    one after the other, each in its own order. The pools are padded into
-    one (n, P, d) array and picked together, one pick per step for every
-    query still picking, with the same arithmetic per row as
+    ``Z`` (rows), ``cost`` and ``owner`` (each row's query, non-decreasing)
+    list the pools one after the other, each in its own order. Runs of
+    pools are padded into one (queries, P, d) array (at most
+    ``BLOCK_ROWS`` padded rows) and picked together, one pick per step for
+    every query still picking, with the same arithmetic per row as
     :func:`select_diverse`: the picks are the same. Returns, per query, the
     positions in ``Z`` of its picks in pick order.
     """
     counts = np.bincount(owner, minlength=n)
     starts = np.cumsum(counts) - counts
     out = [np.zeros(0, dtype=int) for _ in range(n)]
+    for a, b in pool_blocks(counts, padded=True):
+        lo, hi = starts[a], starts[b - 1] + counts[b - 1]
+        if hi == lo:
+            continue
+        picks = _select_padded(
+            Z[lo:hi],
+            cost[lo:hi],
+            counts[a:b],
+            k,
+            distance,
+            diversity_weight,
+            min_separation,
+        )
+        for i, p in zip(range(a, b), picks):
+            out[i] = starts[i] + p
+    return out
+
+
+def _select_padded(Z, cost, counts, k, distance, diversity_weight, min_separation):
+    """The diverse picks of consecutive pools of ``counts`` rows each,
+    padded into one array; per pool its picks (positions in the pool)."""
+    starts = np.cumsum(counts) - counts
     qs = np.flatnonzero(counts)
-    if len(qs) == 0:
-        return out
-    slot = np.full(n, -1)
+    out = [np.zeros(0, dtype=int) for _ in counts]
+    slot = np.full(len(counts), -1)
     slot[qs] = np.arange(len(qs))
+    owner = np.repeat(np.arange(len(counts)), counts)
     P, d = counts.max(), Z.shape[1]
     r_of, pos = slot[owner], np.arange(len(owner)) - starts[owner]
     Zp = np.zeros((len(qs), P, d))
@@ -93,8 +116,7 @@ def select_diverse_grouped(
         nearest[a] = np.minimum(nearest[a], distance(Zp[a], Zp[a, nxt][:, None, :]))
         active[a] &= counts[qs[a]] > t + 1
     for r, i in enumerate(qs):
-        chosen = picks[r][picks[r] >= 0]
-        out[i] = starts[i] + chosen
+        out[i] = picks[r][picks[r] >= 0]
     return out
 
 

@@ -63,20 +63,23 @@ def search_chunk(setup, chunk, pinned=False):
 
 
 def _deal(todo, n_jobs):
-    """The queries ``todo`` dealt round-robin into as few chunks of at most
-    ``_MAX_CHUNK`` queries as a multiple of ``n_jobs`` allows.
+    """The queries ``todo`` dealt round-robin into as few chunks as keep at
+    most ``_MAX_CHUNK`` queries in flight over all jobs (a multiple of
+    ``n_jobs`` chunks).
 
     Few, large chunks: a chunk is searched with one model call per step
     for all its queries, and a model call has a fixed cost (a forest's
     100 MB of trees walked again), so twice the chunks cost about twice
-    the calls. Dealt rather than cut into consecutive runs, the chunks are
-    alike however the batch is ordered (rejected rows of one kind
-    together, say), so one job does not wait on another. Each query's
-    search depends on its own random stream only: the chunking never
-    changes a result.
+    the calls. At most ``_MAX_CHUNK`` queries in flight: a chunk's working
+    memory grows with its queries, so ``n_jobs`` workers together hold
+    about what one process holds for one chunk. Dealt rather than cut into
+    consecutive runs, the chunks are alike however the batch is ordered
+    (rejected rows of one kind together, say), so one job does not wait on
+    another. Each query's search depends on its own random stream only:
+    the chunking never changes a result.
     """
     n_jobs = max(1, min(n_jobs, len(todo)))
-    n_chunks = n_jobs * -(-len(todo) // (_MAX_CHUNK * n_jobs))
+    n_chunks = n_jobs * -(-len(todo) // _MAX_CHUNK)
     return [c for c in (todo[i::n_chunks] for i in range(n_chunks)) if len(c)]
 
 

@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
+from skcfx.counterfactual._engine import candidates
 from skcfx.counterfactual._engine.candidates import (
     categorical_from_uniform,
     pair_changes,
+    pool_blocks,
     single_changes,
     unique_pools,
     unique_rows,
@@ -86,11 +88,25 @@ def test_categorical_from_uniform_slices_the_allowed_codes_evenly():
     assert (codes[~some] == K - 1).all()
 
 
-def test_unique_pools_equal_unique_rows_of_each_pool():
+@pytest.mark.parametrize("padded", [False, True])
+def test_pool_blocks_cover_the_pools_in_bounded_runs(padded):
+    sizes = np.array([0, 5, 3, 40, 0, 0, 2, 9, 9, 1])
+    runs = list(pool_blocks(sizes, padded=padded, limit=12))
+    assert runs[0][0] == 0 and runs[-1][1] == len(sizes)
+    assert all(b0 == a1 for (_, b0), (a1, _) in zip(runs, runs[1:]))
+    for a, b in runs:
+        need = (b - a) * sizes[a:b].max() if padded else sizes[a:b].sum()
+        assert b - a == 1 or need <= 12
+
+
+@pytest.mark.parametrize("limit", [None, 7])
+def test_unique_pools_equal_unique_rows_of_each_pool(limit, monkeypatch):
     rng = np.random.default_rng(2)
     pools = [rng.integers(0, 3, size=(m, 4)).astype(float) for m in (0, 5, 300, 1, 40)]
     pools[2][::7, 1] = np.nan
     pools[3] = pools[3] + 1e-12  # equal to nine decimals
+    if limit is not None:  # in runs of a few pools
+        monkeypatch.setattr(candidates, "BLOCK_ROWS", limit)
     got = unique_pools(pools, 4)
     assert len(got) == len(pools)
     for g, p in zip(got, pools):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from skcfx.counterfactual._engine import candidates
 from skcfx.counterfactual._engine.selection import (
     finalize,
     select_diverse,
@@ -39,8 +40,11 @@ def test_finalize_returns_k_distinct_valid_rows_best_first(captured):
         assert cost[0] == cost.min()
 
 
+@pytest.mark.parametrize("limit", [None, 40])
 @pytest.mark.parametrize("weight, separation", [(0.0, 0.0), (1.0, 0.0), (0.7, 1.5)])
-def test_grouped_selection_picks_what_each_pool_alone_picks(weight, separation):
+def test_grouped_selection_picks_what_each_pool_alone_picks(
+    weight, separation, limit, monkeypatch
+):
     """Picking for all queries at once (padded pools, one pick per step)
     gives each query's :func:`select_diverse` picks, in order, with empty
     pools, one-row pools, ties in cost and repeated rows among them."""
@@ -50,6 +54,8 @@ def test_grouped_selection_picks_what_each_pool_alone_picks(weight, separation):
     costs = [np.round(rng.random(m), 1) for m in sizes]  # ties
     Z, cost = np.vstack(pools), np.concatenate(costs)
     owner = np.repeat(np.arange(len(sizes)), sizes)
+    if limit is not None:  # padded in runs of a few pools
+        monkeypatch.setattr(candidates, "BLOCK_ROWS", limit)
     picks = select_diverse_grouped(
         Z, cost, owner, len(sizes), 4, _l1, weight, separation
     )

@@ -3,8 +3,10 @@
 import numpy as np
 
 from skcfx.counterfactual._engine.candidates import (
+    BLOCK_ROWS,
     categorical_from_uniform,
     draw,
+    pool_blocks,
     project,
     sample,
     single_changes,
@@ -87,7 +89,9 @@ def genetic_search(
 
     pop = _initial_population(problem, qidx, P, seeds)
     fit, valid, loss = _fitness(problem, pop, qidx)
-    _archive(pools, pop, valid, qidx)
+    seen = np.zeros(n, dtype=int)  # valid rows archived per query, repeats too
+    seen[qidx] += valid.sum(axis=1)
+    archived, compacted = _archive(pools, pop, valid, qidx), 0
     hopeless = problem.note_progress(qidx, loss, valid)
     keep = np.argsort(fit, axis=1, kind="stable")[:, :P]
     pop = np.take_along_axis(pop, keep[..., None], axis=1)
@@ -105,9 +109,21 @@ def genetic_search(
         a = np.flatnonzero(active)
         qa = qidx[a]
         popa, fita = pop[a], fit[a]
-        child = _offspring(problem, qa, popa, fita, varying[a], p_mut[a])
+        # offspring drawn in runs of queries (each query's random stream is
+        # its own, so the runs change nothing but the memory in use)
+        child = np.concatenate(
+            [
+                _offspring(problem, qa[r], popa[r], fita[r], varying[a][r], p_mut[a][r])
+                for r in _runs(len(a), P * d)
+            ]
+        )
         cfit, cvalid, closs = _fitness(problem, child, qa)
-        _archive(pools, child, cvalid, qa)
+        archived += _archive(pools, child, cvalid, qa)
+        seen[qa] += cvalid.sum(axis=1)
+        if archived > max(BLOCK_ROWS, 2 * compacted):
+            # the archive without repeats, so far (the result is the same)
+            pools = [[u] if len(u) else [] for u in _unique(pools, d)]
+            archived = compacted = sum(len(p[0]) for p in pools if p)
         hopeless = problem.note_progress(qa, closs, cvalid)
         # (mu + lambda) replacement
         allz = np.concatenate([popa, child], axis=1)
@@ -119,8 +135,7 @@ def genetic_search(
         improved = newbest < best[qa] - 1e-9
         stale[qa] = np.where(improved, 0, stale[qa] + 1)
         best[qa] = np.minimum(best[qa], newbest)
-        n_valid = np.array([sum(len(x) for x in pools[i]) for i in qa])
-        done = ((stale[qa] >= patience) & (n_valid >= problem.k)) | hopeless
+        done = ((stale[qa] >= patience) & (seen[qa] >= problem.k)) | hopeless
         active[a[done]] = False
     return _unique(pools, d)
 
@@ -194,25 +209,38 @@ def _fitness(problem, Z, qidx):
 
 
 def _archive(pools, Z, valid, qidx):
+    """Add each query's valid rows to its archive; the number added."""
     for row, i in enumerate(qidx):
         if valid[row].any():
             pools[i].append(Z[row][valid[row]])
+    return int(valid.sum())
+
+
+def _runs(q, width):
+    """Slices of ``q`` queries, each run of about ``BLOCK_ROWS`` numbers per
+    column of a (run, width) array."""
+    step = max(1, BLOCK_ROWS * 8 // max(width, 1))
+    return [slice(i, i + step) for i in range(0, q, step)]
 
 
 def _unique(pools, d):
     """Each query's archive without repeats, its rows in lexicographic
-    order: one stable sort of every query's rows (query first), not a
-    ``np.unique`` per query."""
+    order: a stable sort of many queries' rows at once (query first; runs
+    of up to ``BLOCK_ROWS`` rows), not a ``np.unique`` per query."""
     parts = [np.vstack(p) if p else np.zeros((0, d)) for p in pools]
-    sizes = [len(x) for x in parts]
-    Z = np.vstack(parts) if parts else np.zeros((0, d))
-    if not len(Z):
-        return parts
-    owner = np.repeat(np.arange(len(parts)), sizes)
-    order = np.lexsort(np.vstack([Z.T[::-1], owner]))
-    Z, owner = Z[order], owner[order]
-    new = np.ones(len(Z), dtype=bool)
-    same = (Z[1:] == Z[:-1]) | (np.isnan(Z[1:]) & np.isnan(Z[:-1]))
-    new[1:] = ~same.all(axis=1) | (owner[1:] != owner[:-1])
-    Z, owner = Z[new], owner[new]
-    return np.split(Z, np.cumsum(np.bincount(owner, minlength=len(parts)))[:-1])
+    sizes = np.array([len(x) for x in parts], dtype=np.intp)
+    out = []
+    for a, b in pool_blocks(sizes):
+        if sizes[a:b].sum() == 0:
+            out.extend(parts[a:b])
+            continue
+        Z = np.vstack(parts[a:b])
+        owner = np.repeat(np.arange(b - a), sizes[a:b])
+        order = np.lexsort(np.vstack([Z.T[::-1], owner]))
+        Z, owner = Z[order], owner[order]
+        new = np.ones(len(Z), dtype=bool)
+        same = (Z[1:] == Z[:-1]) | (np.isnan(Z[1:]) & np.isnan(Z[:-1]))
+        new[1:] = ~same.all(axis=1) | (owner[1:] != owner[:-1])
+        Z, owner = Z[new], owner[new]
+        out.extend(np.split(Z, np.cumsum(np.bincount(owner, minlength=b - a))[:-1]))
+    return out

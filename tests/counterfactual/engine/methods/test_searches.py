@@ -7,6 +7,7 @@ import pytest
 
 from skcfx.counterfactual._engine import methods
 from skcfx.counterfactual._tabular.queries import make_problem, prepare
+from ..conftest import data
 
 
 def _fresh(cfx, problem):
@@ -65,10 +66,18 @@ def test_kdtree_returns_projected_training_rows(captured):
     )
 
 
-def test_genetic_archives_are_deduplicated_per_query_in_sorted_order():
-    """One sort for every query's archive gives what ``np.unique(axis=0)``
-    gives per query (empty archives included)."""
+@pytest.mark.parametrize("block", [None, 25])
+def test_genetic_archives_are_deduplicated_per_query_in_sorted_order(
+    block, monkeypatch
+):
+    """One sort for many queries' archives (in runs of ``BLOCK_ROWS`` rows)
+    gives what ``np.unique(axis=0)`` gives per query (empty archives
+    included)."""
+    from skcfx.counterfactual._engine import candidates
     from skcfx.counterfactual._engine.methods.genetic import _unique
+
+    if block is not None:
+        monkeypatch.setattr(candidates, "BLOCK_ROWS", block)
 
     rng = np.random.default_rng(0)
     pools = [
@@ -83,3 +92,25 @@ def test_genetic_archives_are_deduplicated_per_query_in_sorted_order():
     for parts, rows in zip(pools, out):
         expected = np.unique(np.vstack(parts), axis=0) if parts else np.zeros((0, 5))
         np.testing.assert_array_equal(rows, expected)
+
+
+def test_genetic_search_is_unchanged_by_compacting_its_archive(captured, monkeypatch):
+    """Dropping repeats from the archive while it grows, and drawing the
+    offspring in runs of queries, leave every query's candidates as they
+    are."""
+    from skcfx.counterfactual._engine import candidates
+    from skcfx.counterfactual._engine.methods import genetic
+
+    cfx, *_ = captured
+    X, _ = data()
+    queries = X[cfx.estimator_.predict(X) == 0].iloc[:12]
+    runs = []
+    for block in (None, 16):
+        if block is not None:  # compact after every generation, tiny runs
+            monkeypatch.setattr(candidates, "BLOCK_ROWS", block)
+            monkeypatch.setattr(genetic, "BLOCK_ROWS", block)
+        problem = make_problem(cfx, prepare(cfx, queries))
+        runs.append(genetic.genetic_search(problem, n_candidates=30, max_rounds=12))
+    for a, b in zip(*runs):
+        assert len(a)
+        np.testing.assert_array_equal(a, b)
