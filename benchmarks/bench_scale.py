@@ -13,9 +13,10 @@ its memory); ``n_jobs=2`` inside ``parallel_config(backend="loky")``
 when ``distributed`` is installed, ``n_jobs=2`` inside
 ``parallel_config(backend="dask")`` on a ``LocalCluster`` of two
 single-threaded worker processes (on loopback, created before the clock
-starts), warm (its workers have imported scikit-learn and skcfx, as after
-any earlier job on a long-lived cluster) and cold (they import them while
-unpickling the model, inside explain). Reported: wall time of ``explain``;
+starts), warm (its workers have run an earlier job, a small explain of
+another model, as on a long-lived cluster) and cold (they import
+scikit-learn, pandas and skcfx while unpickling the model, inside
+explain). Reported: wall time of ``explain``;
 memory before explain (the caller and an idle cluster); memory as the peak, sampled
 every 50 ms while explain runs, of the summed proportional set size (PSS)
 of the process and every process under it (a page shared by k processes
@@ -58,14 +59,20 @@ if backend.startswith("dask"):
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None)
     client = Client(cluster)
-    if backend == "dask-warm":
-        # workers that have imported the libraries, as after any earlier
-        # job on a long-lived cluster (a fresh worker imports scikit-learn,
-        # pandas and skcfx while it unpickles the first explain's model)
-        def imports():
-            import sklearn.ensemble, sklearn.pipeline, skcfx  # noqa: F401
-        client.run(imports)
     ctx = parallel_config(backend="dask")
+    if backend == "dask-warm":
+        # workers that have run an earlier job, as on a long-lived cluster
+        # (a fresh worker imports scikit-learn, pandas and skcfx while it
+        # unpickles the first explain's model): a small explain of another
+        # model (a two-tree forest on 500 rows), before the clock
+        from sklearn.base import clone
+        from skcfx import CounterfactualExplainer
+        small = clone(setup["model"]).set_params(randomforestclassifier__n_estimators=2)
+        X500, y500 = setup["X"].head(500), setup["model"].predict(setup["X"].head(500))
+        warm = CounterfactualExplainer(small, random_state=0, n_jobs=2).fit(X500, y500)
+        with warnings.catch_warnings():  # parallel_config applies at once
+            warnings.simplefilter("ignore")
+            warm.explain(X500.head(4))
 elif backend == "loky":
     from joblib import parallel_config
     ctx = parallel_config(backend="loky")
