@@ -191,9 +191,8 @@ def _offspring(problem, qa, popa, fita, varying, p_mut):
         r, c = np.nonzero(mutate[..., j])
         if len(r):
             allowed = bounds.allowed[j][qa[r]]
-            new[r, c, j] = categorical_from_uniform(allowed, u_val[r, c, j][:, None])[
-                :, 0
-            ]
+            codes = categorical_from_uniform(allowed, u_val[r, c, j][:, None])
+            new[r, c, j] = codes[:, 0]
     child = np.where(mutate, new, child)
     return project(child, bounds, space, qa, u_val)
 
@@ -217,8 +216,8 @@ def _archive(pools, Z, valid, qidx):
 
 
 def _runs(q, width):
-    """Slices of ``q`` queries, each run of about ``BLOCK_ROWS`` numbers per
-    column of a (run, width) array."""
+    """Slices of ``q`` queries into runs whose (run, width) arrays hold at
+    most about ``8 * BLOCK_ROWS`` numbers."""
     step = max(1, BLOCK_ROWS * 8 // max(width, 1))
     return [slice(i, i + step) for i in range(0, q, step)]
 
