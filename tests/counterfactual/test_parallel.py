@@ -239,6 +239,44 @@ def test_queries_are_dealt_into_few_alike_chunks(n, n_jobs, sizes):
         np.testing.assert_array_equal(c, todo[i :: len(chunks)])
 
 
+def test_rows_judged_chunk_by_chunk_equal_rows_judged_at_once(adult, adult_model):
+    """Workers judge their chunk's rows (the model's outcome, breaches,
+    distance to the data); gathered, they equal one judging of all rows in
+    the parent, row for row, whatever the dealing."""
+    from skcfx.counterfactual._tabular.build import build_explanations, gather
+    from skcfx.counterfactual._tabular.queries import QueryChunk, SearchSetup, prepare
+
+    X, _ = adult
+    cfx = _explainer(adult_model, desired_class=1).fit(X)
+    accepted = adult_model.predict(X) == 1
+    # accepted rows too: no search, no rows
+    batch = pd.concat([X[~accepted].head(20), X[accepted].head(6)]).sample(
+        frac=1, random_state=0
+    )
+    queries = prepare(cfx, batch)
+    todo = np.flatnonzero(~queries.already)
+    assert 0 < len(todo) < queries.n
+    setup = SearchSetup(cfx)
+    results = [np.zeros((0, cfx.feature_space_.n_features))] * queries.n
+    pieces = []
+    for c in explain_module._deal(todo, 3):
+        res, _, _, judged = explain_module.search_chunk(
+            setup, QueryChunk.of(queries, c)
+        )
+        for i, r in zip(c, res):
+            results[i] = r
+        pieces.append((c, res, judged))
+    n_rows = sum(len(r) for r in results)
+    assert n_rows > len(todo)
+    gathered = gather(pieces, n_rows)
+    at_once = build_explanations(cfx, queries, results)
+    by_chunk = build_explanations(cfx, queries, results, judged=gathered)
+    pd.testing.assert_frame_equal(by_chunk.to_frame(), at_once.to_frame())
+    np.testing.assert_array_equal(by_chunk.nearest_distance, at_once.nearest_distance)
+    np.testing.assert_array_equal(by_chunk.owner, at_once.owner)
+    assert gather([(todo[:2], results[:2], None)], 0) is None
+
+
 def test_fork_map_keeps_order_and_raises_the_tasks_error():
     from skcfx.utils._parallel import fork_map, local_processes
 

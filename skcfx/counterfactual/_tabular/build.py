@@ -5,7 +5,9 @@ the oracle that decided validity during the search
 (:meth:`~skcfx.counterfactual._engine.oracle.Oracle.outcome`, with exact
 isolation of failing rows); constraint breaches are checked cell by cell,
 and each row's distance to the nearest training row of its desired outcome
-is measured.
+is measured (:func:`judge`). A search judges its rows chunk by chunk, where
+it found them (in parallel workers too), and :func:`gather` puts the pieces
+in order for :func:`build_explanations`.
 """
 
 import time
@@ -18,13 +20,7 @@ from skcfx.counterfactual._tabular.explanations import CounterfactualExplanation
 from skcfx.counterfactual._tabular.queries import oracle_of
 from skcfx.exceptions import NoCounterfactualWarning
 
-__all__ = ["build_explanations", "nearest_distance"]
-
-
-def nearest_distance(explainer, Z, owner, groups):
-    """Distance of each row to the nearest training row of its query's
-    desired outcome (exact, KD-tree over the distinct training rows)."""
-    return explainer._manifold.knn_distance(Z, [groups[i] for i in owner], k=1)
+__all__ = ["build_explanations", "gather", "judge", "judge_results"]
 
 
 def _stack(results, d):
@@ -34,18 +30,31 @@ def _stack(results, d):
     return Z, owner.astype(int), rank.astype(int)
 
 
-def _judge(explainer, queries, Z, owner, evaluated):
-    """Prediction, probability, validity, cell breaches, predicate results
-    and resulting rows (with an SCM, the consequences of the interventions
-    ``Z``; else ``Z``) of the final rows."""
+def judge(oracle, manifold, goal, Z, owner, evaluated=False):
+    """What the result reports of each final row ``Z[r]`` of query
+    ``owner[r]`` of ``goal`` (:class:`~skcfx.counterfactual._tabular.queries.
+    Queries`, or the :class:`~skcfx.counterfactual._tabular.queries.
+    QueryChunk` a worker searched: a chunk's rows are judged where they were
+    found, and the parent only gathers).
+
+    Returns
+    -------
+    judged : dict of ndarray
+        ``prediction``, ``probability``, ``valid``, ``cells`` (constraint
+        breaches per cell), ``predicate_ok``, ``rows`` (with an SCM, the
+        consequences of the interventions ``Z``; else ``Z``), ``group`` (the
+        outcome group of each row) and ``nearest`` (distance to the nearest
+        training row of the query's desired outcome, exact, KD-tree over the
+        distinct training rows).
+    """
     m = len(Z)
-    out = oracle_of(explainer).outcome(Z, owner, queries, exact=True)
-    Zq = queries.Zq[owner]
-    cells = explainer.constraints_.cell_violations(Zq, Z)
+    out = oracle.outcome(Z, owner, goal, exact=True)
+    Zq = goal.Zq[owner]
+    cells = oracle.constraints.cell_violations(Zq, Z)
     rows = out["rows"]
-    if explainer._coded_scm is not None:
-        down = explainer._coded_scm.downstream(Zq, Z, rows)
-        cells |= down & explainer.constraints_.cell_violations(Zq, rows, frozen=False)
+    if oracle.scm is not None:
+        down = oracle.scm.downstream(Zq, Z, rows)
+        cells |= down & oracle.constraints.cell_violations(Zq, rows, frozen=False)
     pred_ok = out["predicates_ok"]
     pred_ok = np.ones(m, dtype=bool) if pred_ok is None else pred_ok
     if evaluated:
@@ -56,14 +65,51 @@ def _judge(explainer, queries, Z, owner, evaluated):
         # rows found by a search hold every constraint by construction
         valid = out["valid"] & ~cells.any(axis=1)
     prediction = out["pred"]
-    if explainer._task == "classification":
-        prediction = explainer.classes_[np.maximum(out["pred"], 0)]
+    if oracle.task == "classification":
+        prediction = oracle.classes[np.maximum(out["pred"], 0)]
         if out["failed"].any():
             prediction = prediction.astype(object)
             prediction[out["failed"]] = None
     # the outcome group of each row (class index; 1 = in the desired range)
-    group = out["pred"] if explainer._task == "classification" else out["reached"]
-    return prediction, out["proba"], valid, cells, pred_ok, rows, group.astype(int)
+    group = out["pred"] if oracle.task == "classification" else out["reached"]
+    nearest = manifold.knn_distance(rows, [goal.groups[i] for i in owner], k=1)
+    return dict(
+        prediction=prediction,
+        probability=out["proba"],
+        valid=valid,
+        cells=cells,
+        predicate_ok=pred_ok,
+        rows=rows,
+        group=group.astype(int),
+        nearest=nearest,
+    )
+
+
+def judge_results(oracle, manifold, goal, results):
+    """:func:`judge` of the final rows ``results`` (one array per query of
+    ``goal``, best first); None for no rows."""
+    Z, owner, _ = _stack(results, oracle.space.n_features)
+    return judge(oracle, manifold, goal, Z, owner) if len(Z) else None
+
+
+def gather(pieces, n_rows):
+    """The judged rows of several chunks, in the order of one
+    :func:`judge_results` over all queries: ``pieces`` holds, per chunk,
+    the positions of its queries, their final rows (one array per query)
+    and the chunk's :func:`judge_results`."""
+    owners, parts = [], []
+    for positions, results, judged in pieces:
+        if judged is not None:
+            sizes = [len(r) for r in results]
+            owners.append(np.repeat(np.asarray(positions), sizes))
+            parts.append(judged)
+    if not parts:
+        return None
+    # each chunk's rows come query by query, best first: a stable sort on
+    # the query position interleaves the chunks without changing the ranks
+    order = np.argsort(np.concatenate(owners), kind="stable")
+    assert len(order) == n_rows
+    return {key: np.concatenate([p[key] for p in parts])[order] for key in parts[0]}
 
 
 def _status(queries, has_valid, unreachable, evaluated):
@@ -111,20 +157,29 @@ def build_explanations(
     evaluated=False,
     start=None,
     certificates=None,
+    judged=None,
 ):
     """The :class:`CounterfactualExplanations` of ``queries`` whose final
     coded rows are ``results`` (one array per query, best first); an exact
-    search passes its ``certificates`` (query position -> dict)."""
+    search passes its ``certificates`` (query position -> dict); ``judged``:
+    the rows' :func:`judge` already done (by the workers, chunk by chunk)."""
     space = explainer.feature_space_
     n = queries.n
     unreachable = np.zeros(n, dtype=bool) if unreachable is None else unreachable
     Z, owner, rank = _stack(results, space.n_features)
     rows = Z
     if len(Z):
-        prediction, proba, valid, cells, pred_ok, rows, group = _judge(
-            explainer, queries, Z, owner, evaluated
+        if judged is None:
+            judged = judge(
+                oracle_of(explainer), explainer._manifold, queries, Z, owner, evaluated
+            )
+        prediction, proba, valid = (
+            judged["prediction"],
+            judged["probability"],
+            judged["valid"],
         )
-        nearest = nearest_distance(explainer, rows, owner, queries.groups)
+        cells, pred_ok, rows = judged["cells"], judged["predicate_ok"], judged["rows"]
+        group, nearest = judged["group"], judged["nearest"]
     else:
         classes = getattr(explainer, "classes_", np.zeros(0))
         prediction = np.zeros(0, dtype=classes.dtype)

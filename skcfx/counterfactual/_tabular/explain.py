@@ -13,7 +13,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from skcfx.counterfactual._engine.methods import get, run_search
 from skcfx.counterfactual._engine.selection import finalize
-from skcfx.counterfactual._tabular.build import build_explanations
+from skcfx.counterfactual._tabular.build import (
+    build_explanations,
+    gather,
+    judge_results,
+)
 from skcfx.counterfactual._tabular.queries import QueryChunk, SearchSetup, prepare
 from skcfx.counterfactual._tabular.semifactuals import semifactual_frame
 from skcfx.exceptions import NoCounterfactualWarning
@@ -30,7 +34,7 @@ _MAX_CHUNK = 1024
 
 def search_chunk(setup, chunk, pinned=False):
     """Search, then pick, sparsify and rank, the counterfactuals of one chunk
-    of queries (a unit of parallel work: ``setup`` is the
+    of queries, and judge them (a unit of parallel work: ``setup`` is the
     :class:`~skcfx.counterfactual._tabular.queries.SearchSetup` every chunk
     shares, ``chunk`` the chunk's :class:`~skcfx.counterfactual._tabular.
     queries.QueryChunk`; ``pinned``: the model's own joblib calls run
@@ -44,6 +48,10 @@ def search_chunk(setup, chunk, pinned=False):
         Queries found to be out of the model's reach.
     certificates : dict
         Exact search: the solver's certificate per query of the chunk.
+    judged : dict or None
+        :func:`~skcfx.counterfactual._tabular.build.judge_results` of the
+        results (the model's outcome on them, constraint breaches, distance
+        to the training data), computed here so that the parent only gathers.
     """
     problem = setup.problem(chunk)
     method = setup.method
@@ -59,7 +67,9 @@ def search_chunk(setup, chunk, pinned=False):
             results = finalize(problem, pools, posthoc_sparsity=setup.posthoc_sparsity)
         else:  # already the ranked counterfactuals (exact search)
             results = [p[: problem.k] for p in pools]
-    return results, problem.unreachable & ~problem.any_valid, problem.certificates
+        judged = judge_results(setup.oracle, setup.settings["manifold"], chunk, results)
+    hopeless = problem.unreachable & ~problem.any_valid
+    return results, hopeless, problem.certificates, judged
 
 
 def _deal(todo, n_jobs):
@@ -149,6 +159,7 @@ class ExplainMixin:
         results = [np.zeros((0, self.feature_space_.n_features))] * queries.n
         unreachable = np.zeros(queries.n, dtype=bool)
         certificates = {}
+        judged = None
         if len(todo):
             chunks = _deal(todo, n_jobs)
             setup = SearchSetup(self)
@@ -169,11 +180,14 @@ class ExplainMixin:
                         return_as="generator" if stream else "list",
                     )(delayed(search_chunk)(*task) for task in tasks)
             out = progress(out, verbose=self.verbose, total=len(chunks), desc="explain")
-            for c, (res, hopeless, certs) in zip(chunks, out):
+            pieces = []
+            for c, (res, hopeless, certs, judged) in zip(chunks, out):
                 unreachable[c] = hopeless
                 certificates.update({c[i]: cert for i, cert in certs.items()})
                 for i, r in zip(c, res):
                     results[i] = r
+                pieces.append((c, res, judged))
+            judged = gather(pieces, sum(len(r) for r in results))
         with _sequential(n_jobs > 1):
             return build_explanations(
                 self,
@@ -182,6 +196,7 @@ class ExplainMixin:
                 unreachable=unreachable,
                 start=start,
                 certificates=certificates if self._search_method == "exact" else None,
+                judged=judged,
             )
 
     def _check_no_missing(self, Zq):

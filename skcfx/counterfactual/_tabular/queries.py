@@ -272,15 +272,15 @@ class SearchSetup:
         )
 
     def build(self):
-        """Build what the search would otherwise build on first use (the
-        KD-trees of the training rows), so that forked workers share one
-        copy instead of each building its own."""
+        """Build what the search and the judging of its results would
+        otherwise build on first use (the KD-trees of the training rows), so
+        that forked workers share one copy instead of each building its own."""
         trees = []
         index = getattr(self.context, "index", None)
         if index is not None and self.method in ("genetic", "random", "kdtree"):
             trees += list(index.trees.values())
         manifold = self.settings["manifold"]
-        if manifold is not None and self.settings["plausibility_weight"] > 0:
+        if manifold is not None:  # plausibility, and every result's distance
             trees += list(manifold.trees.values())
         for tree in trees:
             tree.build()

@@ -7,6 +7,7 @@ import pytest
 
 from skcfx.counterfactual._engine import methods
 from skcfx.counterfactual._tabular.queries import make_problem, prepare
+
 from ..conftest import data
 
 
