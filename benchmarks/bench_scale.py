@@ -16,7 +16,9 @@ single-threaded worker processes (on loopback, created before the clock
 starts), warm (its workers have run an earlier job, a small explain of
 another model, as on a long-lived cluster) and cold (they import
 scikit-learn, pandas and skcfx while unpickling the model, inside
-explain). Reported: wall time of ``explain``;
+explain), and warm with the user guide's settings (tuned: no worker
+profiler, no ``MALLOC_TRIM_THRESHOLD_`` in the workers' environment).
+Reported: wall time of ``explain``;
 memory before explain (the caller and an idle cluster); memory as the peak, sampled
 every 50 ms while explain runs, of the summed proportional set size (PSS)
 of the process and every process under it (a page shared by k processes
@@ -54,13 +56,23 @@ setup = setting({n})
 explainer, queries = setup["explainer"], setup["queries"]
 backend = {backend!r}
 if backend.startswith("dask"):
+    import dask
     from dask.distributed import Client, LocalCluster
     from joblib import parallel_config
+    if backend == "dask-tuned":
+        # the user guide's settings for explain on a dask cluster: no
+        # worker profiler, and glibc's malloc left to adapt its thresholds
+        # (a nanny's default MALLOC_TRIM_THRESHOLD_ fixes them, and every
+        # array over 128 KiB becomes a fresh mapping)
+        environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+        environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+        dask.config.set({"distributed.worker.profile.enabled": False,
+                         "distributed.nanny.pre-spawn-environ": environ})
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None)
     client = Client(cluster)
     ctx = parallel_config(backend="dask")
-    if backend == "dask-warm":
+    if backend in ("dask-warm", "dask-tuned"):
         # workers that have run an earlier job, as on a long-lived cluster
         # (a fresh worker imports scikit-learn, pandas and skcfx while it
         # unpickles the first explain's model): a small explain of another
@@ -265,6 +277,9 @@ def main():
 
         settings.append(("n_jobs=2, dask LocalCluster(2), warm", 2, "dask-warm"))
         settings.append(("n_jobs=2, dask LocalCluster(2), cold", 2, "dask"))
+        settings.append(
+            ("n_jobs=2, dask LocalCluster(2), warm, tuned", 2, "dask-tuned")
+        )
     except ImportError:
         print("distributed not installed: no dask setting")
     # the settings run in turn, ``--repeats`` times (each in a fresh
