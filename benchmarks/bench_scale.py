@@ -20,7 +20,7 @@ explain), and warm with the user guide's settings (tuned: no worker
 profiler, no ``MALLOC_TRIM_THRESHOLD_`` in the workers' environment).
 Reported: wall time of ``explain``;
 memory before explain (the caller and an idle cluster); memory as the peak, sampled
-every 50 ms while explain runs, of the summed proportional set size (PSS)
+every 250 ms while explain runs, of the summed proportional set size (PSS)
 of the process and every process under it (a page shared by k processes
 counts 1/k in each, so memory shared copy-on-write counts once; the summed
 resident set size, which counts it in every process, is shown too); and
@@ -66,8 +66,8 @@ if backend.startswith("dask"):
         # array over 128 KiB becomes a fresh mapping)
         environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
         environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-        dask.config.set({"distributed.worker.profile.enabled": False,
-                         "distributed.nanny.pre-spawn-environ": environ})
+        dask.config.set({{"distributed.worker.profile.enabled": False,
+                          "distributed.nanny.pre-spawn-environ": environ}})
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None)
     client = Client(cluster)
@@ -94,7 +94,10 @@ else:
 explainer.set_params(n_jobs={n_jobs})
 
 # memory of this process and every process under it (workers, a dask
-# cluster's nannies and workers), sampled every 50 ms while explain runs:
+# cluster's nannies and workers), sampled every 250 ms while explain runs
+# (a sample over three processes of ~1 GB costs the kernel milliseconds of
+# page-table walks, taken from the workers when every core is busy:
+# sampled every 50 ms, it slowed the parallel settings alone):
 # the peak of the sum of proportional set sizes (a page shared by k
 # processes counts 1/k in each, so shared memory is counted once) and of
 # the sum of resident set sizes (shared pages counted in every process)
@@ -116,7 +119,7 @@ def sample():
         pss, rss = measure()
         peak["pss"] = max(peak["pss"], pss)
         peak["rss"] = max(peak["rss"], rss)
-        time.sleep(0.05)
+        time.sleep(0.25)
 # before explain: this process (and an idle cluster's processes)
 idle_pss = measure()[0]
 sampler = threading.Thread(target=sample, daemon=True)
