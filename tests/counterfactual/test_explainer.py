@@ -129,6 +129,10 @@ def test_monotonic_and_predicate(adult, adult_model, rejected):
     assert expl.summary["coverage"] == 1.0
     assert_constraints_hold(cfx, expl)
     frame = expl.to_frame()
+    # predicates judged in two workers: the same rows, the same verdicts
+    two = cfx.set_params(n_jobs=2).explain(rejected)
+    pd.testing.assert_frame_equal(two.to_frame(), frame)
+    np.testing.assert_array_equal(two.predicate_ok, expl.predicate_ok)
     q = rejected.loc[frame["query"]].reset_index(drop=True)
     assert (frame["age"].to_numpy() >= q["age"].to_numpy()).all()
     assert (
@@ -341,6 +345,10 @@ def test_regression_desired_range():
     pred = cfx.estimator_.predict(frame[[f"x{i}" for i in range(4)]].to_numpy())
     assert ((pred >= 100) & (pred <= 150)).all()
     assert expl.summary["coverage"] == 1.0
+    # judged in two workers (the desired range, the prediction): the same
+    two = cfx.set_params(n_jobs=2).explain(q)
+    pd.testing.assert_frame_equal(two.to_frame(), frame)
+    np.testing.assert_array_equal(two.nearest_distance, expl.nearest_distance)
     with pytest.raises(ValueError, match="desired_range"):
         CounterfactualExplainer(LinearRegression()).fit(X, y)
 
