@@ -26,9 +26,9 @@ from skcfx.utils._progress import progress
 
 __all__ = ["ExplainMixin", "search_chunk"]
 
-# queries per chunk: one chunk's model calls carry all its queries' candidates
-# (fewer, larger calls: a forest pipeline's call costs ~12 ms on top of its
-# rows); with several jobs, at least two chunks per job balance the load
+# queries in flight over all jobs: one chunk's model calls carry all its
+# queries' candidates (fewer, larger calls: a forest pipeline's call costs
+# ~12 ms on top of its rows); see ``_deal``
 _MAX_CHUNK = 1024
 
 
@@ -181,12 +181,12 @@ class ExplainMixin:
                     )(delayed(search_chunk)(*task) for task in tasks)
             out = progress(out, verbose=self.verbose, total=len(chunks), desc="explain")
             pieces = []
-            for c, (res, hopeless, certs, judged) in zip(chunks, out):
+            for c, (res, hopeless, certs, verdicts) in zip(chunks, out):
                 unreachable[c] = hopeless
                 certificates.update({c[i]: cert for i, cert in certs.items()})
                 for i, r in zip(c, res):
                     results[i] = r
-                pieces.append((c, res, judged))
+                pieces.append((c, res, verdicts))
             judged = gather(pieces, sum(len(r) for r in results))
         with _sequential(n_jobs > 1):
             return build_explanations(
