@@ -18,15 +18,20 @@ another model, as on a long-lived cluster) and cold (they import
 scikit-learn, pandas and skcfx while unpickling the model, inside
 explain), and warm with the user guide's settings (tuned: no worker
 profiler, no ``MALLOC_TRIM_THRESHOLD_`` in the workers' environment).
-Reported: wall time of ``explain``;
-memory before explain (the caller and an idle cluster); memory as the peak, sampled
-every 250 ms while explain runs, of the summed proportional set size (PSS)
-of the process and every process under it (a page shared by k processes
-counts 1/k in each, so memory shared copy-on-write counts once; the summed
-resident set size, which counts it in every process, is shown too); and
-whether the counterfactuals equal those of ``n_jobs=1``. Settings run in
-turn ``--repeats`` times; the fastest run of each is kept (all runs shown),
-with the largest memory seen.
+Reported: wall time of ``explain`` from runs with nothing else running
+(no memory sampler: a sampler competes for the cores with the parallel
+settings' workers only, as ``n_jobs=1`` leaves it a core of its own; one
+sample over three processes of ~1 GB took ~38 ms of a core while both
+were busy, so sampling every 250 ms took ~15 % of a core from them);
+memory from one more run of each setting, sampled every 100 ms: before
+explain (the caller and an idle cluster), and the peak while explain
+runs of the summed proportional set size (PSS) of the process and every
+process under it (a page shared by k processes counts 1/k in each, so
+memory shared copy-on-write counts once; the summed resident set size,
+which counts it in every process, is shown too); and whether the
+counterfactuals of every run equal those of ``n_jobs=1``. Settings run
+in turn ``--repeats`` times, then the memory runs; the fastest timed run
+of each is kept and the median shown with all runs.
 
 Model time (``--model-time``): explain with ``n_jobs=1`` while recording
 every batch the search sends to the model, then the model alone on exactly
@@ -35,7 +40,7 @@ those batches (the same calls) and on all their rows in bulk calls of up to
 more), fastest of each kept. And the model's own cost per row at 100 to
 100,000 rows per call (:func:`call_cost`).
 
-    python bench_scale.py --n-queries 2000 --repeats 2 --out results/scale.md
+    python bench_scale.py --n-queries 2000 --repeats 4 --out results/scale.md
 """
 
 import argparse
@@ -45,6 +50,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 CHILD = r"""
@@ -93,14 +99,14 @@ else:
     ctx = contextlib.nullcontext()
 explainer.set_params(n_jobs={n_jobs})
 
-# memory of this process and every process under it (workers, a dask
-# cluster's nannies and workers), sampled every 250 ms while explain runs
-# (a sample over three processes of ~1 GB costs the kernel milliseconds of
-# page-table walks, taken from the workers when every core is busy:
-# sampled every 50 ms, it slowed the parallel settings alone):
-# the peak of the sum of proportional set sizes (a page shared by k
-# processes counts 1/k in each, so shared memory is counted once) and of
-# the sum of resident set sizes (shared pages counted in every process)
+# memory runs only (``sampled``): memory of this process and every process
+# under it (workers, a dask cluster's workers), sampled every 100 ms while
+# explain runs (a sample over three processes of ~1 GB costs the kernel
+# tens of milliseconds of page-table walks, taken from the workers when
+# every core is busy, so timed runs sample nothing): the peak of the sum
+# of proportional set sizes (a page shared by k processes counts 1/k in
+# each, so shared memory is counted once) and of the sum of resident set
+# sizes (shared pages counted in every process)
 peak = dict(pss=0, rss=0)
 running = True
 def measure():
@@ -119,20 +125,22 @@ def sample():
         pss, rss = measure()
         peak["pss"] = max(peak["pss"], pss)
         peak["rss"] = max(peak["rss"], rss)
-        time.sleep(0.25)
+        time.sleep(0.1)
 # before explain: this process (and an idle cluster's processes)
 idle_pss = measure()[0]
 sampler = threading.Thread(target=sample, daemon=True)
 with ctx, warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    sampler.start()
+    if {sampled!r}:
+        sampler.start()
     time.sleep(0.2)
     start = time.perf_counter()
     expl = explainer.explain(queries)
     seconds = time.perf_counter() - start
     time.sleep(0.2)
     running = False
-    sampler.join()
+    if {sampled!r}:
+        sampler.join()
 frame = expl.to_frame()
 frame.to_pickle({out!r} + ".pkl")
 if backend.startswith("dask"):
@@ -181,9 +189,14 @@ def setting(n):
     return dict(model=model, explainer=explainer, queries=queries, X=X)
 
 
-def run_child(n, n_jobs, backend, out):
+def run_child(n, n_jobs, backend, out, sample=False):
     code = CHILD.format(
-        here=str(Path(__file__).parent), n=n, n_jobs=n_jobs, backend=backend, out=out
+        here=str(Path(__file__).parent),
+        n=n,
+        n_jobs=n_jobs,
+        backend=backend,
+        out=out,
+        sampled=sample,
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     with open(out + ".json") as f:
@@ -286,22 +299,27 @@ def main():
     except ImportError:
         print("distributed not installed: no dask setting")
     # the settings run in turn, ``--repeats`` times (each in a fresh
-    # process); the fastest run of each setting is kept, its peak memory the
-    # largest seen: the machine's speed drifts between minutes, so ratios
-    # come from runs interleaved in time
-    runs = {name: [] for name, _, _ in settings}
-    for _ in range(args.repeats):
+    # process, nothing sampling it); the fastest run of each setting is
+    # kept: the machine's speed drifts between minutes, so ratios come from
+    # runs interleaved in time. Then one sampled run per setting for memory.
+    runs, memory = {}, {}
+    for repeat in range(args.repeats + 1):
+        sample = repeat == args.repeats
         for i, (name, n_jobs, backend) in enumerate(settings):
-            stats, frame = run_child(args.n_queries, n_jobs, backend, f"{tmp}_{i}")
+            stats, frame = run_child(
+                args.n_queries, n_jobs, backend, f"{tmp}_{i}", sample=sample
+            )
             frames.setdefault(name, frame)
             stats["same"] = frame.equals(frames["n_jobs=1"])
-            runs[name].append(stats)
-            print(name, stats, flush=True)
+            (memory if sample else runs).setdefault(name, []).append(stats)
+            print(name, "memory run" if sample else "timed run", stats, flush=True)
     base = None
     for name, _, _ in settings:
-        seconds = min(r["seconds"] for r in runs[name])
-        pss = max(r["pss"] for r in runs[name]) / 2**20
-        base = base or dict(seconds=seconds, pss=pss)
+        times = sorted(r["seconds"] for r in runs[name])
+        seconds, median = times[0], float(np.median(times))
+        mem = memory[name][0]
+        pss = mem["pss"] / 2**20
+        base = base or dict(seconds=seconds, median=median, pss=pss)
         rows.append(
             dict(
                 setting=name,
@@ -309,12 +327,14 @@ def main():
                 seconds=seconds,
                 all_runs_s=" / ".join(f"{r['seconds']:.1f}" for r in runs[name]),
                 speedup=base["seconds"] / seconds,
-                idle_pss_mb=min(r["idle_pss"] for r in runs[name]) / 2**20,
+                median_s=median,
+                speedup_median=base["median"] / median,
+                idle_pss_mb=mem["idle_pss"] / 2**20,
                 peak_pss_mb=pss,
                 memory_ratio=pss / base["pss"],
-                peak_rss_sum_mb=max(r["rss"] for r in runs[name]) / 2**20,
+                peak_rss_sum_mb=mem["rss"] / 2**20,
                 found=runs[name][0]["n_found"],
-                identical_to_n_jobs_1=all(r["same"] for r in runs[name]),
+                identical_to_n_jobs_1=all(r["same"] for r in runs[name] + memory[name]),
             )
         )
     table = pd.DataFrame(rows)
