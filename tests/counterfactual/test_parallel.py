@@ -277,6 +277,37 @@ def test_rows_judged_chunk_by_chunk_equal_rows_judged_at_once(adult, adult_model
     assert gather([(todo[:2], results[:2], None)], 0) is None
 
 
+def test_a_pickled_setup_carries_its_built_trees(adult, adult_model, rejected):
+    """The setup sent to loky, dask or ray workers carries the KD-trees
+    built once in the caller (a fitted explainer still pickles without
+    them); a worker's chunk gives the caller's results without rebuilding."""
+    import pickle
+
+    from skcfx.counterfactual._tabular.queries import QueryChunk, SearchSetup, prepare
+
+    X, _ = adult
+    cfx = _explainer(adult_model).fit(X)
+    setup = SearchSetup(cfx)
+    assert setup._trees() and all(t._tree is None for t in setup._trees())
+    unbuilt = pickle.loads(pickle.dumps(setup))
+    assert all(t._tree is None for t in unbuilt._trees())
+    setup.build()
+    assert all(t._tree is not None for t in setup._trees())
+    # the explainer's own pickle stays without them
+    again = SearchSetup(pickle.loads(pickle.dumps(cfx)))
+    assert all(t._tree is None for t in again._trees())
+    copy = pickle.loads(pickle.dumps(setup))
+    assert all(t._tree is not None for t in copy._trees())
+    for a, b in zip(setup._trees(), copy._trees()):
+        np.testing.assert_array_equal(a._tree.get_arrays()[0], b._tree.get_arrays()[0])
+    queries = prepare(cfx, rejected.head(6))
+    chunk = QueryChunk.of(queries, np.arange(queries.n))
+    mine = explain_module.search_chunk(setup, chunk)[0]
+    theirs = explain_module.search_chunk(copy, chunk)[0]
+    for a, b in zip(mine, theirs):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_fork_map_keeps_order_and_raises_the_tasks_error():
     from skcfx.utils._parallel import fork_map, local_processes
 

@@ -164,9 +164,12 @@ class ExplainMixin:
             chunks = _deal(todo, n_jobs)
             setup = SearchSetup(self)
             tasks = [(setup, QueryChunk.of(queries, c), n_jobs > 1) for c in chunks]
+            if n_jobs > 1:
+                # built once here (and kept on this explainer): inherited
+                # by forked workers, sent built to others
+                setup.build()
             if local_processes(n_jobs):
                 # forked workers inherit the model and the training summary
-                setup.build()
                 out = fork_map(search_chunk, tasks, n_jobs)
             else:
                 # with ``verbose``, chunks come back in order as they finish

@@ -271,20 +271,40 @@ class SearchSetup:
             plausibility_neighbors=explainer.plausibility_neighbors,
         )
 
-    def build(self):
-        """Build what the search and the judging of its results would
-        otherwise build on first use (the KD-trees of the training rows), so
-        that forked workers share one copy instead of each building its own."""
+    def _trees(self):
+        """The KD-trees of the training rows that the chunks query: the
+        search's index (genetic, random and kdtree seeds) and the manifold
+        (plausibility, and every result's distance to the data)."""
         trees = []
         index = getattr(self.context, "index", None)
         if index is not None and self.method in ("genetic", "random", "kdtree"):
             trees += list(index.trees.values())
         manifold = self.settings["manifold"]
-        if manifold is not None:  # plausibility, and every result's distance
+        if manifold is not None:
             trees += list(manifold.trees.values())
-        for tree in trees:
+        return trees
+
+    def build(self):
+        """Build the KD-trees of the training rows now, once per explainer
+        (they are kept on it): forked workers then share one copy, and
+        workers that receive the setup pickled (loky, dask, ray) get them
+        built, instead of building their own per chunk or per ``explain``."""
+        for tree in self._trees():
             tree.build()
         return self
+
+    def __getstate__(self):
+        # a fitted explainer pickles without its trees (they are rebuilt on
+        # first use); the setup of one explain, sent to workers, carries
+        # those already built (their arrays cost less to send than to rebuild)
+        return {**self.__dict__, "_built": [t._tree for t in self._trees()]}
+
+    def __setstate__(self, state):
+        built = state.pop("_built", [])
+        self.__dict__.update(state)
+        for tree, kd in zip(self._trees(), built):
+            if kd is not None and tree._tree is None:
+                tree._tree = kd
 
     def problem(self, chunk):
         """The search :class:`Problem` of a :class:`QueryChunk`."""
