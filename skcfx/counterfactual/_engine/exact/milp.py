@@ -1,10 +1,17 @@
 """A small mixed-integer linear program builder over linear expressions."""
 
+import ctypes
+import os
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-__all__ = ["MILP", "Expr"]
+__all__ = ["MILP", "Expr", "without_highs_debug_line"]
 
 
 class Expr:
@@ -94,10 +101,78 @@ class MILP:
         options = {"mip_rel_gap": mip_rel_gap, "presolve": presolve}
         if time_limit is not None:
             options["time_limit"] = float(time_limit)
-        return milp(
-            c=np.asarray(self.cost),
-            constraints=constraints,
-            integrality=np.asarray(self.integer, dtype=int),
-            bounds=Bounds(np.asarray(self.lb), np.asarray(self.ub)),
-            options=options,
-        )
+        with without_highs_debug_line():
+            return milp(
+                c=np.asarray(self.cost),
+                constraints=constraints,
+                integrality=np.asarray(self.integer, dtype=int),
+                bounds=Bounds(np.asarray(self.lb), np.asarray(self.ub)),
+                options=options,
+            )
+
+
+# a debug print left in the HiGHS that scipy bundles (1.17, 1.18), written
+# with C's printf whenever a sub-MIP's solution is mapped back
+# (ERGO-Code/HiGHS#2783), whatever the ``disp`` option
+HIGHS_DEBUG_LINE = (
+    b"HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();"
+)
+_redirect = threading.Lock()
+_state = {"depth": 0}
+
+
+def _flush_c_stdout():
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # pragma: no cover - no C library
+        pass
+
+
+@contextmanager
+def without_highs_debug_line():
+    """While HiGHS solves, the process's standard output (file descriptor 1)
+    goes to a temporary file; afterwards everything written there, by this
+    thread or any other, is written to the real output in order, except
+    HiGHS's stray debug line. POSIX only (elsewhere nothing is changed);
+    nested and concurrent solves share one redirection."""
+    if os.name != "posix":  # pragma: no cover - Windows
+        yield
+        return
+    with _redirect:
+        if _state["depth"] == 0:
+            try:
+                sys.stdout.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+            _flush_c_stdout()
+            try:
+                saved = os.dup(1)
+            except OSError:  # no standard output to protect
+                saved = None
+            if saved is not None:
+                capture = tempfile.TemporaryFile()
+                os.dup2(capture.fileno(), 1)
+                _state.update(saved=saved, capture=capture)
+            else:
+                _state.update(saved=None, capture=None)
+        _state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _redirect:
+            _state["depth"] -= 1
+            if _state["depth"] == 0 and _state["saved"] is not None:
+                _flush_c_stdout()
+                saved, capture = _state["saved"], _state["capture"]
+                os.dup2(saved, 1)
+                os.close(saved)
+                capture.seek(0)
+                text = capture.read()
+                capture.close()
+                kept = b"".join(
+                    line
+                    for line in text.splitlines(keepends=True)
+                    if line.rstrip(b"\r\n") != HIGHS_DEBUG_LINE
+                )
+                while kept:
+                    kept = kept[os.write(1, kept) :]
