@@ -278,7 +278,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-queries", type=int, default=2000)
     parser.add_argument("--model-time", type=int, nargs="*", default=[100, 1000, 10000])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     tmp = "/tmp/skcfx_bench_scale"
