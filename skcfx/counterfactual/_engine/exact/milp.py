@@ -121,6 +121,24 @@ _redirect = threading.Lock()
 _state = {"depth": 0}
 
 
+def _reset_after_fork():
+    """A forked child starts with no redirection of its own: another
+    thread's redirection (or its lock) in the parent at the fork is not the
+    child's to undo or wait for."""
+    global _redirect
+    _redirect = threading.Lock()
+    saved = _state.get("saved") if _state["depth"] else None
+    if saved is not None:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _state.clear()
+    _state["depth"] = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 def _flush_c_stdout():
     try:
         ctypes.CDLL(None).fflush(None)

@@ -6,6 +6,7 @@ import ctypes
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -73,3 +74,41 @@ def test_a_solve_still_solves(capfd):
     res = m.solve()
     np.testing.assert_allclose(res.x, [0, 1, 1, 1], atol=1e-9)
     assert HIGHS_DEBUG_LINE.decode() not in capfd.readouterr().out
+
+
+def test_a_forked_child_is_not_held_by_the_parents_redirection(capfd):
+    """Forked while another thread holds the redirection's lock and while a
+    solve's redirection is on, a child can still solve, and writes straight
+    to the real standard output."""
+    from skcfx.counterfactual._engine.exact import milp as module
+
+    with without_highs_debug_line():
+        with module._redirect:
+            pid = os.fork()
+            if pid == 0:  # the child: must not wait for the parent's lock
+                try:
+                    with without_highs_debug_line():
+                        os.write(1, HIGHS_DEBUG_LINE + b"\n")
+                    os.write(1, b"child done\n")
+                finally:
+                    os._exit(0)
+        for _ in range(500):
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.01)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child waited on the parent's lock")
+        # written by the child to the real output already, not captured here
+        assert b"child done" not in _captured_so_far(module)
+    out = capfd.readouterr().out
+    assert out.count("child done") == 1
+    assert HIGHS_DEBUG_LINE.decode() not in out
+
+
+def _captured_so_far(module):
+    capture = module._state["capture"]
+    capture.flush()
+    return os.pread(capture.fileno(), 1 << 16, 0)
