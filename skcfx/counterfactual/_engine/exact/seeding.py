@@ -1,24 +1,31 @@
 """Seeds for the heuristic searches from an exact program.
 
-The genetic search starts from the optimum of a linear surrogate: the
-model itself when it is linear (then the seed is the exact answer), else a
-logistic regression (or, for a regressor, a ridge regression) fitted in
-``fit`` on the model's own predictions over the training rows, behind a
-scaler and one-hot encoder. Its MILP is solved per query in milliseconds and
-the solution joins the first population unverified: the search then
-repairs it against the real model. A tree ensemble that the exact search
-reads seeds with its own branch and bound instead, cut off after
-``_WORK`` leaf tests (a deterministic budget: the optimum of most
-queries, else the cheapest candidate queued), when it has at most
-``_MAX_LEAVES`` leaves, the table at most ``_MAX_COLUMNS`` columns and
-its distinct split values times its leaves (the per-query set-up) are at
-most ``_MAX_SETUP``; a
-larger one, or one it cannot read (behind other preprocessing), with a
-depth-6 decision tree surrogate instead of the linear one (on the README's
-forest the linear surrogate cost a quarter of the explain time and changed
-the mean cost in the fifth digit). This closes
-most of the gap between the heuristic and the optimum that the exact
-method measures.
+The genetic search starts from each query's optimum of a program the
+exact search can solve: the model's own when it reads the model (a linear
+model, where the seed is the exact answer; a tree ensemble within a
+budget), else, for a tree ensemble, a depth-6 decision tree surrogate
+fitted in ``fit`` on the model's own predictions over the training rows.
+A linear model's MILP is solved per query in milliseconds; a tree
+ensemble is seeded with its own branch and bound, cut off after ``_WORK``
+leaf tests (a deterministic budget: the optimum of most queries, else the
+cheapest candidate queued), when it has at most ``_MAX_LEAVES`` leaves,
+the table at most ``_MAX_COLUMNS`` columns and its distinct split values
+times its leaves (the per-query set-up) are at most ``_MAX_SETUP``; a
+larger one, or one it cannot read (behind other preprocessing), by the
+tree surrogate, whose leaves seed every query at once
+(:class:`~skcfx.counterfactual._engine.exact.leaf_boxes.LeafBoxes`). Seeds
+join the first population unverified: the search repairs them against the
+real model. This closes most of the gap between the heuristic and the
+optimum that the exact method measures.
+
+Other models (networks, kernel machines, neighbours) get no program
+seeds: the nearest desired-outcome training rows seed their search. A
+logistic (or ridge) surrogate's per-query MILP used to seed them; on six
+models nobody tuned it for (wine and Adult networks, a breast cancer SVC,
+diabetes network and neighbours regressors) explain took 1.8-3.2 times as
+long with it, for a mean score within -3% to +0.3% of the search without
+it (``benchmarks/bench_seeds.py``; ``doc/benchmarks.rst``, "Seeds of
+the genetic search").
 """
 
 import warnings
@@ -55,6 +62,11 @@ _MAX_COLUMNS = 16
 # min_samples_leaf=5 on 5 continuous columns: 10,299 x 16,725, 2.4 s of
 # set-up per query; the 50-tree depth-6 Adult forest: 185 x 2,740)
 _MAX_SETUP = 10_000_000
+# a logistic (ridge) surrogate's per-query MILP for the models that are
+# neither linear nor tree ensembles: off (explain took 1.8-3.2x as long
+# for no better answers, see the module docstring); benchmarks/
+# bench_seeds.py turns it on to compare
+_LINEAR_SURROGATE = False
 
 
 class _Predictor:
@@ -67,6 +79,23 @@ class _Predictor:
         return self.surrogate.predict(self.space.decode(Z))
 
 
+def _final_step(model):
+    """The last estimator of a (frozen) Pipeline, or the model itself."""
+    while True:
+        if hasattr(model, "steps"):
+            model = model.steps[-1][1]
+        elif type(model).__name__ == "FrozenEstimator":
+            model = model.estimator
+        else:
+            return model
+
+
+def _is_trees(head):
+    """Whether the model's last step is a tree model (the tree surrogate
+    seeds it where its own program is not taken)."""
+    return is_tree_ensemble(head)
+
+
 def _tree(regression, seed):
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -75,11 +104,11 @@ def _tree(regression, seed):
 
 
 class SurrogateSeeder:
-    """Per query, the optima of the surrogates' programs: the model itself
-    when the exact search reads it (a linear model, or a tree ensemble
-    within a budget), else a surrogate fitted on the model's predictions: a
-    depth-6 decision tree for a tree ensemble, a linear model otherwise
-    (``models`` is empty when none could be built; ``exact`` is the first).
+    """Per query, the optima of the seed programs: the model itself when
+    the exact search reads it (a linear model, or a tree ensemble within a
+    budget), else, for a tree ensemble, a depth-6 decision tree surrogate
+    fitted on the model's predictions (``models`` is empty for any other
+    model, or when no surrogate could be built; ``exact`` is the first).
 
     Parameters
     ----------
@@ -117,14 +146,12 @@ class SurrogateSeeder:
                 self.batched.append(None)
         except TypeError:  # UnsupportedModelError and encoders it cannot read
             pass  # another model
-        # a model the exact search cannot read gets a surrogate: a shallow
-        # tree for a tree ensemble (on the README's forest a linear one as
-        # well cost a quarter of the explain time for the same answers), a
-        # linear model otherwise
-        trees = head is not None and (
-            hasattr(head, "estimators_") or hasattr(head, "tree_")
-        )
-        kinds = ("tree",) if trees else ("linear",)
+        # a tree ensemble the exact search does not take gets a shallow tree
+        # surrogate (on the README's forest a linear one as well cost a
+        # quarter of the explain time for the same answers); other models
+        # none (see the module docstring), unless _LINEAR_SURROGATE
+        trees = _is_trees(head if head is not None else _final_step(model))
+        kinds = ("tree",) if trees else ("linear",) if _LINEAR_SURROGATE else ()
         if not self.models and not np.isnan(Z[:, space.numeric]).any():
             for kind in kinds:
                 try:

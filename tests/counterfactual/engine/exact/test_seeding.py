@@ -26,15 +26,25 @@ def test_linear_model_seeds_make_genetic_optimal():
     np.testing.assert_allclose(cost, opt, atol=1e-9)
 
 
-def test_nonlinear_model_gets_a_logistic_surrogate():
+def test_nonlinear_model_gets_no_program_seeds(monkeypatch):
+    """A network is neither linear nor a tree ensemble: its search starts
+    from training rows and random changes only (a logistic surrogate's
+    per-query MILP cost more than the search for no better answers); the
+    surrogate stays available behind ``_LINEAR_SURROGATE``."""
+    from skcfx.counterfactual._engine.exact import seeding
+
     X, y = small_frame()
     model = pipeline(MLPClassifier((8,), max_iter=2000, random_state=0)).fit(X, y)
     cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
-    surrogate = cfx._context.seeder.exact.input_map.model
-    assert type(surrogate[-1]).__name__ == "LogisticRegression"
+    assert cfx._context.seeder.models == [] and cfx._context.seeder.exact is None
     queries = X[model.predict(X) == 0].iloc[:5]
     expl = cfx.explain(queries)
     assert expl.valid.all() and (expl.status == "found").all()
+    monkeypatch.setattr(seeding, "_LINEAR_SURROGATE", True)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
+    surrogate = cfx._context.seeder.exact.input_map.model
+    assert type(surrogate[-1]).__name__ == "LogisticRegression"
+    assert cfx.explain(queries).valid.all()
 
 
 def test_no_surrogate_when_the_model_predicts_one_class():
@@ -86,6 +96,32 @@ def test_wide_tree_ensemble_gets_surrogates():
     # are what the search starts from: every query gets a valid answer
     assert seeder.batched[0] is not None
     queries = X[model.predict(X) == 0][:20]
+    expl = cfx.explain(queries)
+    assert len(np.unique(expl.owner[expl.valid])) == len(queries)
+
+
+@pytest.mark.parametrize("behind", [False, True])
+def test_wide_hist_gradient_boosting_gets_the_tree_surrogate(behind):
+    """A HistGradientBoosting past 16 columns is a tree ensemble too: the
+    tree surrogate seeds it (every query at once), not a linear one; so
+    does a tree ensemble behind preprocessing the exact search cannot read
+    (the ensemble found behind a Pipeline or a FrozenEstimator)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 20))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    if behind:  # preprocessing the exact search does not read
+        model = make_pipeline(FunctionTransformer(np.tanh), model)
+    model.fit(X, y)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
+    seeder = cfx._context.seeder
+    heads = [type(m.input_map.head).__name__ for m in seeder.models]
+    assert heads == ["DecisionTreeClassifier"] and seeder.batched[0] is not None
+    queries = X[model.predict(X) == 0][:10]
     expl = cfx.explain(queries)
     assert len(np.unique(expl.owner[expl.valid])) == len(queries)
 
