@@ -20,12 +20,13 @@ optimum that the exact method measures.
 
 Other models (networks, kernel machines, neighbours) get no program
 seeds: the nearest desired-outcome training rows seed their search. A
-logistic (or ridge) surrogate's per-query MILP used to seed them; on six
-models nobody tuned it for (wine and Adult networks, a breast cancer SVC,
-diabetes network and neighbours regressors) explain took 1.8-3.2 times as
-long with it, for a mean score within -3% to +0.3% of the search without
-it (``benchmarks/bench_seeds.py``; ``doc/benchmarks.rst``, "Seeds of
-the genetic search").
+logistic (or ridge) surrogate's per-query MILP used to seed them; on
+eight such models (wine, Adult and breast cancer networks, a breast
+cancer SVC, diabetes network and neighbours regressors) explain took
+1.8-3.5 times as long with it, and its answers were no better on balance
+(the fixed-ruler score without it from 3.3% lower to 6% higher;
+``benchmarks/bench_seeds.py`` and ``bench_gradient_vs_genetic.py``,
+``doc/benchmarks.rst``, "Seeds of the genetic search").
 """
 
 import warnings
@@ -63,7 +64,7 @@ _MAX_COLUMNS = 16
 # set-up per query; the 50-tree depth-6 Adult forest: 185 x 2,740)
 _MAX_SETUP = 10_000_000
 # a logistic (ridge) surrogate's per-query MILP for the models that are
-# neither linear nor tree ensembles: off (explain took 1.8-3.2x as long
+# neither linear nor tree ensembles: off (explain took 1.8-3.5x as long
 # for no better answers, see the module docstring); benchmarks/
 # bench_seeds.py turns it on to compare
 _LINEAR_SURROGATE = False
