@@ -242,3 +242,28 @@ def test_leaf_boxes_give_every_query_the_single_tree_optimum_at_once(constrained
         for j in space.categorical:
             if rows[i, j] != problem.Zq[i, j]:
                 assert b.allowed[j][i][int(rows[i, j])]
+
+
+@pytest.mark.slow
+def test_wide_linear_model_seeds_do_not_depend_on_the_clock():
+    """The seed program of a 30-column logistic model is solved to
+    optimality (the time limit is only a safety cap), so two explains with
+    the same ``random_state`` give the same counterfactuals however fast
+    the machine is (with a 0.2 s limit, some solves stopped at a different
+    point in each run and the answers differed)."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    model.fit(X, y)
+    queries = X[model.predict(X) == 0].head(30)
+    frames = [
+        CounterfactualExplainer(FrozenEstimator(model), random_state=0)
+        .fit(X)
+        .explain(queries)
+        .to_frame()
+        for _ in range(2)
+    ]
+    assert frames[0].equals(frames[1])
