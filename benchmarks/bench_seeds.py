@@ -108,7 +108,10 @@ def run(model, X, queries, kw, before):
         cfx = CounterfactualExplainer(
             FrozenEstimator(model), random_state=0, method="genetic", **kw
         ).fit(X)
-        seeds = [type(m.input_map.model).__name__ for m in cfx._context.seeder.models]
+        models = cfx._context.seeder.models
+        # the seed program's model: the explained model's last step or a
+        # surrogate's
+        seeds = type(models[0].input_map.head).__name__ if models else "none"
         start = time.perf_counter()
         expl = cfx.explain(queries)
         seconds = time.perf_counter() - start
@@ -116,12 +119,8 @@ def run(model, X, queries, kw, before):
         seeding._LINEAR_SURROGATE = False
         seeding._is_trees = is_trees
     m = expl.metrics[["proximity", "sparsity", "diversity"]].mean()
-    surrogate = "none"
-    if seeds:
-        head = cfx._context.seeder.models[0].input_map.model
-        surrogate = type(getattr(head, "steps", [[None, head]])[-1][1]).__name__
     return dict(
-        seeds=surrogate,
+        seeds=seeds,
         seconds=round(seconds, 2),
         score=round(expl.score(), 4),
         validity=round(expl.validity(), 4),

@@ -44,6 +44,7 @@ from skcfx.counterfactual._engine.exact.ensembles import (
     n_split_values,
 )
 from skcfx.counterfactual._engine.exact.leaf_boxes import LeafBoxes
+from skcfx.counterfactual._engine.models import unwrap
 
 __all__ = ["SurrogateSeeder"]
 
@@ -88,13 +89,10 @@ class _Predictor:
 
 def _final_step(model):
     """The last estimator of a (frozen) Pipeline, or the model itself."""
-    while True:
-        if hasattr(model, "steps"):
-            model = model.steps[-1][1]
-        elif type(model).__name__ == "FrozenEstimator":
-            model = model.estimator
-        else:
-            return model
+    model = unwrap(model)
+    while hasattr(model, "steps"):
+        model = unwrap(model.steps[-1][1])
+    return model
 
 
 def _is_trees(head):
