@@ -4,8 +4,9 @@ Supported: torch modules and fitted skorch nets (their ``module_``),
 scikit-learn linear classifiers with ``coef_`` / ``intercept_``
 (``LogisticRegression``, ``LinearSVC``, ``SGDClassifier``,
 ``RidgeClassifier``, ...), ``MLPClassifier``, and Pipelines of
-``StandardScaler`` / ``MinMaxScaler`` / ``MaxAbsScaler`` / ``PCA`` /
-``TruncatedSVD`` steps in front of one of those. The
+``StandardScaler`` / ``MinMaxScaler`` / ``MaxAbsScaler`` / ``SimpleImputer``
+(the identity on complete rows) / ``PCA`` / ``TruncatedSVD`` steps in front
+of one of those. The
 returned module maps a float32 batch of raw rows to class logits (two
 columns for a binary linear model: ``[-z/2, z/2]``), so gradient-based methods
 (counterfactuals, TCAV, CCE, image counterfactuals) work on plain
@@ -21,7 +22,20 @@ _AGNOSTIC = 'Use a model-agnostic method ("genetic", "random" or "kdtree").'
 
 
 def _affine_scaler(step):
-    """(scale, offset) with step.transform(x) == x * scale + offset."""
+    """(scale, offset) with ``step.transform(x) == x * scale + offset`` on
+    rows without missing values, or None.
+
+    StandardScaler, MinMaxScaler (``clip=False``), MaxAbsScaler; the
+    identities on such rows: SimpleImputer (unless it drops an all-missing
+    column or adds indicator columns), an identity FunctionTransformer and
+    ``"passthrough"``; and Pipelines of these (``SimpleImputer`` then
+    ``StandardScaler`` inside a ColumnTransformer, say), composed. The
+    callers never feed a missing value through the map: the gradient and
+    exact searches refuse queries with missing values and never create one.
+    """
+    from skcfx.utils._frozen import unwrap_frozen
+
+    step = unwrap_frozen(step)
     name = type(step).__name__
     if name == "StandardScaler":
         scale = 1.0 / step.scale_ if step.with_std else np.ones(step.n_features_in_)
@@ -33,7 +47,58 @@ def _affine_scaler(step):
         return step.scale_, step.min_
     if name == "MaxAbsScaler":
         return 1.0 / step.scale_, np.zeros_like(step.scale_)
+    if name == "SimpleImputer":
+        stats = np.asarray(step.statistics_)
+        dropped = stats.dtype.kind == "f" and np.isnan(stats).any()
+        if (
+            step.add_indicator
+            or (dropped and not step.keep_empty_features)
+            or not _is_nan_marker(step.missing_values)
+        ):
+            return None
+        return _identity(step.n_features_in_)
+    if name == "FunctionTransformer" and step.func is None:
+        return _identity(getattr(step, "n_features_in_", None))
+    if name == "Pipeline":
+        return _composed(step)
     return None
+
+
+def _is_nan_marker(value):
+    """Whether an imputer's ``missing_values`` is a missing-value marker (a
+    real number such as 0 or -1 would be replaced wherever it occurs)."""
+    import pandas as pd
+
+    return (
+        value is None
+        or value is pd.NA
+        or (isinstance(value, float) and np.isnan(value))
+    )
+
+
+def _identity(width):
+    if width is None:
+        return None
+    return np.ones(width), np.zeros(width)
+
+
+def _composed(pipeline):
+    """The affine map of a Pipeline whose every step is one, or None."""
+    scale = offset = None
+    for _, step in pipeline.steps:
+        if step is None or (isinstance(step, str) and step == "passthrough"):
+            continue
+        affine = _affine_scaler(step)
+        if affine is None:
+            return None
+        s, o = (np.asarray(v, dtype=np.float64) for v in affine)
+        if scale is None:
+            scale, offset = s, o
+        else:
+            scale, offset = scale * s, offset * s + o
+    if scale is None:
+        return _identity(getattr(pipeline, "n_features_in_", None))
+    return scale, offset
 
 
 def _linear_step(step):
@@ -111,7 +176,7 @@ def torch_forward(model, *, owner=_GRADIENT, alternative=_AGNOSTIC):
                     f"{owner} cannot differentiate the Pipeline step {name!r} "
                     f"({type(step).__name__}); supported in front of the model: "
                     f"StandardScaler, MinMaxScaler (clip=False), MaxAbsScaler, "
-                    f"PCA, TruncatedSVD. {alternative}"
+                    f"SimpleImputer, PCA, TruncatedSVD. {alternative}"
                 )
             layers.append(_torch_linear(*linear))
         last = model.steps[-1][1]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -28,6 +29,7 @@ Y3 = np.digitize(X[:, 0], [0, 2])
     "model",
     [
         make_pipeline(StandardScaler(), LogisticRegression()),
+        make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression()),
         make_pipeline(
             MinMaxScaler(), MLPClassifier((8,), max_iter=2000, random_state=0)
         ),

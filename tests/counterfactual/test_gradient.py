@@ -413,3 +413,73 @@ def test_auto_is_genetic_for_models_the_gradient_search_cannot_take():
         FrozenEstimator(reg), method="auto", desired_range=(60, 70)
     ).fit(X)
     assert cfx.method_ == "genetic" and cfx.method_probe_ is None
+
+
+def test_imputer_pipelines_and_passed_through_flags():
+    """The preprocessing of a frame with missing values: a SimpleImputer
+    then a scaler on the numbers, an imputer then a one-hot encoder on the
+    categories, ``remainder="passthrough"`` over an integer and a bool
+    column. The torch copy gives the model's probabilities on complete
+    rows, the search finds valid counterfactuals, and an imputer that is
+    not the identity on complete rows is refused, named."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, y = _numeric_frame(400)
+    rng = np.random.RandomState(1)
+    X = X.assign(
+        city=rng.choice(["north", "south", "east"], len(X)).astype(object),
+        member=rng.rand(len(X)) < 0.5,
+    )
+    y = (y.astype(bool) | (X["member"] & (X["city"] == "north"))).astype(int)
+    X.loc[rng.rand(len(X)) < 0.1, "income"] = np.nan
+    X.loc[rng.rand(len(X)) < 0.1, "city"] = np.nan
+
+    def model_with(imputer):
+        return make_pipeline(
+            make_column_transformer(
+                (make_pipeline(imputer, StandardScaler()), ["income", "debt"]),
+                (
+                    make_pipeline(
+                        SimpleImputer(strategy="most_frequent"),
+                        OneHotEncoder(handle_unknown="ignore"),
+                    ),
+                    ["city"],
+                ),
+                remainder="passthrough",  # age, score and the bool member
+            ),
+            MLPClassifier((16,), max_iter=1000, random_state=0),
+        ).fit(X, y)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = model_with(SimpleImputer(strategy="median"))
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="gradient", random_state=0
+    ).fit(X)
+    assert cfx.feature_space_.is_categorical[list(X.columns).index("member")]
+    complete = X.dropna()
+    space = cfx.feature_space_
+    Z = space.encode(complete)
+    cats = {
+        j: torch.nn.functional.one_hot(
+            torch.as_tensor(Z[:, j].astype(np.int64)), len(space.categories[j])
+        ).float()
+        for j in space.categorical
+    }
+    with torch.no_grad():
+        logits = cfx._context.module(torch.as_tensor(Z, dtype=torch.float32), cats)
+    np.testing.assert_allclose(
+        torch.softmax(logits, 1).numpy(), model.predict_proba(complete), atol=1e-4
+    )
+    expl = cfx.explain(complete[model.predict(complete) == 0].iloc[:6])
+    assert_counterfactuals_valid(cfx, expl)
+    assert coverage(expl) == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        indicator = model_with(SimpleImputer(add_indicator=True))
+    with pytest.raises(TypeError, match="'columntransformer.pipeline-1'"):
+        CounterfactualExplainer(
+            FrozenEstimator(indicator), method="gradient", random_state=0
+        ).fit(X)

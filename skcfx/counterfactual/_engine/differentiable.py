@@ -7,7 +7,9 @@ Numeric columns enter as their raw values; each categorical column enters as
 a (relaxed) one-hot vector over the feature space's categories. A leading
 ColumnTransformer is rebuilt in torch from its fitted attributes, so the
 gradient search can run on raw pandas data behind the user's Pipeline:
-StandardScaler / MinMaxScaler / passthrough / drop on numeric columns, and on
+StandardScaler / MinMaxScaler / MaxAbsScaler / SimpleImputer (the identity
+on complete rows) / passthrough / drop, or a Pipeline of these, on numeric
+columns, and on
 categorical columns any encoder that maps each category to a fixed vector
 (OneHotEncoder with any ``drop``, infrequent categories or unknown-category
 handling, OrdinalEncoder, TargetEncoder, ...). Such an encoder's output is
@@ -75,43 +77,31 @@ class CodedModel(nn.Module):
 
 def build_blocks(ct, space, step_name, affine_of):
     """torch blocks reproducing a fitted ColumnTransformer's output."""
-    from skcfx.counterfactual._engine.models import category_tables, column_selections
+    from skcfx.counterfactual._engine.models import (
+        category_tables,
+        coded_selections,
+        is_identity,
+    )
 
-    names = space.names
     blocks = []
-    for name, trans, cols in column_selections(ct, names):
-        if isinstance(trans, str) and trans == "drop":
-            continue
-        idx = [names.index(c) for c in cols]
-        if len(idx) == 0:
-            continue
+    for name, trans, idx in coded_selections(ct, space):
         categorical = [j for j in idx if space.is_categorical[j]]
         where = f"{step_name}.{name}"
-        if (
-            isinstance(trans, str)
-            and trans == "passthrough"
-            or type(trans).__name__ == "FunctionTransformer"
-            and trans.func is None
-        ):
-            if categorical:
-                raise TypeError(
-                    f"Categorical column(s) {[names[j] for j in categorical]} are "
-                    f"passed through by {where!r}; the gradient search needs them "
-                    "one-hot encoded. Use a model-agnostic method."
-                )
-            blocks.append(_Block("pass", idx))
-            continue
         kind = type(trans).__name__
         if categorical and len(categorical) == len(idx):
             maps = category_tables(trans, idx, space, where)
             blocks.append(_Block("table", idx, maps=maps))
             continue
+        if is_identity(trans):
+            blocks.append(_Block("pass", idx))
+            continue
         affine = affine_of(trans)
         if affine is None or categorical:
             raise TypeError(
                 f'method="gradient" cannot differentiate {where!r} '
-                f"({kind}); supported: StandardScaler, MinMaxScaler and "
-                "passthrough on numeric columns, encoders of categorical "
+                f"({kind}); supported: StandardScaler, MinMaxScaler, "
+                "MaxAbsScaler, SimpleImputer, passthrough and Pipelines of "
+                "these on numeric columns, encoders of categorical "
                 "columns alone (OneHotEncoder, OrdinalEncoder, ...). Use a "
                 'model-agnostic method ("genetic", "random" or "kdtree").'
             )

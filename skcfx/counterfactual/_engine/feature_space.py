@@ -254,6 +254,15 @@ class FeatureSpace:
             frame.index = index
         return frame
 
+    def missing_rows(self, Z):
+        """Rows of the coded matrix ``Z`` that hold a missing value (a NaN
+        number or a categorical column's missing code)."""
+        miss = np.isnan(Z[:, self.numeric]).any(axis=1)
+        for j in self.categorical:
+            if self.missing_code[j] >= 0:
+                miss |= Z[:, j] == self.missing_code[j]
+        return miss
+
     def round(self, Z, Zq=None):
         """Round numeric columns to their precision, in place; returns Z.
 

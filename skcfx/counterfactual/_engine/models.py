@@ -31,7 +31,9 @@ __all__ = [
     "category_tables",
     "categorical_columns_from_estimator",
     "coded_forward",
+    "coded_selections",
     "column_selections",
+    "is_identity",
     "device_of",
     "encoder_categories",
     "raw_column_transformer",
@@ -102,6 +104,34 @@ def column_selections(ct, feature_names):
         (name, trans, column_names(cols, feature_names))
         for name, trans, cols in transformers
     ]
+
+
+def is_identity(trans):
+    """Whether a ColumnTransformer entry passes its columns on unchanged."""
+    if isinstance(trans, str):
+        return trans == "passthrough"
+    return type(trans).__name__ == "FunctionTransformer" and trans.func is None
+
+
+def coded_selections(ct, space):
+    """:func:`column_selections` of a ColumnTransformer as the gradient and
+    exact searches read it: ``(name, transformer, [column indices])`` per
+    entry, dropped and empty entries left out, and an entry that passes
+    numeric and categorical columns through together (``remainder=
+    "passthrough"`` over a number and a bool, say) split into one entry per
+    column, in order, so that each piece is either numeric or categorical."""
+    names = space.names
+    out = []
+    for name, trans, cols in column_selections(ct, names):
+        idx = [names.index(c) for c in cols]
+        if (isinstance(trans, str) and trans == "drop") or not idx:
+            continue
+        n_cat = sum(bool(space.is_categorical[j]) for j in idx)
+        if is_identity(trans) and 0 < n_cat < len(idx):
+            out.extend((name, trans, [j]) for j in idx)
+        else:
+            out.append((name, trans, idx))
+    return out
 
 
 def _first_column_step(estimator):
@@ -249,11 +279,18 @@ def category_tables(trans, idx, space, where):
     categories; a TypeError naming ``where`` if it is not of that form."""
     names = [space.names[j] for j in idx]
     d = len(space.names)
+    # a column passed through unchanged enters as its category's value
+    # (bool and numeric categories; text categories cannot enter a model)
+    encode = (
+        (lambda frame: np.asarray(frame, dtype=np.float64))
+        if is_identity(trans)
+        else trans.transform
+    )
 
     def transform(Z):
         frame = space.decode(Z)[names]
         try:
-            return _dense(trans.transform(frame))
+            return _dense(encode(frame))
         except Exception as exc:  # noqa: BLE001 - re-raised with the step named
             raise TypeError(
                 f"{where!r} ({type(trans).__name__}) could not encode the "

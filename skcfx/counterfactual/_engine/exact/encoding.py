@@ -4,7 +4,9 @@ preprocessing.
 ``phi(row) = base + A @ c + sum_j T_j[k_j]``: ``c`` the numeric values,
 ``k_j`` the category of categorical column ``j``. Supported in front of the
 model: a ColumnTransformer whose numeric columns go through StandardScaler,
-MinMaxScaler, MaxAbsScaler or passthrough and whose categorical columns go
+MinMaxScaler, MaxAbsScaler, SimpleImputer (the identity on the complete rows
+the exact search works on), passthrough or a Pipeline of these, and whose
+categorical columns go
 through any encoder that maps each category to a fixed vector
 (OneHotEncoder, OrdinalEncoder, ...), followed by affine scalers; or affine
 scalers alone on numeric data.
@@ -14,7 +16,8 @@ import numpy as np
 
 from skcfx.counterfactual._engine.models import (
     category_tables,
-    column_selections,
+    coded_selections,
+    is_identity,
     raw_column_transformer,
     unwrap,
 )
@@ -101,18 +104,11 @@ class InputMap:
         names, d = space.names, space.n_features
         bases, As, tables = [], [], {}
         offset = 0
-        for name, trans, cols in column_selections(ct, names):
-            if isinstance(trans, str) and trans == "drop":
-                continue
-            idx = [names.index(c) for c in cols]
-            if not idx:
-                continue
+        for name, trans, idx in coded_selections(ct, space):
             where = f"{step_name}.{name}"
             cat = [j for j in idx if space.is_categorical[j]]
-            identity = (isinstance(trans, str) and trans == "passthrough") or (
-                type(trans).__name__ == "FunctionTransformer" and trans.func is None
-            )
-            if cat and len(cat) == len(idx) and not identity:
+            identity = is_identity(trans)
+            if cat and len(cat) == len(idx):
                 maps = category_tables(trans, idx, space, where)
                 width = maps[0].shape[1]
                 bases.append(maps[0][0])

@@ -219,17 +219,27 @@ class SurrogateSeeder:
         from skcfx.counterfactual._engine.exact.tree_search import option_inputs
         from skcfx.counterfactual._engine.methods.exact import solve_unverified
 
+        queries = np.asarray(queries)
         out = np.repeat(problem.Zq[queries][:, None, :], len(self.models), 1)
+        # programs take complete rows: a query with a missing value keeps
+        # its own row (its search fills or keeps the value)
+        complete = ~problem.space.missing_rows(problem.Zq[queries])
         for m, (exact, budget) in enumerate(zip(self.models, self.budgets)):
             batched = getattr(self, "batched", None)  # None: pickled before it
             if batched and batched[m] is not None:  # one tree: all queries at once
                 boxes, predict = batched[m]
-                out[:, m], _ = boxes.seeds(problem, queries, predict)
+                rows = np.flatnonzero(complete)
+                if len(rows):
+                    out[rows, m], _ = boxes.seeds(problem, queries[rows], predict)
                 continue
             inputs = {}
-            if exact.kind == "trees":  # the preprocessing, once for the batch
-                inputs = option_inputs(exact.head, exact.input_map, problem, queries)
+            if exact.kind == "trees" and complete.any():  # once for the batch
+                inputs = option_inputs(
+                    exact.head, exact.input_map, problem, queries[complete]
+                )
             for r, i in enumerate(queries):
+                if not complete[r]:
+                    continue
                 row = solve_unverified(
                     exact, problem, i, _TIME_LIMIT, budget, inputs.get(i)
                 )

@@ -18,6 +18,7 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
     LinearRegression,
     LogisticRegression,
@@ -332,3 +333,55 @@ def test_every_supported_head_and_step_equals_enumeration(head, scaler):
         want, _ = brute_force(cfx, queries.iloc[[i]])
         np.testing.assert_allclose(got[i], want, atol=1e-9)
     assert (model.predict(expl.to_frame()[X.columns]) == 1).all()
+
+
+def _imputed_frame(seed=0):
+    """``small_frame`` with missing training values, imputed in the model's
+    Pipeline, and a bool column passed through by ``remainder``."""
+    X, y = small_frame(seed=seed)
+    rng = np.random.RandomState(seed)
+    X = X.assign(member=rng.rand(len(X)) < 0.5)
+    y = (y.astype(bool) | (X["member"] & (X["a"] > 6))).astype(int)
+    X.loc[rng.rand(len(X)) < 0.1, "a"] = np.nan
+    pre = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["a", "b"]),
+            (
+                "cat",
+                make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder()),
+                ["colour"],
+            ),
+        ],
+        remainder="passthrough",
+    )
+    return X, y, pre
+
+
+@pytest.mark.parametrize("head", ["logistic", "forest"])
+def test_imputers_and_passed_through_flags_equal_enumeration(head):
+    """A SimpleImputer (alone or in a Pipeline with a scaler) is the identity
+    on the complete rows the exact search works on, and a bool column that
+    ``remainder="passthrough"`` hands to the model enters as 0/1: the
+    program is still exact."""
+    X, y, pre = _imputed_frame()
+    model = Pipeline([("prep", pre), ("clf", HEADS[head]())]).fit(X, y)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", n_counterfactuals=1
+    ).fit(X)
+    complete = X.dropna()
+    queries = complete[model.predict(complete) == 0].iloc[:4]
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    assert (model.predict(expl.to_frame()[X.columns]) == 1).all()
+    # an imputer that replaces a real value (0 here) is not the identity
+    zero = Pipeline(
+        [("impute", SimpleImputer(missing_values=0.0)), ("clf", LogisticRegression())]
+    ).fit(complete[["a", "b"]], y[complete.index])
+    with pytest.raises(TypeError, match="'impute'.*not an affine"):
+        CounterfactualExplainer(FrozenEstimator(zero), method="exact").fit(
+            complete[["a", "b"]]
+        )
