@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
-from pandas.api.types import is_numeric_dtype
+from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
 
 __all__ = ["constraint_sets", "messy_frames", "mixed_frames"]
 
@@ -12,7 +12,7 @@ def _is_categorical(col):
     return (
         isinstance(col.dtype, pd.CategoricalDtype)
         or not is_numeric_dtype(col.dtype)
-        or col.dtype == bool
+        or is_bool_dtype(col.dtype)
     )
 
 
@@ -21,9 +21,13 @@ def constraint_sets(draw, X, *, categorical=()):
     """Random constraint sets valid for the columns of ``X``.
 
     Draws a non-empty ``features_to_vary``, closed ``permitted_range``
-    intervals inside the training range for some numeric columns (and
-    non-empty category subsets for some categorical ones), and
-    ``monotonic`` directions for some numeric columns.
+    intervals between two of a numeric column's observed values (so that
+    every range holds a value of the column's grid: its integers or its
+    number of decimals) for some numeric columns, non-empty category
+    subsets for some categorical ones, and ``monotonic`` directions for
+    some numeric columns. Missing values are skipped; pandas' nullable
+    dtypes (``Int64``, ``Float64``, ``boolean``) are read like their numpy
+    counterparts.
 
     Parameters
     ----------
@@ -59,13 +63,14 @@ def constraint_sets(draw, X, *, categorical=()):
                 )
                 permitted[name] = subset
         else:
-            lo, hi = float(col.min()), float(col.max())  # NaN skipped
-            if draw(st.booleans()) and hi > lo:
-                a = draw(st.floats(lo, hi, allow_nan=False))
-                b = draw(st.floats(lo, hi, allow_nan=False))
-                low, high = min(a, b), max(a, b)
-                if np.issubdtype(col.dtype, np.integer):
-                    low, high = np.floor(low), np.ceil(high)
+            values = np.unique(
+                pd.to_numeric(col, errors="coerce").dropna().to_numpy(dtype=float)
+            )
+            if draw(st.booleans()) and len(values) > 1:
+                i, j = (draw(st.integers(0, len(values) - 1)) for _ in range(2))
+                low, high = float(values[min(i, j)]), float(values[max(i, j)])
+                if is_integer_dtype(col.dtype):
+                    low, high = int(low), int(high)
                 permitted[name] = (low, high)
             if draw(st.booleans()):
                 monotonic[name] = draw(st.sampled_from(["increasing", "decreasing"]))

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.compose import make_column_transformer
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -59,18 +60,17 @@ def scenarios(draw):
 def test_constraints_always_hold(scenario):
     X, y, constraints, method, kind, rows, seed = scenario
     model = _fit_model(kind, X, y)
-    try:
-        cfx = CounterfactualExplainer(
-            FrozenEstimator(model),
-            method=method,
-            n_counterfactuals=3,
-            n_candidates=40,
-            max_rounds=4,
-            random_state=seed,
-            **constraints,
-        ).fit(X)
-    except InfeasibleConstraintsError:
-        return  # contradictory constraints are refused at fit, by design
+    # every drawn constraint set is one the explainer accepts (a range
+    # between two observed values holds a value of the column's grid)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model),
+        method=method,
+        n_counterfactuals=3,
+        n_candidates=40,
+        max_rounds=4,
+        random_state=seed,
+        **constraints,
+    ).fit(X)
     queries = X.iloc[rows]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoCounterfactualWarning)
@@ -239,3 +239,45 @@ def test_messy_data_no_valid_answer_rejected_no_invalid_accepted(scenario):
         for name in names:
             if name not in constraints["features_to_vary"]:
                 assert (frame[name].isna() == q[name].isna()).all()
+
+
+def _nullable_frame(seed):
+    rng = np.random.default_rng(seed)
+    n = 60
+    X = pd.DataFrame(
+        {
+            "amount": rng.normal(50, 10, n).round(2),
+            "count": pd.array(rng.integers(0, 9, n), dtype="Int64"),
+            "ratio": pd.array(rng.random(n).round(3), dtype="Float64"),
+            "flag": pd.array(rng.random(n) < 0.5, dtype="boolean"),
+            "member": rng.random(n) < 0.3,
+            "city": pd.Categorical(rng.choice(["north", "south"], n)),
+        }
+    )
+    for col in ("amount", "count", "ratio", "flag"):
+        X.loc[rng.random(n) < 0.1, col] = pd.NA if col != "amount" else np.nan
+    return X
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data(), seed=st.integers(0, 100))
+def test_constraint_sets_are_accepted_on_nullable_and_fine_grained_columns(
+    data, seed
+):
+    """``constraint_sets`` draws, for a frame with pandas' nullable dtypes,
+    bool and category columns, missing values and a 2-decimal column, only
+    constraint sets the explainer accepts: ranges hold training values,
+    bool and category columns get category subsets."""
+    X = _nullable_frame(seed)
+    constraints = data.draw(constraint_sets(X))
+    for name, allowed in (constraints["permitted_range"] or {}).items():
+        if name in ("flag", "member", "city"):
+            assert set(allowed) <= set(X[name].dropna())
+        else:
+            low, high = allowed
+            values = X[name].dropna().astype(float)
+            assert low <= high and values.between(low, high).any()
+    # a model that reads nothing: fit checks the constraints against the
+    # training frame (InfeasibleConstraintsError on an empty range)
+    model = DummyClassifier().fit(X, np.arange(len(X)) % 2)
+    CounterfactualExplainer(FrozenEstimator(model), **constraints).fit(X)
