@@ -40,6 +40,15 @@ def _temper(proba, temperature):
     return out / out.sum(axis=1, keepdims=True)
 
 
+def _fill_missing(X32, center):
+    """float32 rows with each missing value replaced by its column's
+    ``center`` (the rows themselves when none is missing)."""
+    missing = np.isnan(X32)
+    if not missing.any():
+        return X32
+    return np.where(missing, center, X32).astype(np.float32)
+
+
 def _check_hidden(sizes, name):
     sizes = tuple(int(s) for s in np.atleast_1d(sizes))
     if not sizes or min(sizes) < 1:
@@ -370,7 +379,9 @@ class L2XSelector(
         if isinstance(self.baseline, str):
             if self.baseline == "zero":
                 return np.zeros(X.shape[1])
-            return X.mean(axis=0).astype(np.float64)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN column
+                return np.nan_to_num(np.nanmean(X, axis=0)).astype(np.float64)
         baseline = np.asarray(self.baseline, dtype=np.float64)
         if baseline.shape != (X.shape[1],) or not np.all(np.isfinite(baseline)):
             raise ValueError(
@@ -426,7 +437,12 @@ class L2XSelector(
         ----------
         X : array-like of shape (n_samples, n_features)
             Numeric rows (encode categorical columns beforehand, for example
-            with a one-hot encoder and ``feature_groups``).
+            with a one-hot encoder and ``feature_groups``). Missing values
+            (NaN) are allowed when the explained model handles them (a
+            Pipeline with ``SimpleImputer``, HistGradientBoosting): the model
+            gets the rows as they are, the explainer and approximator
+            networks a missing value as its column's training mean, and a
+            selected missing entry stays missing in :meth:`transform`.
         y : array-like of shape (n_samples,) or (n_samples, n_classes), \
                 default=None
             Class labels; or, without ``estimator``, a class-probability
@@ -458,7 +474,11 @@ class L2XSelector(
             )
         if y is None:
             X = validate_data(
-                self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
+                self,
+                X,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=2,
+                ensure_all_finite="allow-nan",
             )
         else:
             X, y = validate_data(
@@ -468,6 +488,7 @@ class L2XSelector(
                 dtype=[np.float64, np.float32],
                 multi_output=True,
                 ensure_min_samples=2,
+                ensure_all_finite="allow-nan",
             )
         explainer_hidden = _check_hidden(
             self.explainer_hidden_layer_sizes, "explainer_hidden_layer_sizes"
@@ -502,10 +523,16 @@ class L2XSelector(
         valid, train = order[:n_valid], order[n_valid:]
         if n_valid == 0 or len(train) < 2:
             valid, train = order[:0], order
+        # missing values (for a model that imputes them) enter the networks
+        # as the column's training mean (0 after centring); the explained
+        # model itself always gets the rows with their missing values
         X32 = to_float32(X)
-        center = X32[train].mean(axis=0)
-        scale = X32[train].std(axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN column
+            center = np.nan_to_num(np.nanmean(X32[train], axis=0)).astype(np.float32)
+            scale = np.nan_to_num(np.nanstd(X32[train], axis=0)).astype(np.float32)
         scale[~(scale > 1e-12)] = 1.0
+        X32 = _fill_missing(X32, center)
 
         callbacks = []
         if self.tau_start is not None:
@@ -642,7 +669,8 @@ class L2XSelector(
             import torch
 
             device = module.center.device
-            Xt = torch.as_tensor(X_valid32, device=device)
+            rows = _fill_missing(X_valid32, module.center.cpu().numpy())
+            Xt = torch.as_tensor(rows, device=device)
             m = torch.as_tensor(group_mask, dtype=torch.float32, device=device)
             pred = module.approximate(Xt, m).argmax(dim=1).cpu().numpy()
             return {"valid_fidelity": np.mean(pred == label)}
@@ -659,7 +687,7 @@ class L2XSelector(
         device = module.center.device
         with torch.no_grad():
             for start in range(0, len(X), _EXPLAIN_BLOCK):
-                chunk = to_float32(X[start : start + _EXPLAIN_BLOCK])
+                chunk = self._network_input(X[start : start + _EXPLAIN_BLOCK])
                 logits = module.explainer_logits(torch.as_tensor(chunk, device=device))
                 out[start : start + len(chunk)] = logits.cpu().numpy()
         return out
@@ -670,7 +698,18 @@ class L2XSelector(
 
     def _validate(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return validate_data(
+            self,
+            X,
+            reset=False,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+        )
+
+    def _network_input(self, X):
+        """float32 rows for the networks: a missing value as the column's
+        training mean (the networks' centre)."""
+        return _fill_missing(to_float32(X), self.net_.module_.center.cpu().numpy())
 
     def explain(self, X):
         """Selected features, scores and rankings of each row.
@@ -792,7 +831,7 @@ class L2XSelector(
         group_mask = to_float32(self._group_mask(X))
         with torch.no_grad():
             logits = module.approximate(
-                torch.as_tensor(to_float32(X), device=device),
+                torch.as_tensor(self._network_input(X), device=device),
                 torch.as_tensor(group_mask, device=device),
             )
         pred = self.classes_[logits.argmax(dim=1).cpu().numpy()]
@@ -803,4 +842,8 @@ class L2XSelector(
         tags = super().__sklearn_tags__()
         tags.target_tags.required = not isinstance(self.estimator, FrozenEstimator)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # missing values go to the explained model as they are (a Pipeline
+        # that imputes them, HistGradientBoosting) and to the networks as
+        # the training mean
+        tags.input_tags.allow_nan = True
         return tags

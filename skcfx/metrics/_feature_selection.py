@@ -115,7 +115,8 @@ def posthoc_accuracy(estimator, X, mask, *, baseline=0.0):
     estimator : fitted estimator with ``predict``
         The model being explained.
     X : array-like of shape (n_samples, n_features)
-        The rows (numeric).
+        The rows (numeric; missing values, for a model that handles them,
+        stay missing where selected).
     mask : array-like of shape (n_samples, n_features), dtype=bool
         True for the kept (selected) entries.
     baseline : float or array-like of shape (n_features,), default=0.0
@@ -137,7 +138,8 @@ def posthoc_accuracy(estimator, X, mask, *, baseline=0.0):
     1.0
     """
     X_in = X
-    X = check_array(X, dtype=np.float64, input_name="X")
+    # missing values go to the model as they are (it may impute them)
+    X = check_array(X, dtype=np.float64, input_name="X", ensure_all_finite="allow-nan")
     mask = check_array(mask, dtype=bool, input_name="mask")
     if mask.shape != X.shape:
         raise ValueError(

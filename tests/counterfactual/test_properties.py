@@ -261,9 +261,7 @@ def _nullable_frame(seed):
 
 @settings(deadline=None, max_examples=60)
 @given(data=st.data(), seed=st.integers(0, 100))
-def test_constraint_sets_are_accepted_on_nullable_and_fine_grained_columns(
-    data, seed
-):
+def test_constraint_sets_are_accepted_on_nullable_and_fine_grained_columns(data, seed):
     """``constraint_sets`` draws, for a frame with pandas' nullable dtypes,
     bool and category columns, missing values and a 2-decimal column, only
     constraint sets the explainer accepts: ranges hold training values,

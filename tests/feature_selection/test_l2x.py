@@ -317,3 +317,35 @@ def test_score_can_choose_k():
     acc = search.cv_results_["mean_test_score"] + 0.01 * np.array([4, 2, 1])
     assert np.allclose(acc, acc.max(), atol=0.005)  # accuracy alone: a tie
     assert search.best_params_ == {"k": 1}
+
+
+def test_missing_values_reach_the_model_as_they_are():
+    """Rows with missing values, explained for a model that handles them:
+    exactly k selections per row, a selected missing entry stays missing in
+    transform (the others are the finite baseline), the score is the
+    post-hoc accuracy of that output, and the selections still carry the
+    prediction. A model that cannot take missing values says so."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y, relevant = _switch_data(2000, 3)
+    rng = np.random.RandomState(0)
+    X[rng.rand(*X.shape) < 0.08] = np.nan
+    model = HistGradientBoostingClassifier(max_iter=60, random_state=0).fit(X, y)
+    sel = L2XSelector(FrozenEstimator(model), k=3, random_state=0, **FAST).fit(X)
+    e = sel.explain(X)
+    assert np.isfinite(e.scores).all()
+    assert_array_equal(e.mask.sum(axis=1), 3)
+    out = sel.transform(X)
+    missing = np.isnan(X)
+    assert_array_equal(np.isnan(out), missing & e.mask)
+    assert np.isfinite(sel.baseline_).all()
+    assert_allclose(out[~e.mask], np.broadcast_to(sel.baseline_, X.shape)[~e.mask])
+    kept = posthoc_accuracy(model, X, e.mask, baseline=sel.baseline_)
+    assert sel.score(X) == pytest.approx(kept - sel.k_penalty * 3)
+    assert kept > 0.85
+    # the row's own relevant pair is found despite missing values elsewhere
+    complete = ~missing.any(axis=1)
+    hits = (e.mask & relevant)[complete].sum(axis=1)
+    assert np.mean(hits == 2) > 0.9
+    with pytest.raises(ValueError, match="NaN"):
+        L2XSelector(LogisticRegression(), k=2, **FAST).fit(X, y)
