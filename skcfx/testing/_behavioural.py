@@ -8,6 +8,7 @@ import pandas as pd
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from skcfx.counterfactual._base import class_probabilities
 from skcfx.text import TextPerturber
 from skcfx.text._resources import ANTONYMS
 from skcfx.text._tokens import check_texts
@@ -120,8 +121,9 @@ class BehaviouralTestSuite:
         Parameters
         ----------
         model : estimator
-            Fitted classifier of raw strings (``predict``; ``predict_proba``
-            for directional tests, else a DIR case needs a new label).
+            Fitted classifier of raw strings (``predict``; ``predict_proba``,
+            or ``decision_function`` whose softmax stands for it, for
+            directional tests, else a DIR case needs a new label).
         min_change : float, default=0.0
             A DIR case fails unless the probability of the original
             sentence's predicted class drops by more than this.
@@ -152,10 +154,12 @@ class BehaviouralTestSuite:
         inv = test == "INV"
         failed[inv] = pred[:n][inv] != orig_pred[inv]
         dirs = np.flatnonzero(test == "DIR")
-        if len(dirs) and hasattr(model, "predict_proba"):
+        if len(dirs) and (
+            hasattr(model, "predict_proba") or hasattr(model, "decision_function")
+        ):
             # probabilities of the DIR sentences, then of every original
-            P = np.asarray(
-                model.predict_proba([texts[i] for i in dirs] + originals.tolist())
+            P = class_probabilities(
+                model, [texts[i] for i in dirs] + originals.tolist()
             )
             classes = list(model.classes_)
             col = np.array([classes.index(c) for c in orig_pred[dirs]])
@@ -466,7 +470,8 @@ def assert_directional(
     Parameters
     ----------
     model : estimator
-        Fitted classifier of raw strings with ``predict_proba``.
+        Fitted classifier of raw strings with ``predict_proba`` (or
+        ``decision_function``, whose softmax stands for the probabilities).
     X : sequence of str
         Sentences the edits apply to.
     codes : str or tuple of str, default="negation"
@@ -495,7 +500,7 @@ def assert_directional(
     originals, back = np.unique(
         edits["original"].to_numpy(dtype=str), return_inverse=True
     )
-    P = np.asarray(model.predict_proba(edits["text"].tolist() + originals.tolist()))
+    P = class_probabilities(model, edits["text"].tolist() + originals.tolist())
     P1, P0 = P[: len(edits)], P[len(edits) :][back]
     col = P0.argmax(axis=1)
     rows = np.arange(len(col))

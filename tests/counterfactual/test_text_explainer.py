@@ -205,3 +205,36 @@ def test_fluency_is_reported_and_filters(sentences):
     kept = filtered.fluency[filtered.valid]
     assert len(kept) and (kept >= -np.log(1.5) - 1e-9).all()
     assert (plain.fluency[plain.valid] < -np.log(1.5)).any()  # the filter bites
+
+
+def test_models_without_predict_proba(sentences):
+    """A LinearSVC (decision scores only), binary and multi-class: the
+    softmax of its scores drives the search, every counterfactual flips
+    the model's own ``predict``, and the reported probability is that
+    softmax (above 0.5 exactly when a binary model predicts the class)."""
+    from sklearn.svm import LinearSVC
+
+    Xtr, ytr, X = sentences
+    svc = make_pipeline(CountVectorizer(), LinearSVC()).fit(Xtr, ytr)
+    assert not hasattr(svc, "predict_proba")
+    est = TextCounterfactualExplainer(FrozenEstimator(svc)).fit(Xtr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        expl = est.explain(X)
+    frame = expl.to_frame()
+    pred = svc.predict(list(frame["text"]))
+    assert frame["valid"].all()
+    assert (pred != svc.predict(list(X.loc[frame["query"]]))).all()
+    assert expl.coverage() >= 0.9
+    score = svc.decision_function(list(frame["text"]))
+    expected = 1 / (1 + np.exp(-np.abs(score)))  # of the predicted class
+    np.testing.assert_allclose(frame["probability"], expected, rtol=1e-9)
+    texts = ["bad soup", "good soup", "meh soup", "bad day", "good day", "meh day"]
+    labels = ["neg", "pos", "neu", "neg", "pos", "neu"]
+    multi = TextCounterfactualExplainer(
+        make_pipeline(CountVectorizer(), LinearSVC(C=10)),
+        edit_scope="all",
+        n_counterfactuals=1,
+    ).fit(texts * 4, labels * 4)
+    best = multi.explain(["bad soup", "good soup"], desired_class=["pos", "neu"]).best()
+    assert list(multi.estimator_.predict(list(best))) == ["pos", "neu"]

@@ -132,3 +132,27 @@ def test_suite_from_a_given_perturber_without_labels(data):
     assert 0 <= suite.run(model).failure_rate() <= 1
     with pytest.raises(ValueError, match="tests must be"):
         make_behavioural_tests(X[:5], tests=("XYZ",))
+
+
+def test_directional_tests_on_decision_scores(data):
+    """A model with decision scores only (LinearSVC): its softmax stands for
+    the probabilities, so the directional cases measure a change (the
+    margin toward the other class) instead of waiting for a new label."""
+    from sklearn.svm import LinearSVC
+
+    X, y, _ = data
+    svc = make_pipeline(CountVectorizer(), LinearSVC()).fit(X, y)
+    texts = ["The food is good.", "The place was great.", "The service was bad."]
+    assert assert_directional(svc, texts, max_failure_rate=0.5) >= 3
+    suite = make_behavioural_tests(X[:400], y[:400], max_cases=40)
+    cases = suite.run(svc).results
+    dirs = cases["test"] == "DIR"
+    assert dirs.any() and cases.loc[dirs, "change"].notna().all()
+    # a binary model's softmax probability of the original class moves with
+    # its decision score
+    orig = cases.loc[dirs, "original"].tolist()
+    edited = cases.loc[dirs, "text"].tolist()
+    s0, s1 = svc.decision_function(orig), svc.decision_function(edited)
+    sign = np.where(s0 > 0, 1.0, -1.0)
+    moved_away = (sign * s1) < (sign * s0)
+    np.testing.assert_array_equal(cases.loc[dirs, "change"].to_numpy() < 0, moved_away)

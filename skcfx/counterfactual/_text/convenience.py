@@ -39,7 +39,7 @@ def text_counterfactuals(
     Parameters
     ----------
     model : fitted classifier on raw strings
-        With ``predict_proba`` and ``classes_``.
+        With ``classes_`` and ``predict_proba`` or ``decision_function``.
     texts : sequence of str
         The sentences to explain. Not modified.
     desired_class : label or "opposite", default="opposite"

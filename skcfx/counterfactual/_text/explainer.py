@@ -20,6 +20,7 @@ from skcfx.counterfactual._base import (
     NOT_FOUND,
     STATUS,
     class_index,
+    class_probabilities,
     describe_desired,
     resolve_targets,
 )
@@ -60,8 +61,11 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
     Parameters
     ----------
     estimator : estimator
-        A classifier on raw strings with ``predict_proba`` (a Pipeline of a
-        vectorizer and a classifier, say), cloned and fitted in
+        A classifier on raw strings with ``predict_proba`` or
+        ``decision_function`` (a Pipeline of a vectorizer and a classifier,
+        say; for a model without ``predict_proba``, such as ``LinearSVC``,
+        the softmax of its decision scores stands for the probabilities, a
+        binary model's score ``s`` giving ``sigmoid(s)``), cloned and fitted in
         :meth:`fit`; wrap a trained one in ``sklearn.frozen.FrozenEstimator``
         to use it as is.
     desired_class : "opposite" or label, default="opposite"
@@ -150,7 +154,10 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "estimator": [
+            HasMethods(["fit", "predict_proba"]),
+            HasMethods(["fit", "decision_function"]),
+        ],
         "desired_class": "no_validation",  # labels known once fitted
         "n_counterfactuals": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_edits": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -245,9 +252,14 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
             resolve_targets(self.desired_class, self.classes_, np.zeros(1, int))
         self.vocabulary_ = model_vocabulary(self.estimator_, self.vocabulary, texts)
         known = {t for text in texts for t in tokens(text) if t[0].isalnum()}
-        self.lexicon_ = Lexicon(self.estimator_.predict_proba, self.vocabulary_, known)
+        self.lexicon_ = Lexicon(self._proba, self.vocabulary_, known)
         self.language_model_ = NGramLanguageModel().fit(texts)
         return self
+
+    def _proba(self, texts):
+        """Class probabilities of the model on ``texts`` (one call): its
+        ``predict_proba``, else the softmax of its ``decision_function``."""
+        return class_probabilities(self.estimator_, texts)
 
     def _params(self):
         return {
@@ -288,7 +300,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         new = sorted(
             {t[p] for t, e in zip(toks, editable) for p in e} - set(lexicon.alone)
         )
-        P = np.asarray(self.estimator_.predict_proba([join(t) for t in toks] + new))
+        P = self._proba([join(t) for t in toks] + new)
         alone = {**lexicon.alone, **dict(zip(new, P[n:]))}
         orig = P[:n].argmax(axis=1)
         goal = self.desired_class if desired_class is None else desired_class
@@ -305,7 +317,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
                 return lm.score_samples(edited) >= floor[owner]
 
         chosen = edit_search(
-            self.estimator_.predict_proba,
+            self._proba,
             [toks[i] for i in todo],
             [editable[i] for i in todo],
             orig[todo],
@@ -331,7 +343,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         pred = np.zeros(0, dtype=int)
         proba = np.zeros(0)
         if out_texts:  # validity decided once, by the model on the final text
-            P = np.asarray(self.estimator_.predict_proba(out_texts))
+            P = self._proba(out_texts)
             pred = class_index(self.classes_, self.estimator_.predict(out_texts))
             proba = P[np.arange(len(pred)), pred]
         t = target[owner]
