@@ -6,7 +6,11 @@ RandomForestClassifier, trained on all rows) and its constraints; the first
 ``--n-queries`` rows the model rejects, explained with the default genetic
 search.
 
-Parallel settings, each run in a fresh process: ``n_jobs=1``; ``n_jobs=2``
+Parallel settings, each run in a fresh process (the model and the fitted
+explainer are fitted once, pickled, and loaded by each run before the
+clock, so that a run costs its explain and more repeats fit in the time;
+the machine's speed drifts by tens of percent between minutes, so ratios
+are read from runs interleaved in time): ``n_jobs=1``; ``n_jobs=2``
 under joblib's default back end (workers forked from the caller, sharing
 its memory); ``n_jobs=2`` inside ``parallel_config(backend="loky")``
 (joblib's fresh worker interpreters, which receive pickled copies); and,
@@ -31,7 +35,10 @@ memory shared copy-on-write counts once; the summed resident set size,
 which counts it in every process, is shown too); and whether the
 counterfactuals of every run equal those of ``n_jobs=1``. Settings run
 in turn ``--repeats`` times, then the memory runs; the fastest timed run
-of each is kept and the median shown with all runs.
+of each is kept and the median shown with all runs, and the paired
+speedup: the median over repeats of the ``n_jobs=1`` run's time over the
+setting's run of the same repeat (runs minutes apart, so the drift of
+the machine's speed between repeats cancels).
 
 Model time (``--model-time``): explain with ``n_jobs=1`` while recording
 every batch the search sends to the model, then the model alone on exactly
@@ -45,6 +52,7 @@ more), fastest of each kept. And the model's own cost per row at 100 to
 
 import argparse
 import json
+import pickle
 import subprocess
 import sys
 import time
@@ -54,12 +62,25 @@ import numpy as np
 import pandas as pd
 
 CHILD = r"""
-import json, sys, threading, time, warnings
+import json, pickle, sys, threading, time, warnings
 import psutil
 sys.path.insert(0, {here!r})
-from bench_scale import setting
-setup = setting({n})
+# timed runs: the model and the fitted explainer, fitted once by the
+# parent and pickled (fitting takes ~30 s, loading ~1 s, so a run costs its
+# explain); memory runs fit them here, as a user who fits and then explains
+# (a process that loaded them from a pickle holds ~90 MB more before
+# explain, and its forked workers copy more of it)
+if {sampled!r}:
+    from bench_scale import setting
+    setup = setting({n})
+else:
+    with open({pickled!r}, "rb") as f:
+        setup = pickle.load(f)
 explainer, queries = setup["explainer"], setup["queries"]
+# the explainer's KD-trees are not pickled: built here, before the clock,
+# for every setting alike (as fit leaves them)
+from skcfx.counterfactual._tabular.queries import SearchSetup
+SearchSetup(explainer).build()
 backend = {backend!r}
 if backend.startswith("dask"):
     import dask
@@ -189,9 +210,10 @@ def setting(n):
     return dict(model=model, explainer=explainer, queries=queries, X=X)
 
 
-def run_child(n, n_jobs, backend, out, sample=False):
+def run_child(pickled, n, n_jobs, backend, out, sample=False):
     code = CHILD.format(
         here=str(Path(__file__).parent),
+        pickled=pickled,
         n=n,
         n_jobs=n_jobs,
         backend=backend,
@@ -280,6 +302,13 @@ def main():
     parser.add_argument("--model-time", type=int, nargs="*", default=[100, 1000, 10000])
     parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--settings",
+        nargs="*",
+        default=None,
+        help="run only the parallel settings whose name contains one of these "
+        "words (n_jobs=1 always runs: it is the reference)",
+    )
     args = parser.parse_args()
     tmp = "/tmp/skcfx_bench_scale"
     rows, frames = [], {}
@@ -298,6 +327,15 @@ def main():
         )
     except ImportError:
         print("distributed not installed: no dask setting")
+    if args.settings:
+        settings = [
+            s
+            for s in settings
+            if s[0] == "n_jobs=1" or any(w in s[0] for w in args.settings)
+        ]
+    pickled = f"{tmp}_setting.pkl"
+    with open(pickled, "wb") as f:
+        pickle.dump(setting(args.n_queries), f, protocol=5)
     # the settings run in turn, ``--repeats`` times (each in a fresh
     # process, nothing sampling it); the fastest run of each setting is
     # kept: the machine's speed drifts between minutes, so ratios come from
@@ -307,7 +345,7 @@ def main():
         sample = repeat == args.repeats
         for i, (name, n_jobs, backend) in enumerate(settings):
             stats, frame = run_child(
-                args.n_queries, n_jobs, backend, f"{tmp}_{i}", sample=sample
+                pickled, args.n_queries, n_jobs, backend, f"{tmp}_{i}", sample=sample
             )
             frames.setdefault(name, frame)
             stats["same"] = frame.equals(frames["n_jobs=1"])
@@ -315,11 +353,12 @@ def main():
             print(name, "memory run" if sample else "timed run", stats, flush=True)
     base = None
     for name, _, _ in settings:
-        times = sorted(r["seconds"] for r in runs[name])
+        mine = np.array([r["seconds"] for r in runs[name]])
+        times = sorted(mine)
         seconds, median = times[0], float(np.median(times))
         mem = memory[name][0]
         pss = mem["pss"] / 2**20
-        base = base or dict(seconds=seconds, median=median, pss=pss)
+        base = base or dict(seconds=seconds, median=median, pss=pss, runs=mine)
         rows.append(
             dict(
                 setting=name,
@@ -329,6 +368,9 @@ def main():
                 speedup=base["seconds"] / seconds,
                 median_s=median,
                 speedup_median=base["median"] / median,
+                # each repeat's n_jobs=1 run over this setting's run of the
+                # same repeat (minutes apart, so the machine's drift cancels)
+                speedup_paired=float(np.median(np.divide(base["runs"], mine))),
                 idle_pss_mb=mem["idle_pss"] / 2**20,
                 peak_pss_mb=pss,
                 memory_ratio=pss / base["pss"],
@@ -355,6 +397,10 @@ def main():
             f"python bench_scale.py --n-queries {args.n_queries} "
             f"--repeats {args.repeats} --out {args.out}"
         )
+        if args.settings:
+            cmd += " --settings " + " ".join(args.settings)
+        if args.model_time != [100, 1000, 10000]:
+            cmd += " --model-time " + " ".join(map(str, args.model_time))
         args.out.write_text(f"Command: `{cmd}`\n\n" + text + "\n")
         args.out.with_suffix(".rst").write_text(
             table.to_markdown(index=False, floatfmt=".3g", tablefmt="rst")

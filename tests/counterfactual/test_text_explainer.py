@@ -32,6 +32,11 @@ def _model():
     return make_pipeline(CountVectorizer(), LogisticRegression(max_iter=500))
 
 
+def _texts(a):
+    """Sentences, a sentence without counterfactual (NaN) as a marker."""
+    return pd.Series(a, dtype=object).fillna("<none>").to_numpy()
+
+
 @pytest.fixture(scope="module")
 def sentences():
     texts, labels = load_sentiment(return_X_y=True)
@@ -61,15 +66,15 @@ def test_estimator_contract_on_sentences(sentences):
         est.explain(X)
     before = X.copy()
     assert est.fit(Xtr, ytr) is est
-    first = est.transform(X)
+    first = _texts(est.transform(X))
     est.fit(Xtr, ytr)  # idempotent
-    np.testing.assert_array_equal(est.transform(X), first)
+    np.testing.assert_array_equal(_texts(est.transform(X)), first)
     again = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(again.transform(X), first)
+    np.testing.assert_array_equal(_texts(again.transform(X)), first)
     pd.testing.assert_series_equal(X, before)  # input untouched
     # order invariance: a sentence's answer does not depend on the batch
     perm = np.random.default_rng(0).permutation(len(X))
-    np.testing.assert_array_equal(est.transform(X.iloc[perm]), first[perm])
+    np.testing.assert_array_equal(_texts(est.transform(X.iloc[perm])), first[perm])
     with pytest.raises(ValueError, match="requires y"):
         TextCounterfactualExplainer(_model()).fit(Xtr)
     with pytest.raises(ValueError, match="Wrap it in a list"):
@@ -94,7 +99,9 @@ def test_counterfactuals_flip_the_model_and_keep_index_labels(sentences):
     orig = model.predict(list(X.loc[frame["query"]]))
     assert frame["valid"].all() and (pred != orig).all()
     assert (frame["prediction"].to_numpy() == pred).all()
-    assert expl.coverage() >= 0.9
+    # 35 of these 40 sentences (whole bundled benchmark: 98-99%; the few
+    # lost were flipped by swapping a word for a function word)
+    assert expl.coverage() >= 0.85
     best = expl.best()
     assert list(best.index) == list(X.index)
     has = best.notna().to_numpy()
@@ -238,3 +245,28 @@ def test_models_without_predict_proba(sentences):
     ).fit(texts * 4, labels * 4)
     best = multi.explain(["bad soup", "good soup"], desired_class=["pos", "neu"]).best()
     assert list(multi.estimator_.predict(list(best))) == ["pos", "neu"]
+
+
+def test_function_words_are_neither_swapped_in_nor_swapped_out(sentences):
+    """Under the default polar scope no edit replaces or negates a stop
+    word ("is" -> "not"), and no replacement is one ("lacking" -> "not"):
+    such swaps read as broken English. Deleting one is still an edit."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from skcfx.text._tokens import tokens
+
+    Xtr, ytr, X = sentences
+    est = TextCounterfactualExplainer(_model(), n_counterfactuals=3).fit(Xtr, ytr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoCounterfactualWarning)
+        frame = est.explain(X).to_frame()
+    n_checked = 0
+    for query, sets in zip(frame["query"], frame["edit_list"]):
+        words = tokens(X.loc[query])
+        for position, operation, new in sets:
+            n_checked += 1
+            if operation in ("replace", "negate"):
+                assert words[position].lower() not in ENGLISH_STOP_WORDS
+            if operation == "replace":
+                assert new.lower() not in ENGLISH_STOP_WORDS
+    assert n_checked > 40

@@ -3,10 +3,13 @@
 Polarity is the model's own: a word is *polar* for a sentence when, alone,
 it raises the probability of the sentence's class by at least
 ``min_effect`` over the empty sentence (in a sentence without such a word,
-its three words with the largest positive effect). "replace" and "negate"
-touch polar words only (``edit_scope="polar"``) or any word (``"all"``);
-replacements are the vocabulary words that, alone, push the model most
-toward the desired class. The single-word probabilities are learned once,
+its three words with the largest positive effect); function words (the
+stop words of scikit-learn's English list: "is", "the", "not", ...) are
+never polar. "replace" and "negate" touch polar words only
+(``edit_scope="polar"``) or any word (``"all"``); replacements are the
+vocabulary's content words (no stop word: a word swapped for "not" or
+"the" reads as broken English) that, alone, push the model most toward
+the desired class. The single-word probabilities are learned once,
 in the explainer's ``fit`` (:class:`Lexicon`).
 
 A beam search adds one edit per round to the ``beam_width`` most promising
@@ -19,6 +22,7 @@ edits at different words.
 """
 
 import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from skcfx.counterfactual._text.edits import apply_edits, goal, join
 
@@ -49,11 +53,18 @@ class Lexicon:
         self.alone.update(zip(known, P[len(words) + 1 :]))
 
     def substitutes(self, key, n):
-        """The ``n`` words that push most toward class ``key`` (or, for
-        ``key = -1 - o``, away from class ``o``)."""
+        """The ``n`` content words that push most toward class ``key`` (or,
+        for ``key = -1 - o``, away from class ``o``)."""
         P = self.word_proba
         score = P[:, key] if key >= 0 else 1.0 - P[:, -1 - key]
-        return [self.words[i] for i in np.argsort(-score, kind="stable")[:n]]
+        order = np.argsort(-score, kind="stable")
+        content = (i for i in order if _is_content(self.words[i]))
+        return [self.words[i] for _, i in zip(range(n), content)]
+
+
+def _is_content(word):
+    """Not a function word (scikit-learn's English stop words)."""
+    return word.lower() not in ENGLISH_STOP_WORDS
 
 
 def _polar(toks, editable, orig, alone, empty, min_effect):
@@ -61,7 +72,11 @@ def _polar(toks, editable, orig, alone, empty, min_effect):
     its single-word probabilities; ``empty``: the empty sentence's)."""
     polar = []
     for i, tok in enumerate(toks):
-        push = {p: alone[tok[p]][orig[i]] - empty[orig[i]] for p in editable[i]}
+        push = {
+            p: alone[tok[p]][orig[i]] - empty[orig[i]]
+            for p in editable[i]
+            if _is_content(tok[p])
+        }
         strong = {p for p, e in push.items() if e >= min_effect}
         if not strong:  # the sentence's three most polar words
             ranked = sorted((e, p) for p, e in push.items() if e > 0)
