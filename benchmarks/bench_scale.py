@@ -400,7 +400,7 @@ def main():
         if args.settings:
             cmd += " --settings " + " ".join(args.settings)
         if args.model_time != [100, 1000, 10000]:
-            cmd += " --model-time " + " ".join(map(str, args.model_time))
+            cmd += " ".join(["", "--model-time", *map(str, args.model_time)])
         args.out.write_text(f"Command: `{cmd}`\n\n" + text + "\n")
         args.out.with_suffix(".rst").write_text(
             table.to_markdown(index=False, floatfmt=".3g", tablefmt="rst")
