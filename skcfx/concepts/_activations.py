@@ -1,7 +1,10 @@
 """Getting a layer's activations and the model head above it."""
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
+
+from skcfx.utils._frozen import unwrap_frozen
 
 __all__ = ["layer_activations", "mlp_head"]
 
@@ -18,6 +21,29 @@ def _torch_module(model):
             f"MLPClassifier; got {type(model).__name__}."
         )
     return module
+
+
+def _network(model):
+    """The network at the end of ``model`` and the fitted steps in front of
+    it: ``model`` itself, a ``FrozenEstimator`` of it, or a Pipeline (nested
+    or frozen too) whose last step is it, as scikit-learn users fit an MLP
+    behind its scaler. Returns ``(steps, network)``, ``steps`` the fitted
+    transformers that prepare the network's input, in order."""
+    steps = []
+    model = unwrap_frozen(model)
+    while isinstance(model, Pipeline):
+        check_is_fitted(model)
+        *front, (_, last) = model.steps
+        steps.extend(step for _, step in front if step not in (None, "passthrough"))
+        model = unwrap_frozen(last)
+    return steps, model
+
+
+def _is_sklearn_mlp(model):
+    return hasattr(model, "coefs_") or type(model).__name__ in (
+        "MLPClassifier",
+        "MLPRegressor",
+    )
 
 
 def _head_module(head, owner):
@@ -51,15 +77,19 @@ def layer_activations(model, X, layer, *, batch_size=1024):
 
     Parameters
     ----------
-    model : torch.nn.Module, fitted skorch net, or fitted MLPClassifier
+    model : torch.nn.Module, fitted skorch net, fitted MLPClassifier, or a \
+            fitted Pipeline ending in one
         The model. For a torch module or skorch net the output of the named
         submodule is captured with a forward hook; for a scikit-learn
         :class:`~sklearn.neural_network.MLPClassifier` the activations of
         hidden layer ``layer`` (an int, 0 = first hidden layer) are computed
-        from its fitted weights.
+        from its fitted weights. A Pipeline's steps in front of the network
+        (a scaler, a ColumnTransformer) transform ``X`` first;
+        ``FrozenEstimator`` wrappers are looked through.
     X : array-like
-        Model inputs (for torch, anything the module accepts as one float32
-        tensor batch).
+        Model inputs: the Pipeline's raw input when ``model`` is a Pipeline
+        (for torch, anything the module accepts as one float32 tensor batch
+        once transformed).
     layer : str or int
         Name of the submodule (``dict(module.named_modules())`` keys, e.g.
         ``"features.3"``), or the hidden-layer index of an MLPClassifier.
@@ -83,7 +113,10 @@ def layer_activations(model, X, layer, *, batch_size=1024):
     >>> layer_activations(mlp, X, 1).shape
     (50, 3)
     """
-    if hasattr(model, "coefs_") or type(model).__name__ == "MLPClassifier":
+    steps, model = _network(model)
+    for step in steps:
+        X = step.transform(X)
+    if _is_sklearn_mlp(model):
         check_is_fitted(model)
         n_hidden = len(model.coefs_) - 1
         if not isinstance(layer, int | np.integer) or not 0 <= layer < n_hidden:
@@ -128,8 +161,9 @@ def mlp_head(mlp, layer):
 
     Parameters
     ----------
-    mlp : fitted MLPClassifier
-        The model.
+    mlp : fitted MLPClassifier, or a fitted Pipeline ending in one
+        The model (a Pipeline's steps in front of the network and
+        ``FrozenEstimator`` wrappers play no part in the head).
     layer : int
         Hidden-layer index whose activations are the head's input.
 
@@ -144,6 +178,13 @@ def mlp_head(mlp, layer):
     from skcfx.utils._torch import require_torch
 
     require_torch("mlp_head")
+    _, mlp = _network(mlp)
+    if not _is_sklearn_mlp(mlp):
+        raise TypeError(
+            f"mlp_head expects a fitted MLPClassifier (or a Pipeline ending in "
+            f"one); got {type(mlp).__name__}. For a torch module or skorch net, "
+            f"pass its submodule above the layer to tcav as the head."
+        )
     check_is_fitted(mlp)
     n_hidden = len(mlp.coefs_) - 1
     if not isinstance(layer, int | np.integer) or not 0 <= layer < n_hidden:

@@ -134,6 +134,71 @@ def test_mlp_activations_and_head_reproduce_the_classifier():
         layer_activations(mlp, X, 2)
 
 
+def test_pipelines_ending_in_a_network_are_read_through_their_steps():
+    # how scikit-learn users fit an MLP: behind a scaler, on a DataFrame,
+    # often frozen; the activations are those of the transformed rows and
+    # the head above them reproduces the Pipeline's predictions
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(
+        rng.standard_normal((300, 4)) * [1, 10, 100, 1000], columns=list("abcd")
+    )
+    y = (X.a * X.b > 0).astype(int)
+    prep = make_column_transformer(
+        (StandardScaler(), ["a", "b"]), (MinMaxScaler(), ["c", "d"])
+    )
+    mlp = MLPClassifier((16, 8), max_iter=3000, random_state=0)
+    model = make_pipeline(prep, mlp).fit(X, y)
+    for wrapped in (
+        model,
+        FrozenEstimator(model),
+        make_pipeline(FrozenEstimator(model)),
+    ):
+        A = layer_activations(wrapped, X, 1)
+        assert_allclose(A, layer_activations(mlp, prep.transform(X), 1))
+        with torch.no_grad():
+            logits = mlp_head(wrapped, 1)(torch.as_tensor(A, dtype=torch.float32))
+        assert_array_equal(logits.numpy().argmax(axis=1), model.predict(X))
+    with pytest.raises(
+        TypeError,
+        match="mlp_head expects a fitted MLPClassifier.*got LogisticRegression",
+    ):
+        from sklearn.linear_model import LogisticRegression
+
+        mlp_head(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), 0)
+
+    # a torch module behind a scaler: the hook sees the scaled rows
+    torch.manual_seed(0)
+    from skorch import NeuralNetClassifier
+
+    net = NeuralNetClassifier(
+        torch.nn.Sequential(
+            torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 2)
+        ),
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+    )
+    scaler = StandardScaler().set_output(transform="pandas")
+    piped = make_pipeline(scaler, _float32(), net).fit(X, y.to_numpy())
+    Xs = np.array(scaler.transform(X), dtype=np.float32)
+    with torch.no_grad():
+        expected = torch.relu(net.module_[0](torch.as_tensor(Xs))).numpy()
+    assert_allclose(layer_activations(piped, X, "1"), expected, rtol=1e-5, atol=1e-6)
+
+
+def _float32():
+    """A step that hands a torch net float32 rows."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    return FunctionTransformer(lambda Z: np.asarray(Z, dtype=np.float32))
+
+
 def test_torch_forward_hook_activations():
     torch.manual_seed(0)
     net = torch.nn.Sequential(
