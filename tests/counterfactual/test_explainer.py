@@ -528,3 +528,35 @@ def test_max_samples_bounds_what_fit_keeps(adult, adult_model, rejected):
     pd.testing.assert_frame_equal(
         restored.explain(rejected).to_frame(), expl.to_frame()
     )
+
+
+def test_a_method_named_after_fit_runs_on_what_fit_prepared():
+    # the exact search reads the model in fit; set after a genetic fit it
+    # crashed inside explain ("'NoneType' object has no attribute 'kind'")
+    from sklearn.preprocessing import StandardScaler
+
+    from skcfx.counterfactual._tabular.queries import SearchSetup
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.randint(0, 10, (200, 3)), columns=list("abc"))
+    y = (X.a + X.b > 9).astype(int)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    q = X[model.predict(X) == 0].head(3)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), random_state=0).fit(X)
+    for method in ("random", "kdtree", "genetic"):  # share fit's preparation
+        assert cfx.set_params(method=method).explain(q).valid.all()
+    for method, why in (("exact", "as constraints"), ("gradient", "in torch")):
+        with pytest.raises(
+            ValueError, match=f"method='{method}' was set after fit.*{why}.*fit again"
+        ):
+            cfx.set_params(method=method).explain(q)
+        assert cfx.fit(X).explain(q).valid.all()  # refitted: runs
+    with pytest.raises(
+        ValueError,
+        match="method='genetic' was set after fit, which prepared the search "
+        "for method='gradient'",
+    ):
+        cfx.set_params(method="genetic").explain(q)
+    # time_limit is read by explain, not frozen in fit
+    cfx.set_params(method="exact", time_limit=3.5).fit(X)
+    assert SearchSetup(cfx.set_params(time_limit=0.25)).context.time_limit == 0.25

@@ -130,9 +130,32 @@ class ExplainMixin:
     @property
     def _search_method(self):
         """The method a search runs: ``method``, or what ``"auto"`` chose in
-        ``fit`` (a named method set after fit takes effect at once, as it
-        always did)."""
+        ``fit`` (a method named after fit takes effect at once when fit
+        prepared it; see :meth:`_check_prepared`)."""
         return self.method_ if self.method == "auto" else self.method
+
+    def _check_prepared(self):
+        """A method named after ``fit`` runs on what fit prepared: the
+        genetic, random and kdtree searches share it (their index of
+        training rows and seed programs), the exact search needs the model
+        read as constraints and the gradient search its torch copy, both
+        made in fit for that method only. Otherwise a clear error."""
+        method, context = self._search_method, self._context
+        heuristic = ("genetic", "random", "kdtree")
+        ready = {
+            "exact": context.exact is not None,
+            "gradient": context.module is not None,
+        }.get(method, self._fit_method in (*heuristic, "auto"))
+        if not ready:
+            raise ValueError(
+                f"method={method!r} was set after fit, which prepared the "
+                f"search for method={self._fit_method!r} ("
+                + {
+                    "exact": "the exact search reads the model as constraints",
+                    "gradient": "the gradient search rebuilds the model in torch",
+                }.get(method, "the heuristic searches index the training rows")
+                + " in fit); call fit again."
+            )
 
     # ---------------------------------------------------------- explain
     def explain(self, X):
@@ -154,6 +177,7 @@ class ExplainMixin:
         n_jobs = effective_n_jobs(self.n_jobs)
         with _sequential(n_jobs > 1):
             queries = prepare(self, X)
+        self._check_prepared()
         if self._search_method in ("gradient", "exact"):
             self._check_no_missing(queries.Zq)
         todo = np.flatnonzero(~queries.already & ~queries.failed)

@@ -440,6 +440,7 @@ class CounterfactualExplainer(
             frame = frame.iloc[keep]
         Z = space.encode(frame)
         self.method_ = self.method if self.method != "auto" else None
+        self._fit_method = self.method  # what the search context is made for
         self.method_probe_ = None
         self._fit_scm(frame)
         group, train_pred = self._fit_task(self.model_input_(space.decode(Z)))

@@ -10,7 +10,7 @@ row), which travels unchanged from ``explain`` to the result;
 a set of queries (also the factory that tests use).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -254,7 +254,10 @@ class SearchSetup:
         space = explainer.feature_space_
         self.space = space
         self.oracle = oracle_of(explainer)
-        self.context = getattr(explainer, "_context", None)
+        context = getattr(explainer, "_context", None)
+        if context is not None:  # time_limit as set now, not as in fit
+            context = replace(context, time_limit=explainer.time_limit)
+        self.context = context
         self.method = explainer._search_method
         self.n_candidates = explainer.n_candidates
         self.max_rounds = explainer.max_rounds

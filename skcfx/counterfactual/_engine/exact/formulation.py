@@ -152,14 +152,17 @@ class QueryFormulation:
 
     # ---------------------------------------------------------- solution
     def no_good(self, Z):
-        """Exclude every solution that changes the same set of features as
-        the coded row ``Z``."""
+        """Exclude every solution that changes all the features the coded
+        row ``Z`` changes: the same set, or that set with more changes. A
+        next solution keeps at least one of them at the query's value
+        (``chg_j = 0`` pins it there); without the supersets' exclusion the
+        next-best solution of a continuous column is ``Z`` plus a change of
+        another column by a rounding error (a different set in name only)."""
         changed = self.problem.space.changed(self.x[None, :], Z[None, :])[0]
         cut = Expr()
         for j, e in self.chg.items():
-            if e.is_constant:
-                continue
-            cut = cut + ((Expr(const=1.0) - e) if changed[j] else e)
+            if changed[j] and not e.is_constant:
+                cut = cut + (Expr(const=1.0) - e)
         self.milp.add(cut, lo=1.0)
 
     def row(self, x):

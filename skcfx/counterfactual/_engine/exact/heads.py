@@ -47,11 +47,22 @@ class Head:
         an expression."""
         return [Expr(const=b) + _dot(w, phi, len(w)) for w, b in zip(self.W, self.b)]
 
-    def decide(self, milp, scores, target, eps, low=None, high=None):
+    def decide(self, milp, scores, target, eps, low=None, high=None, margin=0.0):
         """Constraints that the prediction is class index ``target`` (or,
-        for a regressor, lies in ``[low, high]``)."""
+        for a regressor, lies in ``[low, high]``, ``margin`` times the
+        bounds' size inside it)."""
         if self.rule == "value":
-            milp.add(scores[0], low, high)
+            # a margin inside the range when a solution on a bound was
+            # predicted a rounding error outside it (the bounds are
+            # inclusive: the first solve has none)
+            lo, hi = low, high
+            if margin and low is not None and np.isfinite(low):
+                lo = low + margin * max(1.0, abs(low))
+            if margin and high is not None and np.isfinite(high):
+                hi = high - margin * max(1.0, abs(high))
+            if lo is not None and hi is not None and lo > hi:
+                lo = hi = (low + high) / 2
+            milp.add(scores[0], lo, hi)
         elif self.rule == "sign":
             if target == 1:
                 milp.add(scores[0], lo=eps)

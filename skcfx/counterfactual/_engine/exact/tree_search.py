@@ -290,8 +290,8 @@ class TreeSearch:
         return bool(valid[0])
 
     def run(self, k=1, time_limit=10.0, max_work=None):
-        """Up to ``k`` rows changing different sets of columns, cheapest
-        first, within ``time_limit`` seconds and ``max_work`` leaf tests
+        """Up to ``k`` rows, cheapest first, none changing every column an
+        earlier one changes, within ``time_limit`` seconds and ``max_work`` leaf tests
         (child states times leaves bounded; None: no limit; a deterministic
         budget). Returns
         ``(rows, status, bound)``; ``status`` is "optimal", "feasible",
@@ -314,7 +314,8 @@ class TreeSearch:
             _, g, _, candidate, p, changes = heapq.heappop(heap)
             if candidate:  # its own margins pass: ask the model
                 pattern = frozenset(q for q, _ in changes)
-                if pattern not in patterns:
+                # none of the earlier answers' sets, nor one with more changes
+                if not any(p <= pattern for p in patterns):
                     Z = self._row(changes)
                     if self._accept(Z):
                         found.append(Z)

@@ -7,11 +7,12 @@ For a linear model each query is one mixed-integer linear program (see
 by the real model (a margin ``eps`` makes strict inequalities strict; if
 rounding ever breaks validity, ``eps`` grows a hundredfold and the query is
 solved again). The next counterfactuals are the next-best solutions that
-change a different set of features (a no-good cut on the changed-feature
-pattern per solution). For a tree ensemble each query is a best-first
+keep at least one feature of each earlier solution's changed set at the
+query's value (a cut per solution: none is an earlier one with the same or
+more changes). For a tree ensemble each query is a best-first
 branch and bound over the trees' thresholds (``tree_search.py``), which
 returns its answers cheapest first, each accepted by the real model and
-changing another set of features. For "any class but the query's" of a
+none changing every feature an earlier one changes. For "any class but the query's" of a
 multi-class model, one program or search per candidate class, the best
 kept.
 """
@@ -90,7 +91,13 @@ def _formulate(exact, problem, i, target, eps, previous=()):
         return None
     scores = exact.head.outputs(form.phi)
     exact.head.decide(
-        form.milp, scores, target, eps, low=problem.low[i], high=problem.high[i]
+        form.milp,
+        scores,
+        target,
+        eps,
+        low=problem.low[i],
+        high=problem.high[i],
+        margin=eps if eps > _EPS else 0.0,  # a range's: after a rounding miss
     )
     for row in previous:
         form.no_good(row)
@@ -203,13 +210,14 @@ def _solve_trees(exact, problem, i, targets, deadline, inputs=None):
         found.append((rows, objective, float(bound), status))
         solutions.extend(zip(cost, range(len(rows)), [t] * len(rows), rows))
     certificate = _combine(found)
-    # the k cheapest over targets, each changing another set of columns
-    rows, patterns = [], set()
+    # the k cheapest over targets, none changing every column an earlier
+    # one changes
+    rows, patterns = [], []
     changed = problem.space.changed
     for _, _, _, Z in sorted(solutions, key=lambda s: (s[0], s[1], s[2])):
-        key = changed(problem.Zq[i][None, :], Z[None, :])[0].tobytes()
-        if key not in patterns:
-            patterns.add(key)
+        pattern = changed(problem.Zq[i][None, :], Z[None, :])[0]
+        if not any((p <= pattern).all() for p in patterns):
+            patterns.append(pattern)
             rows.append(Z)
         if len(rows) >= problem.k:
             break

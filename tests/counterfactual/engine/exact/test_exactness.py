@@ -133,8 +133,53 @@ def test_next_solutions_change_other_features(small, head):
     changed = expl.space.changed(expl.query_codes[expl.owner], expl.codes)
     patterns = {tuple(row) for row in changed}
     assert len(patterns) == len(changed)  # a different set of features each
+    for r in range(1, len(changed)):  # none an earlier one with more changes
+        assert not any((changed[s] <= changed[r]).all() for s in range(r))
     cost = expl._cost()
     assert (np.diff(cost) >= -1e-12).all()  # next-best, in order
+
+
+@pytest.mark.parametrize("head", ["ridge", "logistic"])
+def test_next_solutions_on_continuous_columns_are_real_alternatives(head):
+    # columns with more than 6 decimals have no grid: a change may be as
+    # small as the solver likes, and the next "different" solution was the
+    # optimum plus a change of another column by 1e-9 (four copies of one
+    # row on the diabetes data); a range's optimum on its bound was also
+    # predicted a rounding error outside it, and then the query had one
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+    from sklearn.linear_model import Ridge
+
+    if head == "ridge":
+        X, y = load_diabetes(return_X_y=True, as_frame=True)
+        model = make_pipeline(StandardScaler(), Ridge()).fit(X, y)
+        kw = dict(desired_range=(200, 400))
+        queries = X[model.predict(X) < 200].head(4)
+    else:
+        X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+        X = X.iloc[:, :8]
+        model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+        kw = {}
+        queries = X[model.predict(X) == 0].head(4)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", n_counterfactuals=4, **kw
+    ).fit(X)
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    assert expl.valid.all() and (np.bincount(expl.owner) == 4).all()
+    changed = expl.space.changed(expl.query_codes[expl.owner], expl.codes)
+    gap = np.abs(expl.codes - expl.query_codes[expl.owner]) / expl.space.mad
+    # every change is a real one (not a rounding error of the solver)
+    assert (gap[changed] > 1e-4).all()
+    cost = expl._cost()
+    for q in range(len(queries)):
+        rows = np.flatnonzero(expl.owner == q)
+        for r in range(1, len(rows)):
+            earlier = changed[rows[:r]]
+            assert not (earlier <= changed[rows[r]]).all(axis=1).any()
+        assert (np.diff(cost[rows]) >= -1e-12).all()
+    if head == "ridge":
+        pred = model.predict(expl.to_frame()[X.columns])
+        assert ((pred >= 200) & (pred <= 400)).all()
 
 
 def test_infeasible_is_proved():
