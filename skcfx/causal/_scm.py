@@ -19,6 +19,7 @@ from sklearn.compose import make_column_transformer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skcfx.utils._dtypes import is_categorical_dtype
@@ -140,6 +141,20 @@ class StructuralCausalModel(BaseEstimator):
     category (its noise, whatever it is, decided it). This is exact for a
     deterministic mechanism and a documented approximation otherwise.
 
+    *Missing values.* Each equation is fitted on the rows where its node is
+    observed and, unless the equation takes missing values (its
+    ``allow_nan`` tag, as ``HistGradientBoostingRegressor``), its parents
+    are too. A missing value has no noise to abduct, so the factual row is
+    first completed: in topological order each missing node with parents
+    takes its equation's prediction (zero noise). The noise of every other
+    node is abducted from the completed row, so a node below a missing one
+    keeps its own noise, and an intervention moves it by what the
+    intervention changes, not by the gap between the row and its
+    equation. A missing node below an intervention gets a value (a change);
+    one the interventions do not reach stays missing; a node whose equation
+    cannot be evaluated (a parent without parents of its own is missing)
+    keeps its factual value.
+
     *Limits.* Noise is additive for numeric nodes (the equation is a
     location model); counterfactuals are unit-level and deterministic given
     the abducted noise (no sampling over uncertain noise, as in Karimi et
@@ -233,7 +248,16 @@ class StructuralCausalModel(BaseEstimator):
             if callable(eq) and not hasattr(eq, "predict"):
                 fitted = _Callable(eq)
             elif hasattr(eq, "predict"):
-                fitted = clone(eq).fit(X[parents], X[node])
+                rows = X[node].notna().to_numpy().copy()
+                if not _allows_nan(eq):
+                    rows &= X[parents].notna().all(axis=1).to_numpy()
+                if not rows.any():
+                    raise ValueError(
+                        f"No row of X has {node!r} and its parents {parents} "
+                        f"all observed, so the equation of {node!r} cannot be "
+                        f"fitted."
+                    )
+                fitted = clone(eq).fit(X.loc[rows, parents], X.loc[rows, node])
             else:
                 raise ValueError(
                     f"equations[{node!r}] must be an estimator with predict or "
@@ -275,9 +299,21 @@ class StructuralCausalModel(BaseEstimator):
         return X
 
     def _predict(self, node, frame):
-        out = self.equations_[node].predict(frame[self.parents_[node]])
-        out = np.asarray(out)
-        return out if node in self.categorical_ else out.astype(float).ravel()
+        """The equation of ``node`` on ``frame``'s rows: NaN (None for a
+        categorical node) where a parent is missing and the equation does
+        not take missing values."""
+        parents = frame[self.parents_[node]]
+        equation = self.equations_[node]
+        categorical = node in self.categorical_
+        ok = np.ones(len(frame), dtype=bool)
+        if not isinstance(equation, _Callable) and not _allows_nan(equation):
+            ok = parents.notna().all(axis=1).to_numpy()
+        out = np.full(len(frame), None if categorical else np.nan, dtype=object)
+        if ok.all():
+            out = np.asarray(equation.predict(parents))
+        elif ok.any():
+            out[ok] = np.asarray(equation.predict(parents[ok])).ravel()
+        return out if categorical else out.astype(float).ravel()
 
     # ------------------------------------------------------------- queries
     def abduct(self, X):
@@ -359,6 +395,28 @@ class StructuralCausalModel(BaseEstimator):
             )
         return self.propagate(X, V, mask)
 
+    def _complete(self, X):
+        """``X`` with each missing node that has parents set to its
+        equation's prediction from the (completed) parents, in topological
+        order; ``X`` itself when nothing is missing."""
+        out = X
+        for node in self.order_:
+            if node not in self.parents_:
+                continue
+            miss = X[node].isna().to_numpy()
+            if not miss.any():
+                continue
+            if out is X:
+                out = X.copy()
+            values = out[node].to_numpy(copy=True)
+            if node in self.categorical_ and values.dtype.kind != "O":
+                values = values.astype(object)
+            elif node not in self.categorical_:
+                values = values.astype(float)
+            values[miss] = self._predict(node, out.iloc[np.flatnonzero(miss)])
+            out[node] = _like(values, X[node])
+        return out
+
     def propagate(self, X, V, mask):
         """Abduction, action and prediction for aligned frames.
 
@@ -377,6 +435,7 @@ class StructuralCausalModel(BaseEstimator):
         """
         check_is_fitted(self)
         cols = list(X.columns)
+        base = self._complete(X)  # the factual rows, missing nodes filled
         out = X.copy()
         changed = np.asarray(mask, dtype=bool).copy()
         for j in np.flatnonzero(changed.any(axis=0)):
@@ -398,27 +457,42 @@ class StructuralCausalModel(BaseEstimator):
                 continue
             idx = np.flatnonzero(rows)
             new = self._predict(node, out.iloc[idx])
-            old_frame = X.iloc[idx]
+            old_frame = base.iloc[idx]
             values = out[node].to_numpy(copy=True)
+            old = old_frame[node].to_numpy()
+            # new: NaN / None where a parent is still missing (keep the
+            # factual value); zero noise where even the completed row has
+            # no value or parents for the node
+            known = pd.notna(new)
             if node in self.categorical_:
-                follows = old_frame[node].to_numpy() == self._predict(node, old_frame)
+                before = self._predict(node, old_frame)
+                follows = (old == before) | pd.isna(before) | pd.isna(old)
                 if values.dtype.kind != "O":
                     values = values.astype(object)
-                values[idx] = np.where(follows, new, old_frame[node].to_numpy())
-                moved = values[idx] != X[node].to_numpy()[idx]
+                values[idx] = np.where(follows & known, new, old)
+                after = values[idx]
+                moved = (after != X[node].to_numpy()[idx]) & pd.notna(after)
             else:
-                noise = old_frame[node].to_numpy(dtype=float) - self._predict(
-                    node, old_frame
-                )
+                noise = old.astype(float) - self._predict(node, old_frame)
+                noise = np.where(np.isnan(noise), 0.0, noise)
                 values = values.astype(float)
-                values[idx] = new + noise
+                values[idx] = np.where(known, new + noise, old.astype(float))
                 before = X[node].to_numpy(dtype=float)[idx]
-                moved = np.abs(values[idx] - before) > 1e-9 * np.maximum(
-                    1.0, np.abs(before)
+                gap = np.abs(values[idx] - before)
+                moved = (gap > 1e-9 * np.maximum(1.0, np.abs(before))) | (
+                    np.isnan(before) & ~np.isnan(values[idx])
                 )
             out[node] = _like(values, X[node])
             changed[idx, j] = moved
         return out
+
+
+def _allows_nan(estimator):
+    """Whether a scikit-learn estimator takes missing values."""
+    try:
+        return bool(get_tags(estimator).input_tags.allow_nan)
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def _like(values, template):
