@@ -191,6 +191,11 @@ class StructuralCausalModel(BaseEstimator):
         self.graph = graph
         self.equations = equations
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # each equation on its observed rows
+        return tags
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Check the graph against ``X``'s columns and fit the equations.

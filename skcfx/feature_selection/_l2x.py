@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skcfx.exceptions import SkcfxWarning
 from skcfx.utils._docstrings import substitute
+from skcfx.utils._outputs import class_probabilities
 from skcfx.utils._torch import require_torch, seeded_torch, to_float32
 
 __all__ = ["L2XSelector"]
@@ -85,11 +86,14 @@ class L2XSelector(
 
     Parameters
     ----------
-    estimator : estimator with ``fit`` and ``predict_proba``, default=None
+    estimator : estimator with ``fit`` and ``predict_proba`` or \
+            ``decision_function``, default=None
         The classifier to explain. ``fit`` clones and fits it on ``(X, y)``;
         wrap an already fitted model in
         :class:`~sklearn.frozen.FrozenEstimator` to use it as is. L2X is
-        then trained on its ``predict_proba`` outputs. If None, the selector
+        then trained on its ``predict_proba`` outputs (for a classifier
+        without them, such as ``LinearSVC``, the softmax of its decision
+        scores, whose arg-max is its decision). If None, the selector
         explains the targets ``y`` themselves (labels, or a probability
         matrix of shape (n_samples, n_classes)).
     k : int, default=4
@@ -262,7 +266,11 @@ class L2XSelector(
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "estimator": [
+            HasMethods(["fit", "predict_proba"]),
+            HasMethods(["fit", "decision_function"]),
+            None,
+        ],
         "k": [Interval(Integral, 1, None, closed="left")],
         "tau": [Interval(Real, 0, None, closed="neither")],
         "tau_start": [Interval(Real, 0, None, closed="neither"), None],
@@ -393,7 +401,7 @@ class L2XSelector(
     def _targets(self, X_in, y):
         """Soft targets (n, n_classes) float32, and the classes."""
         if self.estimator_ is not None:
-            proba = np.asarray(self.estimator_.predict_proba(X_in), dtype=np.float64)
+            proba = class_probabilities(self.estimator_, X_in)
             return proba, np.asarray(self.estimator_.classes_)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] > 1 and np.issubdtype(y.dtype, np.number):
@@ -508,6 +516,11 @@ class L2XSelector(
         self.estimator_ = None
         if self.estimator is not None:
             self.estimator_ = clone(self.estimator).fit(X_in, y)
+            if not hasattr(self.estimator_, "classes_"):
+                raise ValueError(
+                    f"L2XSelector explains classifiers; the fitted estimator "
+                    f"{type(self.estimator_).__name__} has no classes_."
+                )
         proba, self.classes_ = self._targets(X_in, y)
         proba = _temper(proba, self.target_temperature)
         if len(self.classes_) < 2:
@@ -649,8 +662,7 @@ class L2XSelector(
             def fidelity(group_mask, module):
                 masked = np.where(group_mask[:, group_owner], X_valid, baseline)
                 p_masked = _temper(
-                    np.asarray(estimator.predict_proba(model_input(masked))),
-                    temperature,
+                    class_probabilities(estimator, model_input(masked)), temperature
                 )
                 kl = np.sum(
                     p_full * (np.log(p_full + eps) - np.log(p_masked + eps)), axis=1

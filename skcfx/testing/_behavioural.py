@@ -8,10 +8,10 @@ import pandas as pd
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from skcfx.counterfactual._base import class_probabilities
 from skcfx.text import TextPerturber
 from skcfx.text._resources import ANTONYMS
 from skcfx.text._tokens import check_texts
+from skcfx.utils._outputs import class_probabilities
 
 __all__ = [
     "BehaviouralTestReport",

@@ -181,3 +181,18 @@ def test_plot_shows_each_query_with_its_counterfactual(digits):
     axes = expl.plot()
     assert axes.shape == (len(np.unique(expl.owner)), 3)
     assert axes[0, 1].get_title().startswith("counterfactual: ")
+
+
+def test_images_in_another_shape_than_the_models_are_named():
+    # (n, 8, 8) images for a model fitted on flattened rows gave torch's
+    # "mat1 and mat2 shapes cannot be multiplied (14376x8 and 64x10)"
+    X, y = load_digits(return_X_y=True)
+    X = X[:300] / 16.0
+    model = LogisticRegression(max_iter=2000).fit(X, y[:300])
+    images = X.reshape(-1, 8, 8)
+    with pytest.raises(ValueError, match=r"shape \(300, 8, 8\).*rows of 64 features"):
+        ImageCounterfactualExplainer(FrozenEstimator(model)).fit(images)
+    net = torch.nn.Sequential(torch.nn.Linear(64, 10))
+    with pytest.raises(ValueError, match=r"could not take X of shape \(300, 8, 8\)"):
+        ImageCounterfactualExplainer(net).fit(images)
+    ImageCounterfactualExplainer(FrozenEstimator(model), max_steps=5).fit(X)

@@ -349,3 +349,26 @@ def test_missing_values_reach_the_model_as_they_are():
     assert np.mean(hits == 2) > 0.9
     with pytest.raises(ValueError, match="NaN"):
         L2XSelector(LogisticRegression(), k=2, **FAST).fit(X, y)
+
+
+def test_classifiers_without_predict_proba_are_explained():
+    """A LinearSVC (decision scores only) was refused by the parameter
+    check: the softmax of its scores stands for probabilities, whose
+    arg-max is its decision; the selections still carry its prediction.
+    A model without classes is named."""
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2000, 6))
+    y = np.array(["low", "mid", "high"])[(X[:, 2] > 0.5) * 1 + (X[:, 2] > -0.5)]
+    svc = make_pipeline(StandardScaler(), LinearSVC()).fit(X, y)
+    sel = L2XSelector(FrozenEstimator(svc), k=1, random_state=0, **FAST).fit(X)
+    assert_array_equal(sel.classes_, svc.classes_)
+    e = sel.explain(X)
+    assert np.mean(e.selected[:, 0] == 2) > 0.9  # the one column it reads
+    assert sel.score(X) + sel.k_penalty > 0.9
+    from sklearn.ensemble import IsolationForest  # decision scores, no classes
+
+    with pytest.raises(ValueError, match="explains classifiers.*IsolationForest"):
+        L2XSelector(IsolationForest(random_state=0), k=1, **FAST).fit(X, y)

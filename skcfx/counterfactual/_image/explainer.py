@@ -27,6 +27,7 @@ from skcfx.counterfactual._base import (
 )
 from skcfx.counterfactual._image.explanations import ImageCounterfactualExplanations
 from skcfx.exceptions import NoCounterfactualWarning
+from skcfx.utils._frozen import unwrap_frozen
 
 __all__ = ["ImageCounterfactualExplainer"]
 
@@ -267,8 +268,22 @@ class ImageCounterfactualExplainer(
             self.estimator_ = self.estimator  # a trained model, used as it is
         else:
             self.estimator_ = clone(self.estimator).fit(X, y)
+        width = getattr(unwrap_frozen(self.estimator_), "n_features_in_", None)
+        if width is not None and (X.ndim != 2 or X.shape[1] != width):
+            raise ValueError(
+                f"X has shape {X.shape}, but the model "
+                f"{type(unwrap_frozen(self.estimator_)).__name__} takes rows of "
+                f"{width} features: pass the images in the model's input shape "
+                f"(for flattened images, X.reshape(len(X), -1))."
+            )
         net = self._net()
-        logits = self._logits(net, X)
+        try:
+            logits = self._logits(net, X)
+        except RuntimeError as exc:  # torch's shape mismatch, say
+            raise ValueError(
+                f"The model could not take X of shape {X.shape} (images in the "
+                f"model's input shape are expected): {exc}"
+            ) from exc
         if hasattr(self.estimator_, "classes_"):
             self.classes_ = np.asarray(self.estimator_.classes_)
         else:

@@ -20,7 +20,6 @@ from skcfx.counterfactual._base import (
     NOT_FOUND,
     STATUS,
     class_index,
-    class_probabilities,
     describe_desired,
     resolve_targets,
 )
@@ -37,6 +36,7 @@ from skcfx.counterfactual._text.search import Lexicon, edit_search
 from skcfx.exceptions import NoCounterfactualWarning
 from skcfx.text._lm import NGramLanguageModel
 from skcfx.text._tokens import check_texts
+from skcfx.utils._outputs import class_probabilities
 
 __all__ = ["TextCounterfactualExplainer", "check_texts"]
 
