@@ -16,7 +16,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skcfx.exceptions import SkcfxWarning
@@ -93,7 +93,12 @@ class L2XSelector(
         :class:`~sklearn.frozen.FrozenEstimator` to use it as is. L2X is
         then trained on its ``predict_proba`` outputs (for a classifier
         without them, such as ``LinearSVC``, the softmax of its decision
-        scores, whose arg-max is its decision). If None, the selector
+        scores, whose arg-max is its decision). A regressor (an estimator
+        without ``classes_``) is explained through its ``predict``: the
+        approximator then predicts the model's standardised output with a
+        squared loss (the bound of a Gaussian approximator), and fidelity
+        is the R^2 of the model's predictions on the masked rows
+        against those on the full rows. If None, the selector
         explains the targets ``y`` themselves (labels, or a probability
         matrix of shape (n_samples, n_classes)).
     k : int, default=4
@@ -183,7 +188,8 @@ class L2XSelector(
     estimator_ : estimator or None
         The fitted clone of ``estimator`` (None without one).
     classes_ : ndarray of shape (n_classes,)
-        Classes of the explained output.
+        Classes of the explained output (classification only: not set when
+        a regressor, or continuous ``y``, is explained).
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` holds the explainer and the
         approximator, ``net_.history`` the per-epoch training loss and
@@ -196,8 +202,9 @@ class L2XSelector(
     best_epoch_ : int
         The epoch whose weights were kept.
     validation_fidelity_ : float or None
-        Held-out post-hoc accuracy of that epoch (None when nothing was held
-        out).
+        Held-out post-hoc accuracy of that epoch (for a regressor, the
+        R^2 of its predictions on the masked rows against those on
+        the full rows; None when nothing was held out).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features,)
@@ -269,6 +276,7 @@ class L2XSelector(
         "estimator": [
             HasMethods(["fit", "predict_proba"]),
             HasMethods(["fit", "decision_function"]),
+            HasMethods(["fit", "predict"]),
             None,
         ],
         "k": [Interval(Integral, 1, None, closed="left")],
@@ -399,7 +407,14 @@ class L2XSelector(
         return baseline
 
     def _targets(self, X_in, y):
-        """Soft targets (n, n_classes) float32, and the classes."""
+        """Soft targets (n, n_classes) float32, and the classes; for a
+        regression, the outputs (n, 1) and None."""
+        if self._regression:
+            if self.estimator_ is not None:
+                out = np.asarray(self.estimator_.predict(X_in), dtype=np.float64)
+            else:
+                out = np.asarray(y, dtype=np.float64)
+            return out.reshape(len(out), 1), None
         if self.estimator_ is not None:
             proba = class_probabilities(self.estimator_, X_in)
             return proba, np.asarray(self.estimator_.classes_)
@@ -516,14 +531,35 @@ class L2XSelector(
         self.estimator_ = None
         if self.estimator is not None:
             self.estimator_ = clone(self.estimator).fit(X_in, y)
-            if not hasattr(self.estimator_, "classes_"):
+            self._regression = not hasattr(self.estimator_, "classes_")
+            outputs = ("predict_proba", "decision_function")
+            if not self._regression and not any(
+                hasattr(self.estimator_, m) for m in outputs
+            ):
                 raise ValueError(
-                    f"L2XSelector explains classifiers; the fitted estimator "
-                    f"{type(self.estimator_).__name__} has no classes_."
+                    f"L2XSelector explains a classifier through predict_proba "
+                    f"or decision_function; {type(self.estimator_).__name__} "
+                    f"has neither."
                 )
-        proba, self.classes_ = self._targets(X_in, y)
-        proba = _temper(proba, self.target_temperature)
-        if len(self.classes_) < 2:
+        else:
+            self._regression = (
+                y is not None
+                and np.asarray(y).ndim == 1
+                and type_of_target(y) == "continuous"
+            )
+        proba, classes = self._targets(X_in, y)
+        if self._regression:
+            if hasattr(self, "classes_"):
+                del self.classes_
+            # standardised outputs (the training rows' mean and spread)
+            self._target_center = float(np.mean(proba))
+            spread = float(np.std(proba))
+            self._target_scale = spread if spread > 1e-12 else 1.0
+            proba = (proba - self._target_center) / self._target_scale
+        else:
+            self.classes_ = classes
+            proba = _temper(proba, self.target_temperature)
+        if not self._regression and len(self.classes_) < 2:
             raise ValueError(
                 f"L2XSelector needs at least 2 classes to explain; got "
                 f"{len(self.classes_)} class: {self.classes_.tolist()}."
@@ -584,6 +620,7 @@ class L2XSelector(
             module__ignore_baseline_entries=self.ignore_baseline_entries,
             criterion=L2XLoss,
             criterion__random_mask_weight=self.random_mask_weight,
+            criterion__regression=self._regression,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             lr=self.learning_rate,
@@ -622,6 +659,21 @@ class L2XSelector(
         before = np.asarray(self.estimator_.predict(_safe_indexing(X_in, rows)))
         masked = np.where(self._mask(sub), sub, self.baseline_.astype(sub.dtype))
         after = np.asarray(self.estimator_.predict(self._model_input(masked)))
+        if self._regression:
+            spread = float(np.std(before))
+            if spread > 0 and float(np.std(after)) < 0.01 * spread:
+                warnings.warn(
+                    f"With baseline={self.baseline!r} the explained model's "
+                    f"predictions on the masked held-out rows hardly vary "
+                    f"(spread {np.std(after):.3g} against {spread:.3g} on the "
+                    "rows themselves), so the selection cannot carry the "
+                    "prediction. Use a baseline meaningful for these data, "
+                    'e.g. baseline="mean" on raw tabular data, or scale the '
+                    "inputs.",
+                    SkcfxWarning,
+                    stacklevel=3,
+                )
+            return
         labels, counts = np.unique(after, return_counts=True)
         top = labels[np.argmax(counts)]
         share_after = counts.max() / len(after)
@@ -654,6 +706,10 @@ class L2XSelector(
         p_full = proba[valid]
         label = p_full.argmax(axis=1)
         eps = 1e-12
+        if self._regression:
+            return self._regression_fidelity(
+                X_valid, p_full[:, 0], group_owner, baseline
+            )
 
         if self.estimator_ is not None:
             estimator, model_input = self.estimator_, self._model_input
@@ -688,6 +744,46 @@ class L2XSelector(
             return {"valid_fidelity": np.mean(pred == label)}
 
         return agreement
+
+    def _standardized(self, X_in):
+        """The explained regressor's predictions on ``X_in``, standardised
+        as in training."""
+        out = np.asarray(self.estimator_.predict(X_in), dtype=np.float64).ravel()
+        return (out - self._target_center) / self._target_scale
+
+    def _regression_fidelity(self, X_valid, z_full, group_owner, baseline):
+        """Held-out fidelity for a regression: the R^2 of the
+        model's standardised predictions on the masked rows against those on
+        the full rows (``valid_fidelity``) and their mean squared gap
+        (``valid_divergence``); without a model, the approximator's
+        predictions against the targets."""
+        spread = max(float(np.var(z_full)), 1e-12)
+        X_valid32 = to_float32(X_valid)
+
+        def scores(z_masked):
+            gap = float(np.mean((z_full - z_masked) ** 2))
+            return {
+                "valid_fidelity": 1.0 - gap / spread,
+                "valid_divergence": gap,
+                "neg_valid_divergence": -gap,
+            }
+
+        def fidelity(group_mask, module):
+            if self.estimator_ is not None:
+                masked = np.where(group_mask[:, group_owner], X_valid, baseline)
+                return scores(self._standardized(self._model_input(masked)))
+            import torch
+
+            device = module.center.device
+            rows = _fill_missing(X_valid32, module.center.cpu().numpy())
+            with torch.no_grad():
+                z = module.approximate(
+                    torch.as_tensor(rows, device=device),
+                    torch.as_tensor(group_mask, dtype=torch.float32, device=device),
+                )
+            return scores(z[:, 0].cpu().numpy().astype(np.float64))
+
+        return fidelity
 
     # ------------------------------------------------------------ explain
     def _group_scores(self, X):
@@ -824,6 +920,8 @@ class L2XSelector(
 
         X_in = X
         X = self._validate(X)
+        if self._regression:
+            return self._regression_score(X_in, X, y) - self.k_penalty * self.k
         if self.estimator_ is not None:
             if not hasattr(X_in, "columns"):
                 X_in = self._model_input(X)
@@ -849,6 +947,38 @@ class L2XSelector(
         pred = self.classes_[logits.argmax(dim=1).cpu().numpy()]
         acc = float(np.mean(pred == np.asarray(y).ravel()))
         return acc - self.k_penalty * self.k
+
+    def _regression_score(self, X_in, X, y):
+        """R^2 of the kept rows' outputs against the full rows' (the
+        model's predictions; without a model, the approximator's against
+        ``y``)."""
+        from sklearn.metrics import r2_score
+
+        masked = np.where(self._mask(X), X, self.baseline_.astype(X.dtype))
+        if self.estimator_ is not None:
+            if not hasattr(X_in, "columns"):
+                X_in = self._model_input(X)
+            full = np.asarray(self.estimator_.predict(X_in), dtype=np.float64)
+            kept = np.asarray(
+                self.estimator_.predict(self._model_input(masked)), dtype=np.float64
+            )
+            return float(r2_score(full.ravel(), kept.ravel()))
+        if y is None:
+            raise ValueError(
+                "L2XSelector.score needs y when no estimator is explained: the "
+                "score is then the approximator's R^2 on masked rows."
+            )
+        import torch
+
+        module = self.net_.module_
+        device = module.center.device
+        with torch.no_grad():
+            z = module.approximate(
+                torch.as_tensor(self._network_input(X), device=device),
+                torch.as_tensor(to_float32(self._group_mask(X)), device=device),
+            )
+        pred = z[:, 0].cpu().numpy() * self._target_scale + self._target_center
+        return float(r2_score(np.asarray(y, dtype=np.float64).ravel(), pred))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -170,17 +170,20 @@ class L2XNetwork(nn.Module):
 
 
 class L2XLoss(nn.Module):
-    """Cross-entropy against soft targets, for one or two approximator outputs.
+    """Cross-entropy against soft targets (a squared loss for a regression's
+    standardised output), for one or two approximator outputs.
 
     In training the network returns the approximator's logits on the
     explainer's relaxed masks and, when ``random_mask_weight > 0``, on random
     masks; the loss is ``CE(selected) + random_mask_weight * CE(random)``.
     """
 
-    def __init__(self, random_mask_weight=0.0):
+    def __init__(self, random_mask_weight=0.0, regression=False):
         super().__init__()
         self.random_mask_weight = float(random_mask_weight)
-        self.cross_entropy = nn.CrossEntropyLoss()
+        # a regression's standardised output: the squared loss (the bound
+        # of a Gaussian approximator with fixed variance)
+        self.cross_entropy = nn.MSELoss() if regression else nn.CrossEntropyLoss()
 
     def forward(self, y_pred, y_true):
         if isinstance(y_pred, tuple):

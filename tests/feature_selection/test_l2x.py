@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -368,7 +369,52 @@ def test_classifiers_without_predict_proba_are_explained():
     e = sel.explain(X)
     assert np.mean(e.selected[:, 0] == 2) > 0.9  # the one column it reads
     assert sel.score(X) + sel.k_penalty > 0.9
-    from sklearn.ensemble import IsolationForest  # decision scores, no classes
+    with pytest.raises(ValueError, match="predict_proba or decision_function.*_Votes"):
+        L2XSelector(_Votes(), k=1, **FAST).fit(X, y)
 
-    with pytest.raises(ValueError, match="explains classifiers.*IsolationForest"):
-        L2XSelector(IsolationForest(random_state=0), k=1, **FAST).fit(X, y)
+
+class _Votes(ClassifierMixin, BaseEstimator):
+    """A classifier with predict only."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_regressors_are_explained_through_their_predictions():
+    """Diabetes-like data (a regressor) were refused: the approximator now
+    predicts the model's standardised output with a squared loss, fidelity
+    and score are the R^2 of the masked rows' predictions against the full
+    rows'. On the switch data as a regression, each row's own pair is
+    found; more features keep more of the output."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.metrics import r2_score
+
+    rng = np.random.RandomState(3)
+    X = rng.standard_normal((3000, 6))
+    y = np.where(X[:, 5] > 0, 3 * X[:, 0], 3 * X[:, 1]) + 0.1 * rng.randn(3000)
+    relevant = np.zeros_like(X, dtype=bool)
+    relevant[:, 5] = True
+    relevant[X[:, 5] > 0, 0] = True
+    relevant[X[:, 5] <= 0, 1] = True
+    model = HistGradientBoostingRegressor(random_state=0).fit(X[:2500], y[:2500])
+    kw = {**FAST, "max_epochs": 25, "tau_start": 2.0}
+    sel = L2XSelector(FrozenEstimator(model), k=2, random_state=0, **kw)
+    sel.fit(X[:2500])
+    assert not hasattr(sel, "classes_")
+    e = sel.explain(X[2500:])
+    assert_array_equal(e.mask.sum(axis=1), 2)
+    assert np.mean((e.mask & relevant[2500:]).sum(axis=1) == 2) > 0.9
+    kept = model.predict(sel.transform(X[2500:]))
+    r2 = r2_score(model.predict(X[2500:]), kept)
+    assert sel.score(X[2500:]) == pytest.approx(r2 - sel.k_penalty * 2)
+    assert r2 > 0.9 and sel.validation_fidelity_ > 0.85
+    one = L2XSelector(FrozenEstimator(model), k=1, random_state=0, **kw)
+    assert one.fit(X[:2500]).score(X[2500:]) < sel.score(X[2500:]) - 0.2
+    # without a model: continuous targets, the approximator's R^2 on them
+    own = L2XSelector(k=2, random_state=0, **kw).fit(X[:2500], y[:2500])
+    assert own.score(X[2500:], y[2500:]) > 0.8
+    assert pickle.loads(pickle.dumps(sel)).explain(X[2500:2510]).mask.sum() == 20
