@@ -3,9 +3,12 @@
 from numbers import Real
 
 import numpy as np
+from sklearn.base import is_regressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.validation import check_array
+
+from skcfx.utils._frozen import unwrap_frozen
 
 __all__ = ["median_rank", "posthoc_accuracy"]
 
@@ -100,7 +103,7 @@ def median_rank(relevant, scores, *, average=True, random_state=None):
     prefer_skip_nested_validation=True,
 )
 def posthoc_accuracy(estimator, X, mask, *, baseline=0.0):
-    """Fraction of rows whose prediction survives keeping only the selection.
+    r"""Fraction of rows whose prediction survives keeping only the selection.
 
     The L2X paper's fidelity criterion: the unselected entries of each row
     are replaced by ``baseline`` and the fitted ``estimator`` is re-run;
@@ -112,8 +115,9 @@ def posthoc_accuracy(estimator, X, mask, *, baseline=0.0):
 
     Parameters
     ----------
-    estimator : fitted estimator with ``predict``
-        The model being explained.
+    estimator : fitted classifier with ``predict``
+        The model being explained (a regressor is refused: see
+        :meth:`skcfx.L2XSelector.score` for its R\ :sup:`2`).
     X : array-like of shape (n_samples, n_features)
         The rows (numeric; missing values, for a model that handles them,
         stay missing where selected).
@@ -137,6 +141,12 @@ def posthoc_accuracy(estimator, X, mask, *, baseline=0.0):
     >>> posthoc_accuracy(clf, X, np.array([[True, False]] * 4))
     1.0
     """
+    if hasattr(estimator, "__sklearn_tags__") and is_regressor(estimator):
+        raise ValueError(
+            f"posthoc_accuracy compares predicted classes; "
+            f"{type(unwrap_frozen(estimator)).__name__} is a regressor "
+            f"(L2XSelector.score gives the R^2 of the masked rows' predictions)."
+        )
     X_in = X
     # missing values go to the model as they are (it may impute them)
     X = check_array(X, dtype=np.float64, input_name="X", ensure_all_finite="allow-nan")

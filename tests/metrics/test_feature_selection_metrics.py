@@ -84,3 +84,14 @@ def test_posthoc_accuracy_keeps_frame_columns():
         assert posthoc_accuracy(clf, df, np.ones((4, 2), bool)) == 1.0
     with pytest.raises(ValueError, match="mask has shape"):
         posthoc_accuracy(clf, df, np.ones((4, 3), bool))
+
+
+def test_posthoc_accuracy_names_a_regressor():
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LinearRegression
+
+    X = np.array([[-2.0, 3.0], [-1.0, -3.0], [1.0, 3.0], [2.0, -3.0]])
+    reg = LinearRegression().fit(X, [0.1, 0.2, 0.3, 0.4])
+    for model in (reg, FrozenEstimator(reg)):
+        with pytest.raises(ValueError, match="LinearRegression is a regressor"):
+            posthoc_accuracy(model, X, np.ones((4, 2), bool))
