@@ -170,10 +170,16 @@ def test_categorical_permitted_set(adult, adult_model, rejected):
         },
     ).fit(X)
     # some applicants cannot be accepted by changing these two columns alone
-    # (all 32 combinations fail): they must get an explicit status
+    # (all 32 combinations fail): they must get an explicit status, proved
+    # by the model's own program (random search falls back to the genetic
+    # one, which the program seeds)
     with pytest.warns(NoCounterfactualWarning):
         expl = cfx.explain(rejected)
-    assert set(expl.status) == {"found", "search budget exhausted"}
+    assert set(expl.status) == {"found", "infeasible under constraints"}
+    proved = expl.status == "infeasible under constraints"
+    assert (
+        expl.reason[proved] == "proved infeasible by the model's own exact program"
+    ).all()
     frame = expl.to_frame()
     assert set(frame["occupation"]) <= {"Exec-managerial", "Prof-specialty"}
     assert_constraints_hold(cfx, expl)
@@ -400,10 +406,30 @@ def test_no_counterfactual_found_is_explicit():
     cfx.fit(X)
     with pytest.warns(NoCounterfactualWarning):
         expl = cfx.explain(X[:3])
-    # the model never responds to the only feature that may vary
-    assert list(expl.status) == ["unreachable within budget"] * 3
+    # the model never responds to the only feature that may vary: its own
+    # program (a tree) proves it
+    assert list(expl.status) == ["infeasible under constraints"] * 3
     assert np.isnan(cfx.transform(X[:3])).all()
     assert expl.summary["coverage"] == 0.0
+    # a model no program reads (a FunctionTransformer in front): the search
+    # sees that nothing moves and stops
+    from sklearn.preprocessing import FunctionTransformer
+
+    used = np.flatnonzero(model.feature_importances_ > 0)
+    hidden = make_pipeline(
+        FunctionTransformer(lambda Z: np.asarray(Z)[:, used]),
+        DecisionTreeClassifier(max_depth=2, random_state=0),
+    ).fit(X, y)
+    cfx = _explainer(
+        hidden,
+        method="random",
+        features_to_vary=[f"x{unused}"],
+        n_candidates=20,
+        max_rounds=2,
+    ).fit(X, y)
+    with pytest.warns(NoCounterfactualWarning):
+        expl = cfx.explain(X[:3])
+    assert list(expl.status) == ["unreachable within budget"] * 3
 
 
 def test_display_json_and_plot(adult, adult_model, rejected, tmp_path):

@@ -82,6 +82,9 @@ class Problem:
         self.best_loss = np.full(n, np.inf)
         self.any_valid = np.zeros(n, dtype=bool)
         self.unreachable = np.zeros(n, dtype=bool)
+        # proved to have no counterfactual by the model's own program (a
+        # heuristic search's seeds; the exact search has its certificates)
+        self.proved_infeasible = np.zeros(n, dtype=bool)
         self.rounds = np.zeros(n, dtype=int)
         self.query_loss = None
         self.certificates = {}  # exact search: query index -> certificate
@@ -95,7 +98,7 @@ class Problem:
         self.plausibility_neighbors = plausibility_neighbors
         self._reference = None  # each query's nearest desired-outcome rows
 
-    _STATE = ("best_loss", "any_valid", "unreachable", "rounds")
+    _STATE = ("best_loss", "any_valid", "unreachable", "proved_infeasible", "rounds")
 
     def __setstate__(self, state):
         # a problem shipped to a worker may arrive with read-only arrays (a

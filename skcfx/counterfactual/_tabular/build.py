@@ -112,7 +112,7 @@ def gather(pieces, n_rows):
     return {key: np.concatenate([p[key] for p in parts])[order] for key in parts[0]}
 
 
-def _status(queries, has_valid, unreachable, evaluated):
+def _status(queries, has_valid, unreachable, evaluated, proved=None):
     n = queries.n
     status = np.empty(n, dtype=object)
     reason = np.full(n, "", dtype=object)
@@ -122,6 +122,9 @@ def _status(queries, has_valid, unreachable, evaluated):
     feasible = queries.bounds.feasible
     status[:] = STATUS["exhausted"]
     status[unreachable] = STATUS["unreachable"]
+    if proved is not None:
+        status[proved] = STATUS["infeasible"]
+        reason[proved] = "proved infeasible by the model's own exact program"
     status[~feasible] = STATUS["infeasible"]
     reason[~feasible] = queries.bounds.reason[~feasible]
     status[has_valid] = STATUS["found"]
@@ -158,10 +161,12 @@ def build_explanations(
     start=None,
     certificates=None,
     judged=None,
+    proved=None,
 ):
     """The :class:`CounterfactualExplanations` of ``queries`` whose final
     coded rows are ``results`` (one array per query, best first); an exact
-    search passes its ``certificates`` (query position -> dict); ``judged``:
+    search passes its ``certificates`` (query position -> dict), a heuristic
+    the queries its seed programs ``proved`` infeasible; ``judged``:
     the rows' :func:`judge` already done (by the workers, chunk by chunk)."""
     space = explainer.feature_space_
     n = queries.n
@@ -188,7 +193,7 @@ def build_explanations(
         cells = np.zeros((0, space.n_features), dtype=bool)
         group = np.zeros(0, dtype=int)
     has_valid = np.bincount(owner[valid], minlength=n) > 0
-    status, reason = _status(queries, has_valid, unreachable, evaluated)
+    status, reason = _status(queries, has_valid, unreachable, evaluated, proved)
     certificate = None
     if certificates is not None:
         from skcfx.counterfactual._engine.methods.exact import certificate_frame

@@ -70,7 +70,13 @@ def search_chunk(setup, chunk, pinned=False):
             results = [p[: problem.k] for p in pools]
         judged = judge_results(setup.oracle, setup.settings["manifold"], chunk, results)
     hopeless = problem.unreachable & ~problem.any_valid
-    return results, hopeless, problem.certificates, judged
+    certificates = problem.certificates
+    if not certificates:  # a heuristic's proofs, from the model's own program
+        certificates = {
+            int(i): {"solver_status": "proved infeasible"}
+            for i in np.flatnonzero(problem.proved_infeasible)
+        }
+    return results, hopeless, certificates, judged
 
 
 def _deal(todo, n_jobs):
@@ -216,6 +222,10 @@ class ExplainMixin:
                     results[i] = r
                 pieces.append((c, res, verdicts))
             judged = gather(pieces, sum(len(r) for r in results))
+        exact = self._search_method == "exact"
+        proved = np.zeros(queries.n, dtype=bool)
+        if not exact and certificates:
+            proved[list(certificates)] = True
         with _sequential(n_jobs > 1):
             return build_explanations(
                 self,
@@ -223,8 +233,9 @@ class ExplainMixin:
                 results,
                 unreachable=unreachable,
                 start=start,
-                certificates=certificates if self._search_method == "exact" else None,
+                certificates=certificates if exact else None,
                 judged=judged,
+                proved=proved,
             )
 
     def _check_no_missing(self, Zq):

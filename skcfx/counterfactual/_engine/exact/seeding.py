@@ -16,7 +16,10 @@ tree surrogate, whose leaves seed every query at once
 (:class:`~skcfx.counterfactual._engine.exact.leaf_boxes.LeafBoxes`). Seeds
 join the first population unverified: the search repairs them against the
 real model. This closes most of the gap between the heuristic and the
-optimum that the exact method measures.
+optimum that the exact method measures. Where the model's own program
+has no row at all (proved, within the budget), the query has no
+counterfactual: it is marked ``proved_infeasible`` and not searched
+(not with an SCM, whose consequences the program does not model).
 
 Other models (networks, kernel machines, neighbours) get no program
 seeds: the nearest desired-outcome training rows seed their search. A
@@ -133,6 +136,7 @@ class SurrogateSeeder:
         from skcfx.counterfactual._engine.methods.exact import ExactModel
 
         self.models, self.budgets = [], []
+        self.own = False  # the first program is the model's own
         # per model, a single-tree surrogate's leaves as boxes and its
         # predictions on coded rows: all queries' seeds at once (None: one
         # search per query)
@@ -146,6 +150,7 @@ class SurrogateSeeder:
                 and n_split_values(head) * n_leaves(head) <= _MAX_SETUP
             )
             if small:  # the model itself (a large ensemble is not even read)
+                self.own = True
                 self.models.append(ExactModel(model, space, Z[0]))
                 self.budgets.append(_WORK)
                 self.batched.append(None)
@@ -240,11 +245,18 @@ class SurrogateSeeder:
             for r, i in enumerate(queries):
                 if not complete[r]:
                     continue
-                row = solve_unverified(
-                    exact, problem, i, _TIME_LIMIT, budget, inputs.get(i)
+                row, proved = solve_unverified(
+                    exact, problem, i, _TIME_LIMIT, budget, inputs.get(i), proof=True
                 )
                 if row is not None:
                     out[r, m] = row
+                # the model's own program has no row at all: no search can
+                # find one (constraints the program leaves out, predicates
+                # and plausibility, only remove rows; with an SCM a row's
+                # consequences differ, so nothing is proved there)
+                own = m == 0 and getattr(self, "own", False)
+                if own and proved and problem.oracle.scm is None:
+                    problem.proved_infeasible[i] = True
         # a query without a surrogate solution keeps its own row: repaired
         # into its admissible box like every candidate (a permitted range may
         # exclude the query's value)

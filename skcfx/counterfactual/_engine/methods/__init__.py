@@ -127,7 +127,12 @@ def run_search(name, problem, context, *, n_candidates=None, max_rounds=None):
         max_rounds or method.max_rounds,
     )
     empty = np.array(
-        [i for i in queries if len(pools[i]) == 0 and not problem.unreachable[i]],
+        [
+            i
+            for i in queries
+            if len(pools[i]) == 0
+            and not (problem.unreachable[i] or problem.proved_infeasible[i])
+        ],
         dtype=int,
     )
     if len(empty) and method.fallback is not None:

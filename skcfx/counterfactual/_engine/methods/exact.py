@@ -104,21 +104,27 @@ def _formulate(exact, problem, i, target, eps, previous=()):
     return form
 
 
-def solve_unverified(exact, problem, i, time_limit, max_work=None, inputs=None):
+def solve_unverified(
+    exact, problem, i, time_limit, max_work=None, inputs=None, proof=False
+):
     """The cheapest row that ``exact``'s model (a surrogate, say) gives the
     desired outcome, not checked against the real model (a seed); None
     when there is none within ``time_limit`` (for a tree ensemble with
     ``max_work``, that many leaf tests instead, a deterministic budget;
     then the cheapest candidate queued; ``inputs``: the query's entry of
-    :func:`option_inputs`, computed for a whole batch at once)."""
+    :func:`option_inputs`, computed for a whole batch at once). With
+    ``proof``, ``(row, proved)``: ``proved`` when every target's program
+    was proved infeasible (no row at all reaches the desired outcome)."""
     best, best_cost = None, np.inf
+    proved = True
     for t in _targets(exact, problem, i):
         if exact.kind == "trees":
             search = TreeSearch(
                 exact.head, exact.input_map, problem, i, t, False, inputs
             )
             limit = np.inf if max_work is not None else time_limit
-            rows, _, _ = search.run(1, limit, max_work)
+            rows, status, _ = search.run(1, limit, max_work)
+            proved &= status == "proved infeasible"
             row = rows[0] if rows else None
             cost = problem.cost(row[None], np.array([i]))[0] if rows else np.inf
         else:
@@ -126,11 +132,12 @@ def solve_unverified(exact, problem, i, time_limit, max_work=None, inputs=None):
             if form is None:
                 continue
             res = form.milp.solve(time_limit=time_limit)
+            proved &= res.status == 2
             row = form.row(res.x) if res.x is not None else None
             cost = res.fun if res.x is not None else np.inf
         if row is not None and cost < best_cost:
             best, best_cost = row, cost
-    return best
+    return (best, proved) if proof else best
 
 
 def _solve_target(exact, problem, i, target, previous, time_limit):

@@ -36,6 +36,9 @@ def _search(problem, context, queries, n_candidates, max_rounds):
     if seeder is not None and len(queries):
         first = seeder.seeds(problem, queries)
         seeds = first if seeds is None else np.concatenate([first, seeds], axis=1)
+        # queries the model's own program proved infeasible: nothing to search
+        keep = ~problem.proved_infeasible[queries]
+        queries, seeds = np.asarray(queries)[keep], seeds[keep]
     return genetic_search(
         problem,
         n_candidates=n_candidates,

@@ -267,3 +267,51 @@ def test_wide_linear_model_seeds_do_not_depend_on_the_clock():
         for _ in range(2)
     ]
     assert frames[0].equals(frames[1])
+
+
+@pytest.mark.parametrize("head", ["logistic", "forest"])
+def test_queries_the_models_own_program_proves_infeasible_are_not_searched(head):
+    """Where the model's own seed program has no row at all, the genetic
+    search reports the query infeasible, as the exact search does, without
+    spending its budget (it searched 40 rounds and said "search budget
+    exhausted"); with an SCM nothing is proved (interventions have
+    consequences the program does not model)."""
+    from skcfx.causal import StructuralCausalModel
+
+    X, y = small_frame(400, 3)
+    models = {
+        "logistic": LogisticRegression(),
+        "forest": RandomForestClassifier(20, max_depth=4, random_state=0),
+    }
+    model = pipeline(models[head]).fit(X, y)
+    queries = X[model.predict(X) == 0].iloc[:12]
+    kw = dict(features_to_vary=["b"], permitted_range={"b": (0, 3)}, random_state=0)
+    exact = CounterfactualExplainer(FrozenEstimator(model), method="exact", **kw)
+    proved = exact.fit(X).explain(queries).certificate["solver_status"]
+    proved = (proved == "proved infeasible").to_numpy()
+    assert 0 < proved.sum() < len(queries)  # some of each
+    genetic = CounterfactualExplainer(FrozenEstimator(model), **kw).fit(X)
+    assert genetic._context.seeder.own  # the model's own program seeds
+    expl = genetic.explain(queries)
+    infeasible = expl.status == "infeasible under constraints"
+    np.testing.assert_array_equal(infeasible, proved)
+    reason = "proved infeasible by the model's own exact program"
+    assert (expl.reason[proved] == reason).all()
+    assert not np.isin(expl.owner, np.flatnonzero(proved)).any()
+    # the proved queries send no candidate to the model
+    oracle_rows = []
+    original = model.predict_proba
+
+    def counting(Z):
+        oracle_rows.append(len(Z))
+        return original(Z)
+
+    model.predict_proba = counting
+    try:
+        genetic.explain(queries.iloc[np.flatnonzero(proved)])
+    finally:
+        del model.predict_proba
+    assert sum(oracle_rows) <= 2 * proved.sum()  # the queries' own outcome only
+    scm = StructuralCausalModel({"a": ["b"]})
+    causal = CounterfactualExplainer(FrozenEstimator(model), scm=scm, **kw).fit(X)
+    assert (causal.explain(queries).status != "infeasible under constraints").all()
