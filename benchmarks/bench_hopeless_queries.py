@@ -7,7 +7,10 @@ frozen columns with 5 others free to vary). For 1,000 queries, each
 method's ``explain`` is timed in full and with ``max_rounds=1`` (one search
 round: the first batch plus one generation / round / widening stage), both
 after a discarded warm-up run. Every query must end as "unreachable within
-budget"; the issue's target is a full run within 3x of one round.
+budget" (the constant model: the search sees that nothing moves) or
+"infeasible under constraints" (the logistic regression: its own scores'
+bounds prove it before any search); the issue's target is a full run
+within 3x of one round.
 
     python bench_hopeless_queries.py --out results/hopeless_queries.md
 """

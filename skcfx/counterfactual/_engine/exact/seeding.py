@@ -216,13 +216,34 @@ class SurrogateSeeder:
             surrogate.fit(frame, y)
         return surrogate
 
+    def prove(self, problem, queries):
+        """Mark the complete ``queries`` that the model's own linear program
+        proves hopeless (per-column bounds of its scores; microseconds per
+        query) in ``problem.proved_infeasible``; nothing for a surrogate, a
+        tree ensemble (proved, within its budget, while seeding) or with an
+        SCM."""
+        from skcfx.counterfactual._engine.methods.exact import unreachable_linear
+
+        exact = self.exact
+        if exact is None or not getattr(self, "own", False) or exact.kind != "linear":
+            return
+        if problem.oracle.scm is not None:
+            return
+        queries = np.asarray(queries)
+        queries = queries[~problem.space.missing_rows(problem.Zq[queries])]
+        hopeless = unreachable_linear(exact, problem, queries)
+        problem.proved_infeasible[queries[hopeless]] = True
+
     def seeds(self, problem, queries):
         """``(q, n_models, d)`` rows: each query's surrogate optima (the
         query itself, repaired into its box, where a program has no
         solution); ``(q, 0, d)`` without surrogates."""
         from skcfx.counterfactual._engine.candidates import project
         from skcfx.counterfactual._engine.exact.tree_search import option_inputs
-        from skcfx.counterfactual._engine.methods.exact import solve_unverified
+        from skcfx.counterfactual._engine.methods.exact import (
+            solve_unverified,
+            unreachable_linear,
+        )
 
         queries = np.asarray(queries)
         out = np.repeat(problem.Zq[queries][:, None, :], len(self.models), 1)
@@ -242,8 +263,16 @@ class SurrogateSeeder:
                 inputs = option_inputs(
                     exact.head, exact.input_map, problem, queries[complete]
                 )
+            own = m == 0 and getattr(self, "own", False)
+            # a linear program's hopeless queries, proved at once (no seed)
+            hopeless = np.zeros(len(queries), dtype=bool)
+            hopeless[complete] = unreachable_linear(exact, problem, queries[complete])
             for r, i in enumerate(queries):
                 if not complete[r]:
+                    continue
+                if hopeless[r]:
+                    if own and problem.oracle.scm is None:
+                        problem.proved_infeasible[i] = True
                     continue
                 row, proved = solve_unverified(
                     exact, problem, i, _TIME_LIMIT, budget, inputs.get(i), proof=True
@@ -254,7 +283,6 @@ class SurrogateSeeder:
                 # find one (constraints the program leaves out, predicates
                 # and plausibility, only remove rows; with an SCM a row's
                 # consequences differ, so nothing is proved there)
-                own = m == 0 and getattr(self, "own", False)
                 if own and proved and problem.oracle.scm is None:
                     problem.proved_infeasible[i] = True
         # a query without a surrogate solution keeps its own row: repaired

@@ -119,6 +119,12 @@ def run_search(name, problem, context, *, n_candidates=None, max_rounds=None):
     """
     method = get(name)
     queries = np.flatnonzero(problem.bounds.feasible)
+    seeder = getattr(context, "seeder", None)
+    if seeder is not None and len(queries):
+        # a linear model's hopeless queries, proved from its own scores
+        # before any search (every heuristic method alike)
+        seeder.prove(problem, queries)
+        queries = queries[~problem.proved_infeasible[queries]]
     pools = method.search(
         problem,
         context,

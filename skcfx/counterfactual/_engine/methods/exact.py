@@ -29,7 +29,7 @@ from skcfx.counterfactual._engine.exact.heads import Head
 from skcfx.counterfactual._engine.exact.tree_search import TreeSearch, option_inputs
 from skcfx.counterfactual._engine.methods import register
 
-__all__ = ["ExactModel", "exact_search", "solve_unverified"]
+__all__ = ["ExactModel", "exact_search", "solve_unverified", "unreachable_linear"]
 
 _EPS = 1e-7
 
@@ -83,6 +83,82 @@ def _targets(exact, problem, i):
     if problem.target[i] >= 0:
         return [int(problem.target[i])]
     return [t for t in range(head.n_classes()) if t != problem.orig[i]]
+
+
+def _score_bounds(exact, problem, queries, c):
+    """For each query, the largest value of ``c @ scores`` over its
+    admissible box (a relaxation: grids and the query's own value ignored,
+    so never below the true largest value) and the sum of the absolute
+    terms (for a rounding tolerance)."""
+    im, head, b = exact.input_map, exact.head, problem.bounds
+    space = problem.space
+    Zq = problem.Zq[queries]
+    varying = b.varying[queries]
+    w = np.asarray(c, dtype=float) @ head.W  # the combined score's weights
+    coef = w @ im.A  # per coded column
+    best = np.full(len(queries), float(w @ im.base + c @ head.b))
+    size = np.abs(best)
+    for j in space.numeric:
+        if coef[j] == 0:
+            continue
+        lo, hi = b.lo[queries, j], b.hi[queries, j]
+        term = np.where(
+            varying[:, j], np.maximum(coef[j] * lo, coef[j] * hi), coef[j] * Zq[:, j]
+        )
+        best += term
+        size += np.abs(term)
+    for j, T in im.tables.items():
+        gain = T @ w  # what each category adds
+        own = gain[Zq[:, j].astype(int)]
+        allowed = b.allowed[j][queries]
+        top = np.where(allowed, gain[None, :], -np.inf).max(axis=1)
+        term = np.where(varying[:, j], top, own)
+        best += term
+        size += np.abs(np.where(np.isfinite(term), term, 0.0))
+    return best, size
+
+
+def unreachable_linear(exact, problem, queries):
+    """Queries (a mask over ``queries``) that no row in their admissible box
+    brings to the desired outcome, proved from per-column bounds of the
+    linear model's scores (each score is a sum of one term per column):
+    microseconds per query where the MILP takes milliseconds. Sound, not
+    complete: a query not proved here may still be infeasible."""
+    head = exact.head
+    queries = np.asarray(queries, dtype=int)
+    proved = np.zeros(len(queries), dtype=bool)
+    if exact.kind != "linear" or not len(queries):
+        return proved
+    K = len(head.W)
+    cache = {}
+
+    def short(c, level):  # largest c @ scores below ``level``, with margin
+        key = tuple(np.round(c, 12))
+        if key not in cache:
+            cache[key] = _score_bounds(exact, problem, queries, np.asarray(c))
+        best, size = cache[key]
+        return best < level - 1e-9 * (1.0 + size)
+
+    if head.rule == "value":
+        low = np.asarray(problem.low, dtype=float)[queries]
+        high = np.asarray(problem.high, dtype=float)[queries]
+        up, down = np.ones(1), -np.ones(1)
+        return short(up, low) | short(down, -high)
+    misses = {}  # target -> queries that cannot reach it
+    for t in range(head.n_classes()):
+        if head.rule == "sign":
+            misses[t] = short(np.ones(1) if t == 1 else -np.ones(1), 0.0)
+        else:
+            miss = np.zeros(len(queries), dtype=bool)
+            for k in range(K):
+                if k != t:
+                    c = np.zeros(K)
+                    c[t], c[k] = 1.0, -1.0
+                    miss |= short(c, 0.0)
+            misses[t] = miss
+    for r, i in enumerate(queries):
+        proved[r] = all(misses[t][r] for t in _targets(exact, problem, i))
+    return proved
 
 
 def _formulate(exact, problem, i, target, eps, previous=()):
@@ -260,7 +336,14 @@ def exact_search(problem, context, queries, time_limit=10.0):
     inputs = {}
     if exact.kind == "trees":  # the model's preprocessing, once for the batch
         inputs = option_inputs(exact.head, exact.input_map, problem, queries)
-    for i in queries:
+    # a linear model's hopeless queries, proved at once without a program
+    proved = unreachable_linear(exact, problem, queries)
+    for i, hopeless in zip(queries, proved):
+        if hopeless:
+            problem.certificates[i] = dict(
+                solver_status="proved infeasible", objective=np.inf, bound=np.inf
+            )
+            continue
         pools[i], problem.certificates[i] = _solve_query(
             exact, problem, i, time_limit, inputs.get(i)
         )
