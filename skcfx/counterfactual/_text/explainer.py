@@ -53,7 +53,8 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
     scores all candidate edits of all sentences with one ``predict_proba``
     call per round; each valid edit set is made minimal and up to
     ``n_counterfactuals`` distinct ones are kept per sentence, fewest edits
-    first. What depends only on the model is learned once in :meth:`fit`:
+    first and, among as few edits, the most fluent under the corpus trigram
+    model. What depends only on the model is learned once in :meth:`fit`:
     the replacement vocabulary, each vocabulary word's and each training
     word's single-word prediction (the model's own polarity). Read more in
     the :ref:`User Guide <counterfactual>`.
@@ -326,6 +327,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
             self._params(),
             alone,
             accept,
+            fluency=lm.score_samples,
         )
         return self._result(
             texts, index, toks, todo, chosen, orig, target, already, start, base

@@ -18,7 +18,8 @@ candidate of every sentence with one ``predict_proba`` call; valid sets stop
 growing. Each valid set is then made minimal (any edit whose removal keeps
 the new prediction is dropped, all sets at once per round) and up to ``k``
 distinct ones per sentence are kept, fewest edits first and, among equals,
-edits at different words.
+the most fluent under the corpus language model (the explainer's; else the
+most convincing), each next one editing a word the earlier ones do not.
 """
 
 import numpy as np
@@ -107,7 +108,16 @@ def _moves(tok, editable, polar, subs, ops, edits):
 
 
 def edit_search(
-    predict_proba, toks, editable, orig, target, lexicon, params, alone, accept=None
+    predict_proba,
+    toks,
+    editable,
+    orig,
+    target,
+    lexicon,
+    params,
+    alone,
+    accept=None,
+    fluency=None,
 ):
     """Edit sets of each sentence that reach its target class.
 
@@ -128,6 +138,10 @@ def edit_search(
     accept : callable or None
         ``accept(owner, texts)`` -> bool array: which valid edited sentences
         may be kept (the fluency filter); None keeps all.
+    fluency : callable or None
+        ``fluency(texts)`` -> log-probabilities under a language model: among
+        minimal edit sets with as few edits, the most fluent are picked
+        first (one call); None: the most convincing.
 
     Returns
     -------
@@ -193,7 +207,25 @@ def edit_search(
     # the candidates for selection: the best few per sentence, made minimal
     found = [_best(f, 4 * k) for f in found]
     found = _minimal(predict_proba, toks, found, target, orig, accept)
+    if fluency is not None:
+        found = _fluent(fluency, toks, found)
     return [_select(f, k) for f in found]
+
+
+def _fluent(fluency, toks, found):
+    """Each minimal edit set's score for selection: its edited sentence's
+    log-probability under the language model (one call for all), so that
+    among sets with as many edits the most fluent come first ("manual ->
+    great" reads worse than "lacking -> great", however convincing)."""
+    owner = [i for i, f in enumerate(found) for _ in f]
+    sets = [e for f in found for e in f]
+    if not sets:
+        return found
+    score = np.asarray(fluency([apply_edits(toks[i], e) for i, e in zip(owner, sets)]))
+    out = [dict() for _ in found]
+    for i, e, s in zip(owner, sets, score):
+        out[i][e] = float(s)
+    return out
 
 
 def _accepted(accept, valid, owner, toks, cand):
@@ -208,7 +240,8 @@ def _accepted(accept, valid, owner, toks, cand):
 
 
 def _best(found, m):
-    """The ``m`` edit sets with the fewest edits, then the most convincing."""
+    """The ``m`` edit sets with the fewest edits, then the highest score
+    (probability toward the goal, or fluency)."""
     order = sorted(found, key=lambda e: (len(e), -found[e], sorted(e)))
     return {e: found[e] for e in order[:m]}
 
@@ -247,8 +280,9 @@ def _minimal(predict_proba, toks, found, target, orig, accept=None):
 
 
 def _select(found, k):
-    """Fewest edits first, then the most convincing; each next one edits at
-    least one word the ones already picked do not."""
+    """Fewest edits first, then the highest score (the most fluent, or the
+    most convincing); each next one edits at least one word the ones
+    already picked do not."""
     order = list(_best(found, len(found)))
     picked, words = [], set()
     for e in order:
