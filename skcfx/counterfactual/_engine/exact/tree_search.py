@@ -290,8 +290,9 @@ class TreeSearch:
         return bool(valid[0])
 
     def run(self, k=1, time_limit=10.0, max_work=None):
-        """Up to ``k`` rows, cheapest first, none changing every column an
-        earlier one changes, within ``time_limit`` seconds and ``max_work`` leaf tests
+        """Up to ``k`` rows changing different sets of columns, cheapest
+        first, none an earlier one with more changes (its changes, and
+        others), within ``time_limit`` seconds and ``max_work`` leaf tests
         (child states times leaves bounded; None: no limit; a deterministic
         budget). Returns
         ``(rows, status, bound)``; ``status`` is "optimal", "feasible",
@@ -305,7 +306,7 @@ class TreeSearch:
         counter = itertools.count()
         # (priority, cost, tie, candidate, last position, changes)
         heap = [(0.0, 0.0, next(counter), False, -1, ())]
-        found, patterns = [], set()
+        found, patterns, taken = [], set(), []
         budget = np.inf if max_work is None else max_work
         self.work = 0
         while heap:
@@ -314,12 +315,15 @@ class TreeSearch:
             _, g, _, candidate, p, changes = heapq.heappop(heap)
             if candidate:  # its own margins pass: ask the model
                 pattern = frozenset(q for q, _ in changes)
-                # none of the earlier answers' sets, nor one with more changes
-                if not any(p <= pattern for p in patterns):
+                moves = frozenset(changes)
+                # another set of columns, and not an earlier answer's
+                # changes plus pointless ones
+                if pattern not in patterns and not any(t <= moves for t in taken):
                     Z = self._row(changes)
                     if self._accept(Z):
                         found.append(Z)
                         patterns.add(pattern)
+                        taken.append(moves)
                         if len(found) >= k:
                             return found, "optimal", None
             self._expand(heap, counter, g, p, changes, m)
