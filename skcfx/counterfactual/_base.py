@@ -83,6 +83,20 @@ def resolve_targets(desired_class, classes, orig, *, name="desired_class"):
     return target
 
 
+def in_range(y, low, high):
+    """Whether predictions ``y`` lie in ``[low, high]``, inclusive up to
+    rounding (``1e-9`` relative): a row on a bound is predicted a few ulps
+    either side of it depending on the batch it is predicted in, and a
+    solver's optimum sits exactly on the bound."""
+    y, low, high = (np.asarray(v, dtype=float) for v in (y, low, high))
+    with np.errstate(invalid="ignore"):
+        tol_low = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(low), low, 0.0)))
+        tol_high = 1e-9 * np.maximum(
+            1.0, np.abs(np.where(np.isfinite(high), high, 0.0))
+        )
+        return (y >= low - tol_low) & (y <= high + tol_high)
+
+
 def class_index(classes, labels):
     """Position of each label in ``classes`` (which need not be sorted)."""
     pos = {c: i for i, c in enumerate(np.asarray(classes).tolist())}

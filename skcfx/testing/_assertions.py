@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
+from skcfx.counterfactual._base import in_range
+
 __all__ = [
     "assert_constraints_hold",
     "assert_counterfactuals_valid",
@@ -58,7 +60,7 @@ def assert_counterfactuals_valid(explainer, explanations):
         desired = [explanations.desired[pos[q]] for q in frame.loc[valid, "query"]]
         for p, want, q in zip(pred, desired, frame.loc[valid, "query"]):
             if isinstance(want, tuple):
-                ok = want[0] <= float(p) <= want[1]
+                ok = bool(in_range(float(p), want[0], want[1]))
             elif isinstance(want, str) and want.startswith("not "):
                 ok = str(p) != want[4:]
             else:
@@ -253,7 +255,13 @@ def assert_semifactuals_valid(explainer, X, semifactuals, *, check_predicates=Tr
         q_in = q_rows[names]
     pred = np.asarray(explainer.estimator_.predict(model_in))
     q_pred = np.asarray(explainer.estimator_.predict(q_in))
-    bad = pred != q_pred
+    if getattr(explainer, "_task", None) == "regression":
+        # a regressor's semi-factual keeps the prediction outside (or
+        # inside) the desired range, as the query's is
+        low, high = explainer._range()
+        bad = in_range(pred, low, high) != in_range(q_pred, low, high)
+    else:
+        bad = pred != q_pred
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
         raise AssertionError(

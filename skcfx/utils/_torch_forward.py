@@ -140,7 +140,8 @@ def torch_forward(model, *, owner=_GRADIENT, alternative=_AGNOSTIC):
     Returns
     -------
     module : torch.nn.Module
-        float32 in, logits out. A user's torch module (or a skorch net's) is
+        float32 in, logits out (a regressor's prediction, for a linear
+        regressor or an MLPRegressor). A user's torch module (or a skorch net's) is
         returned as is, never switched to evaluation mode here: callers run
         it inside :func:`~skcfx.utils._torch.eval_mode`, which restores its
         mode afterwards.
@@ -184,13 +185,15 @@ def torch_forward(model, *, owner=_GRADIENT, alternative=_AGNOSTIC):
         return torch.nn.Sequential(*layers)
     if type(model).__name__ == "MLPClassifier":
         return sklearn_mlp(model)
+    if type(model).__name__ == "MLPRegressor":  # the prediction itself
+        return sklearn_mlp(model, logits=False)
     coef = getattr(model, "coef_", None)
     if coef is not None and hasattr(model, "intercept_"):
         coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
         intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
         layers = [_torch_linear(coef, intercept)]
-        if coef.shape[0] == 1:
-            layers.append(BinaryLogits())
+        if coef.shape[0] == 1 and hasattr(model, "classes_"):
+            layers.append(BinaryLogits())  # a regressor: its prediction
         return torch.nn.Sequential(*layers)
     raise TypeError(
         f"{owner} needs a differentiable model: a torch module, a skorch net, a "

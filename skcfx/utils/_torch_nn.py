@@ -46,12 +46,13 @@ class Affine(nn.Module):
         return x * self.scale + self.offset
 
 
-def sklearn_mlp(mlp, start=0):
+def sklearn_mlp(mlp, start=0, logits=True):
     """Layers ``start`` .. end of a fitted MLPClassifier as a torch Sequential.
 
     ``start=0`` is the whole network (raw inputs to logits); ``start=i + 1``
     is the head above hidden layer ``i``. A binary MLP's single output logit
-    ``z`` becomes the two class logits ``[-z/2, z/2]``.
+    ``z`` becomes the two class logits ``[-z/2, z/2]`` (with ``logits``; an
+    MLPRegressor's outputs are its predictions, ``logits=False``).
     """
     layers = []
     last = len(mlp.coefs_) - 1
@@ -64,7 +65,7 @@ def sklearn_mlp(mlp, start=0):
         layers.append(linear)
         if i < last:
             layers.append(_ACTIVATIONS[mlp.activation]())
-    if mlp.coefs_[-1].shape[1] == 1:
+    if logits and mlp.coefs_[-1].shape[1] == 1:
         layers.append(BinaryLogits())
     return nn.Sequential(*layers).eval()
 

@@ -177,13 +177,42 @@ def test_categorical_semifactual_is_the_closest_category():
     assert sf[sf["feature"] == "x"].iloc[0]["x"] == pytest.approx(X["x"].max())
 
 
-def test_regression_is_refused():
+def test_regression_semifactuals_stay_outside_the_range():
+    """A regressor (refused before): the farthest change of one feature that
+    keeps the prediction below the desired range, toward it, stopping close
+    to the range's edge (a linear model: the edge is exact)."""
     X, _ = _frame()
+    target = 2 * X["a"] - X["b"]
+    model = LinearRegression().fit(X, target)
+    low = float(np.quantile(model.predict(X), 0.8))
     cfx = CounterfactualExplainer(
-        LinearRegression(), desired_range=(0, 1), random_state=0
-    ).fit(X, X["a"])
-    with pytest.raises(ValueError, match="semifactuals supports classifiers"):
-        cfx.semifactuals(X.iloc[:2])
+        FrozenEstimator(model), desired_range=(low, np.inf), random_state=0
+    ).fit(X)
+    queries = X[model.predict(X) < low - 1].iloc[:15]
+    sf = cfx.semifactuals(queries)
+    assert len(sf) and (sf["margin_gain"] > 0).all()
+    assert (sf["prediction"] < low).all()
+    assert_semifactuals_valid(cfx, queries, sf)
+    coef = dict(zip(X.columns, model.coef_))
+    span = X.max() - X.min()
+    for _, row in sf.iterrows():
+        q = queries.loc[row["query"]]
+        f = row["feature"]
+        move = row[f] - q[f]
+        assert np.sign(move) == np.sign(coef[f])  # toward the range
+        # at the edge of the range, or at the feature's bound before it
+        edge = q[f] + (low - model.predict(queries.loc[[row["query"]]])[0]) / coef[f]
+        reached = X[f].min() <= edge <= X[f].max()
+        if reached:
+            assert abs(row[f] - edge) <= span[f] / 500
+    with pytest.raises(AssertionError, match="is predicted"):
+        broken = sf.copy()
+        broken.loc[0, broken.loc[0, "feature"]] += (
+            10
+            * np.sign(coef[broken.loc[0, "feature"]])
+            * span[broken.loc[0, "feature"]]
+        )
+        assert_semifactuals_valid(cfx, queries, broken, check_predicates=False)
 
 
 def test_assertion_catches_broken_semifactuals(linear):

@@ -11,6 +11,7 @@ place.
 import numpy as np
 from sklearn.utils import _safe_indexing
 
+from skcfx.counterfactual._base import in_range
 from skcfx.counterfactual._engine.candidates import distinct_rows
 
 __all__ = ["Oracle"]
@@ -239,7 +240,11 @@ class Oracle:
             y = y[inv]
             low = goal.low[owner]
             high = goal.high[owner]
-            valid = (y >= low) & (y <= high)
+            # the search decides strictly, in its batch; the final judgement
+            # (``exact``) up to rounding, so that a row found on a bound is
+            # not reported invalid because another batch predicts it an ulp
+            # outside
+            valid = in_range(y, low, high) if exact else (y >= low) & (y <= high)
             dist = np.maximum(np.maximum(low - y, y - high), 0.0) / self.y_scale
             margin, pred, loss = -dist, y, dist
             proba = np.full(m, np.nan)

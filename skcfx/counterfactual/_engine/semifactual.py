@@ -6,8 +6,9 @@ worked 60 hours a week, the model would still predict <= 50K". Following the
 "most distant neighbour" idea of the semi-factual literature (Kenny and
 Keane, 2021; Aryal and Keane, 2023), for each query and each feature that
 may vary, the search finds the admissible value farthest from the query such
-that every value in between keeps the query's predicted class (and the
-user's predicates), on the side where the model moves toward the desired
+that every value in between keeps the query's predicted class (for a
+regressor, its prediction outside the desired range) and the user's
+predicates, on the side where the model moves toward the desired
 outcome; a semi-factual whose change does not bring the model any closer to
 the desired outcome says nothing and is dropped.
 
@@ -26,12 +27,17 @@ __all__ = ["semifactual_search"]
 
 
 def _unchanged(problem, Z, owner):
-    """Still the query's predicted class (and predicates hold); the margin
-    toward the desired outcome."""
+    """Still the query's predicted class (for a regressor: still outside the
+    desired range) and predicates hold; the margin toward the desired
+    outcome (a regressor's: minus its distance to the range, in units of
+    the predictions' spread)."""
     out = problem.oracle.outcome(Z, owner, problem)
     if out is None:
         return np.zeros(0, dtype=bool), np.zeros(0)
-    same = out["pred"] == problem.orig[owner]
+    if problem.oracle.task == "regression":
+        same = ~out["valid"]
+    else:
+        same = out["pred"] == problem.orig[owner]
     if out["predicates_ok"] is not None:
         same &= out["predicates_ok"]
     return same, out["margin"]

@@ -310,8 +310,10 @@ class ExplainMixin:
         features keep the query's values); for a
         categorical feature, the allowed category closest to the desired
         outcome that keeps the prediction. "Even if your hours were 60, the
-        prediction would stay <=50K." All rows and features are searched
-        together, in five model calls.
+        prediction would stay <=50K." For a regressor, the prediction stays
+        outside ``desired_range`` ("even if the BMI fell to 25, the
+        predicted progression would stay above 200"). All rows and features
+        are searched together, in five model calls.
 
         Parameters
         ----------
@@ -334,18 +336,15 @@ class ExplainMixin:
             change in MADs for a numeric feature, 1 for a category),
             ``prediction`` (re-predicted by the model: the query's) and
             ``margin_gain`` (how much closer the model's score margin gets to
-            the desired outcome; larger is a stronger "even if").
+            the desired outcome, for a regressor its prediction to the range
+            in units of the predictions' spread; larger is a stronger "even
+            if").
         """
         check_is_fitted(self)
         if self.scm_ is not None:
             raise ValueError(
                 "semifactuals does not support causal recourse (scm); fit an "
                 "explainer without scm for semi-factuals."
-            )
-        if self._task != "classification":
-            raise ValueError(
-                "semifactuals supports classifiers; for a regression model "
-                "the desired outcome is a range (use explain)."
             )
         return semifactual_frame(self, X, n_grid)
 

@@ -83,8 +83,8 @@ class CounterfactualExplainer(
         models (a MILP per query, solved by HiGHS) and tree ensembles (a
         best-first branch and bound over the trees' thresholds), within
         ``time_limit``; see ``explanations.certificate``. ``"gradient"``
-        needs a differentiable classifier: a torch module, a skorch net, a
-        scikit-learn linear classifier or MLPClassifier, alone or in a
+        needs a differentiable model: a torch module, a skorch net, a
+        scikit-learn linear model, MLPClassifier or MLPRegressor, alone or in a
         Pipeline behind scalers (Standard, MinMax, MaxAbs), PCA /
         TruncatedSVD and a ColumnTransformer whose categorical columns go
         through a OneHotEncoder, OrdinalEncoder or TargetEncoder (needs the
@@ -453,12 +453,6 @@ class CounterfactualExplainer(
             module = self._differentiable(space)
             self.method_ = "gradient" if module is not None else "genetic"
         if self.method == "gradient":
-            if self._task != "classification":
-                raise ValueError(
-                    'method="gradient" supports classifiers; for a regression '
-                    'model use a model-agnostic method ("genetic", "random", '
-                    '"kdtree").'
-                )
             module = coded_forward(self.estimator_, space)
         exact = None
         if self.method == "exact":

@@ -44,7 +44,8 @@ def semifactual_frame(explainer, X, n_grid):
         model = explainer.estimator_
         prediction = np.asarray(model.predict(explainer.model_input_(rows)))
     else:
-        prediction = np.zeros(0, dtype=explainer.classes_.dtype)
+        classes = getattr(explainer, "classes_", np.zeros(0))  # none: regressor
+        prediction = np.zeros(0, dtype=classes.dtype)
     labels = queries.frame.index
     out = pd.DataFrame(
         {

@@ -62,6 +62,11 @@ from skcfx.counterfactual._engine.refine import nudges
 
 __all__ = ["gradient_search"]
 
+# a regressor's margin inside the desired range, as a fraction of the hinge
+# margin in units of its predictions' spread (a class margin of 1 logit
+# would push it a whole spread deep into the range)
+_RANGE_MARGIN = 0.1
+
 
 @register("gradient", n_candidates=None, max_rounds=200, fallback="random")
 def _search(problem, context, queries, n_candidates, max_rounds):
@@ -252,6 +257,17 @@ def _trajectories(problem, qidx, branch, module, start_noise):
             tensor(codes_t.astype(np.int64)), K
         ).to(torch.float32)
         st.params.append(st.logits[j])
+    # a regressor: its prediction kept inside the desired range, in units
+    # of the training predictions' spread
+    st.regression = problem.oracle.task == "regression"
+    if st.regression:
+        scale = float(problem.oracle.y_scale)
+        bounds_of = (
+            np.asarray(b, dtype=float)[qidx] / scale
+            for b in (problem.low, problem.high)
+        )
+        st.low, st.high = (tensor(b[:, None], dtype=torch.float32) for b in bounds_of)
+        st.y_scale = scale
     target = tensor(problem.target[qidx], dtype=torch.long)
     orig = tensor(problem.orig[qidx], dtype=torch.long)
     st.specific = target >= 0
@@ -284,10 +300,19 @@ def _loss(problem, module, st, probs, weights):
     C = st.Zq + st.U * st.mad
     flat = {j: p.reshape(-1, p.shape[-1]) for j, p in probs.items()}
     logits = module(C.reshape(-1, d), flat).reshape(q, T, -1)
-    # desired class above the rest, or the original class below the rest
-    gap = class_margin(logits, st.cls)
-    gap = torch.where(st.specific[:, None], gap, -gap)
-    hinge = torch.relu(weights["margin"] - gap).mean(dim=1)
+    if st.regression:  # inside the range, by the margin where it is wide
+        pred = logits[..., 0] / st.y_scale
+        half = (st.high - st.low) / 2
+        gap = torch.minimum(pred - st.low, st.high - pred)
+        need = torch.minimum(
+            torch.full_like(half, weights["margin"] * _RANGE_MARGIN), half
+        )
+        hinge = torch.relu(need - gap).mean(dim=1)
+    else:
+        # desired class above the rest, or the original class below the rest
+        gap = class_margin(logits, st.cls)
+        gap = torch.where(st.specific[:, None], gap, -gap)
+        hinge = torch.relu(weights["margin"] - gap).mean(dim=1)
     change = (st.U.abs() * st.varying).sum(dim=2)  # MAD units
     n_cat = torch.zeros_like(change)
     for j in st.cat:  # relaxed "category changed" indicator
