@@ -1,6 +1,7 @@
 """Surrogate seeds of the genetic search (``_engine/exact/seeding.py``)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
@@ -315,3 +316,18 @@ def test_queries_the_models_own_program_proves_infeasible_are_not_searched(head)
     scm = StructuralCausalModel({"a": ["b"]})
     causal = CounterfactualExplainer(FrozenEstimator(model), scm=scm, **kw).fit(X)
     assert (causal.explain(queries).status != "infeasible under constraints").all()
+
+
+def test_proofs_are_the_same_in_parallel():
+    """Proved-infeasible statuses come back from forked workers too."""
+    X, y = small_frame(400, 3)
+    model = pipeline(LogisticRegression()).fit(X, y)
+    queries = X[model.predict(X) == 0].iloc[:12]
+    kw = dict(features_to_vary=["b"], permitted_range={"b": (0, 3)}, random_state=0)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), **kw).fit(X)
+    one = cfx.explain(queries)
+    two = cfx.set_params(n_jobs=2).explain(queries)
+    assert (one.status == "infeasible under constraints").any()
+    np.testing.assert_array_equal(one.status, two.status)
+    np.testing.assert_array_equal(one.reason, two.reason)
+    pd.testing.assert_frame_equal(one.to_frame(), two.to_frame())
