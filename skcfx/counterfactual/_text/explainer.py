@@ -53,11 +53,12 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
     scores all candidate edits of all sentences with one ``predict_proba``
     call per round; each valid edit set is made minimal and up to
     ``n_counterfactuals`` distinct ones are kept per sentence, fewest edits
-    first and, among as few edits, the most fluent under the corpus trigram
-    model. What depends only on the model is learned once in :meth:`fit`:
-    the replacement vocabulary, each vocabulary word's and each training
-    word's single-word prediction (the model's own polarity). Read more in
-    the :ref:`User Guide <counterfactual>`.
+    first and, among as few edits, the most fluent and convincing (the
+    product of the corpus trigram model's probability and the probability
+    toward the desired class). What depends only on the model is learned
+    once in :meth:`fit`: the replacement vocabulary, each vocabulary word's
+    and each training word's single-word prediction (the model's own
+    polarity). Read more in the :ref:`User Guide <counterfactual>`.
 
     Parameters
     ----------

@@ -18,8 +18,9 @@ candidate of every sentence with one ``predict_proba`` call; valid sets stop
 growing. Each valid set is then made minimal (any edit whose removal keeps
 the new prediction is dropped, all sets at once per round) and up to ``k``
 distinct ones per sentence are kept, fewest edits first and, among equals,
-the most fluent under the corpus language model (the explainer's; else the
-most convincing), each next one editing a word the earlier ones do not.
+the highest product of the edited sentence's probability under the corpus
+language model (the explainer's) and its probability toward the goal (else
+the most convincing), each next one editing a word the earlier ones do not.
 """
 
 import numpy as np
@@ -140,8 +141,9 @@ def edit_search(
         may be kept (the fluency filter); None keeps all.
     fluency : callable or None
         ``fluency(texts)`` -> log-probabilities under a language model: among
-        minimal edit sets with as few edits, the most fluent are picked
-        first (one call); None: the most convincing.
+        minimal edit sets with as few edits, the highest sum of that and the
+        log-probability toward the goal is picked first (one call); None:
+        the most convincing.
 
     Returns
     -------
@@ -214,9 +216,11 @@ def edit_search(
 
 def _fluent(fluency, toks, found):
     """Each minimal edit set's score for selection: its edited sentence's
-    log-probability under the language model (one call for all), so that
-    among sets with as many edits the most fluent come first ("manual ->
-    great" reads worse than "lacking -> great", however convincing)."""
+    log-probability under the language model (one call for all) plus the
+    log of its probability toward the goal, so that among sets with as many
+    edits the fluent and convincing come first ("manual -> great" reads
+    worse than "lacking -> great"; by fluency alone a tiny corpus's
+    "the bad was good" beat "the food was bad")."""
     owner = [i for i, f in enumerate(found) for _ in f]
     sets = [e for f in found for e in f]
     if not sets:
@@ -224,7 +228,7 @@ def _fluent(fluency, toks, found):
     score = np.asarray(fluency([apply_edits(toks[i], e) for i, e in zip(owner, sets)]))
     out = [dict() for _ in found]
     for i, e, s in zip(owner, sets, score):
-        out[i][e] = float(s)
+        out[i][e] = float(s) + float(np.log(max(found[i][e], 1e-12)))
     return out
 
 
