@@ -50,6 +50,22 @@ def _fill_missing(X32, center):
     return np.where(missing, center, X32).astype(np.float32)
 
 
+def _approximate(module, X32, group_mask):
+    """The approximator's outputs (numpy) on float32 rows ``X32`` (a
+    missing value as the training mean) keeping the groups of
+    ``group_mask``, one forward pass."""
+    import torch
+
+    device = module.center.device
+    rows = _fill_missing(X32, module.center.cpu().numpy())
+    with torch.no_grad():
+        out = module.approximate(
+            torch.as_tensor(rows, device=device),
+            torch.as_tensor(to_float32(group_mask), device=device),
+        )
+    return out.cpu().numpy()
+
+
 def _check_hidden(sizes, name):
     sizes = tuple(int(s) for s in np.atleast_1d(sizes))
     if not sizes or min(sizes) < 1:
@@ -734,13 +750,7 @@ class L2XSelector(
         X_valid32 = to_float32(X_valid)
 
         def agreement(group_mask, module):
-            import torch
-
-            device = module.center.device
-            rows = _fill_missing(X_valid32, module.center.cpu().numpy())
-            Xt = torch.as_tensor(rows, device=device)
-            m = torch.as_tensor(group_mask, dtype=torch.float32, device=device)
-            pred = module.approximate(Xt, m).argmax(dim=1).cpu().numpy()
+            pred = _approximate(module, X_valid32, group_mask).argmax(axis=1)
             return {"valid_fidelity": np.mean(pred == label)}
 
         return agreement
@@ -772,16 +782,8 @@ class L2XSelector(
             if self.estimator_ is not None:
                 masked = np.where(group_mask[:, group_owner], X_valid, baseline)
                 return scores(self._standardized(self._model_input(masked)))
-            import torch
-
-            device = module.center.device
-            rows = _fill_missing(X_valid32, module.center.cpu().numpy())
-            with torch.no_grad():
-                z = module.approximate(
-                    torch.as_tensor(rows, device=device),
-                    torch.as_tensor(group_mask, dtype=torch.float32, device=device),
-                )
-            return scores(z[:, 0].cpu().numpy().astype(np.float64))
+            z = _approximate(module, X_valid32, group_mask)
+            return scores(z[:, 0].astype(np.float64))
 
         return fidelity
 
@@ -934,17 +936,8 @@ class L2XSelector(
                 "L2XSelector.score needs y when no estimator is explained: the "
                 "score is then the approximator's accuracy on masked rows."
             )
-        import torch
-
-        module = self.net_.module_
-        device = module.center.device
-        group_mask = to_float32(self._group_mask(X))
-        with torch.no_grad():
-            logits = module.approximate(
-                torch.as_tensor(self._network_input(X), device=device),
-                torch.as_tensor(group_mask, device=device),
-            )
-        pred = self.classes_[logits.argmax(dim=1).cpu().numpy()]
+        logits = _approximate(self.net_.module_, to_float32(X), self._group_mask(X))
+        pred = self.classes_[logits.argmax(axis=1)]
         acc = float(np.mean(pred == np.asarray(y).ravel()))
         return acc - self.k_penalty * self.k
 
@@ -968,16 +961,8 @@ class L2XSelector(
                 "L2XSelector.score needs y when no estimator is explained: the "
                 "score is then the approximator's R^2 on masked rows."
             )
-        import torch
-
-        module = self.net_.module_
-        device = module.center.device
-        with torch.no_grad():
-            z = module.approximate(
-                torch.as_tensor(self._network_input(X), device=device),
-                torch.as_tensor(to_float32(self._group_mask(X)), device=device),
-            )
-        pred = z[:, 0].cpu().numpy() * self._target_scale + self._target_center
+        z = _approximate(self.net_.module_, to_float32(X), self._group_mask(X))
+        pred = z[:, 0] * self._target_scale + self._target_center
         return float(r2_score(np.asarray(y, dtype=np.float64).ravel(), pred))
 
     def __sklearn_tags__(self):
