@@ -673,7 +673,7 @@ class L2XSelector(
         rows = rows[:2000]
         sub = X[rows]
         before = np.asarray(self.estimator_.predict(_safe_indexing(X_in, rows)))
-        masked = np.where(self._mask(sub), sub, self.baseline_.astype(sub.dtype))
+        masked = self._masked(sub)
         after = np.asarray(self.estimator_.predict(self._model_input(masked)))
         if self._regression:
             spread = float(np.std(before))
@@ -874,9 +874,7 @@ class L2XSelector(
             Same dtype as the validated input (float64 or float32); the
             entries outside each row's selection equal ``baseline_``.
         """
-        X = self._validate(X)
-        mask = self._mask(X)
-        return np.where(mask, X, self.baseline_.astype(X.dtype))
+        return self._masked(self._validate(X))
 
     def _select(self, X):
         """Scores, ranking (stable: ties to the lower index) and k-hot mask."""
@@ -888,6 +886,10 @@ class L2XSelector(
 
     def _group_mask(self, X):
         return self._select(X)[2]
+
+    def _masked(self, X):
+        """Validated rows with the unselected entries at the baseline."""
+        return np.where(self._mask(X), X, self.baseline_.astype(X.dtype))
 
     def _mask(self, X):
         return self._group_mask(X)[:, self._group_owner()]
@@ -947,7 +949,7 @@ class L2XSelector(
         ``y``)."""
         from sklearn.metrics import r2_score
 
-        masked = np.where(self._mask(X), X, self.baseline_.astype(X.dtype))
+        masked = self._masked(X)
         if self.estimator_ is not None:
             if not hasattr(X_in, "columns"):
                 X_in = self._model_input(X)
