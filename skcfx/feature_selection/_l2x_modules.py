@@ -16,6 +16,7 @@ __all__ = [
     "L2XLoss",
     "L2XNetwork",
     "SelectByHeldOutFidelity",
+    "Teach",
     "concrete_k_hot",
     "hard_k_hot",
 ]
@@ -97,6 +98,16 @@ class L2XNetwork(nn.Module):
         Standardisation of the inputs, learned on the training rows.
     baseline : array-like of shape (n_features,)
         Raw value that replaces an unselected entry.
+    random_mask_weight : float, default=0.0
+        Weight of the approximator's loss on uniformly random k-subsets.
+    ignore_baseline_entries : bool, default=False
+    removal : {"conditional", "baseline"}, default="conditional"
+        What the approximator learns. "conditional": the explained output
+        of the full row, from the masked row (the paper's). "baseline": the
+        explained model's output on the masked row itself, given by
+        ``teacher`` (set while training, see :class:`Teach`); the explainer
+        then learns, through a copy of the approximator that its loss does
+        not train, the masks under which that output is the full row's.
     """
 
     def __init__(
@@ -113,8 +124,11 @@ class L2XNetwork(nn.Module):
         baseline,
         random_mask_weight=0.0,
         ignore_baseline_entries=False,
+        removal="conditional",
     ):
         super().__init__()
+        self.removal = removal
+        self.teacher = None  # set while training with removal="baseline"
         self.ignore_baseline_entries = bool(ignore_baseline_entries)
         self.random_mask_weight = float(random_mask_weight)
         group_index = torch.as_tensor(np.asarray(group_index), dtype=torch.long)
@@ -151,15 +165,20 @@ class L2XNetwork(nn.Module):
 
     def approximate(self, X, group_mask):
         """Approximator logits for raw rows ``X`` under a group mask."""
-        mask = group_mask[:, self.group_index]
-        Z = self.standardize(X)
-        return self.approximator(Z * mask + self.z_baseline * (1.0 - mask))
+        return self.approximator(self._masked_input(X, group_mask[:, self.group_index]))
+
+    def _masked_input(self, X, mask):
+        """Standardised rows with the unselected entries at the baseline."""
+        return self.standardize(X) * mask + self.z_baseline * (1.0 - mask)
 
     def forward(self, X):
         logits = self.explainer_logits(X)
         if not self.training:
             return self.approximate(X, hard_k_hot(logits, self.k))
-        selected = self.approximate(X, concrete_k_hot(logits, self.k, self.tau))
+        soft = concrete_k_hot(logits, self.k, self.tau)
+        if self.removal == "baseline":
+            return self._forward_baseline(X, soft[:, self.group_index])
+        selected = self.approximate(X, soft)
         if not self.random_mask_weight:
             return selected
         # The same approximator on uniformly random k-subsets: it must stay a
@@ -167,6 +186,43 @@ class L2XNetwork(nn.Module):
         # read the label from which groups the explainer left out.
         random_mask = hard_k_hot(torch.rand_like(logits), self.k)
         return selected, self.approximate(X, random_mask)
+
+    def _forward_baseline(self, X, mask):
+        """Training outputs for ``removal="baseline"``: the explainer's
+        view (approximator weights held fixed), the approximator's fit to
+        the model on the same masked rows (the mask held fixed) and on
+        random k-subsets, and the model's outputs on those rows (one
+        ``teacher`` call)."""
+        from torch.func import functional_call
+
+        if self.teacher is None:
+            raise RuntimeError('removal="baseline" trains with a teacher set.')
+        z = self._masked_input(X, mask)
+        fixed = {n: p.detach() for n, p in self.approximator.named_parameters()}
+        selected = functional_call(self.approximator, fixed, (z,))
+        mask = mask.detach()
+        rows = [X * mask + self.baseline * (1.0 - mask)]
+        fitted = [self.approximator(z.detach())]
+        if self.random_mask_weight:
+            n = len(X)
+            random_mask = hard_k_hot(
+                torch.rand((n, self.n_groups), device=X.device), self.k
+            )[:, self.group_index]
+            rows.append(X * random_mask + self.baseline * (1.0 - random_mask))
+            fitted.append(self.approximator(self._masked_input(X, random_mask)))
+        rows = torch.cat(rows)
+        target = self.teacher(rows.detach().cpu().numpy())
+        target = torch.as_tensor(target, dtype=selected.dtype, device=X.device)
+        return BaselineOutputs(selected, torch.cat(fitted), target)
+
+
+class BaselineOutputs(tuple):
+    """Training outputs of ``removal="baseline"``: ``(selected, fitted,
+    target)``; ``fitted`` and ``target`` hold the explainer's masked rows,
+    then the random masks' rows."""
+
+    def __new__(cls, selected, fitted, target):
+        return super().__new__(cls, (selected, fitted, target))
 
 
 class L2XLoss(nn.Module):
@@ -186,12 +242,46 @@ class L2XLoss(nn.Module):
         self.cross_entropy = nn.MSELoss() if regression else nn.CrossEntropyLoss()
 
     def forward(self, y_pred, y_true):
+        if isinstance(y_pred, BaselineOutputs):
+            selected, fitted, target = y_pred
+            n = len(selected)
+            loss = self.cross_entropy(selected, y_true)
+            loss = loss + self.cross_entropy(fitted[:n], target[:n])
+            if len(fitted) > n:
+                loss = loss + self.random_mask_weight * self.cross_entropy(
+                    fitted[n:], target[n:]
+                )
+            return loss
         if isinstance(y_pred, tuple):
             selected, random = y_pred
             return self.cross_entropy(
                 selected, y_true
             ) + self.random_mask_weight * self.cross_entropy(random, y_true)
         return self.cross_entropy(y_pred, y_true)
+
+
+class Teach(Callback):
+    """Give the network the explained model's outputs while it trains
+    (``removal="baseline"``), and take them away afterwards so that the
+    fitted net pickles without the model.
+
+    Parameters
+    ----------
+    teacher : callable
+        Maps raw float32 rows (ndarray) to the training targets of those
+        rows (tempered class probabilities, or a regression's standardised
+        output of shape (n, 1)).
+    """
+
+    def __init__(self, teacher):
+        self.teacher = teacher
+
+    def on_train_begin(self, net, **kwargs):
+        net.module_.teacher = self.teacher
+
+    def on_train_end(self, net, **kwargs):
+        net.module_.teacher = None
+        self.teacher = None
 
 
 class AnnealTemperature(Callback):
