@@ -462,6 +462,20 @@ def test_evaluate_external_counterfactuals(adult, adult_model, rejected):
     ev = cfx.evaluate(rejected.iloc[:2], external)
     assert ev.summary["constraint_violations"] >= 2
     assert not ev.to_frame()["valid"].iloc[0]
+    # another explainer's explanations, as they come (they raised an
+    # AttributeError): the same rows and validity, re-judged by this one
+    other = _explainer(adult_model, method="random").fit(X)
+    theirs = other.explain(rejected.iloc[:3])
+    again = cfx.evaluate(rejected.iloc[:3], theirs)
+    cols = list(X.columns)
+    pd.testing.assert_frame_equal(
+        again.to_frame()[cols].reset_index(drop=True),
+        theirs.to_frame().sort_values(["query", "rank"])[cols].reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert again.to_frame()["valid"].all()
+    with pytest.raises(TypeError, match="counterfactuals must be a DataFrame"):
+        cfx.evaluate(rejected.iloc[:2], external.to_numpy())
 
 
 def test_no_y_without_frozen_estimator(adult):

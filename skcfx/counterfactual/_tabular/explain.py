@@ -264,10 +264,12 @@ class ExplainMixin:
         ----------
         X : DataFrame or array-like of shape (n_queries, n_features)
             The queries.
-        counterfactuals : DataFrame
+        counterfactuals : DataFrame or CounterfactualExplanations
             Long frame with the feature columns and a ``query`` column
             holding the query's index label in ``X`` (or its position for
-            arrays); an optional ``rank`` column orders them.
+            arrays); an optional ``rank`` column orders them. An
+            explanation object (from :meth:`explain` of this or another
+            explainer) is read through its ``to_frame()``.
 
         Returns
         -------
@@ -282,6 +284,14 @@ class ExplainMixin:
         space = self.feature_space_
         pos = {lab: i for i, lab in enumerate(queries.frame.index)}
         cf = counterfactuals
+        if hasattr(cf, "to_frame") and hasattr(cf, "query_codes"):
+            cf = cf.to_frame()  # an explanation object
+        if not hasattr(cf, "columns"):
+            raise TypeError(
+                "counterfactuals must be a DataFrame with the feature columns "
+                "and a 'query' column, or the explanations explain returned; "
+                f"got {type(cf).__name__}."
+            )
         missing = [c for c in space.names + ["query"] if c not in cf.columns]
         if missing:
             raise ValueError(f"counterfactuals lacks columns {missing}.")
