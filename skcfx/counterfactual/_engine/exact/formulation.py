@@ -153,15 +153,23 @@ class QueryFormulation:
     # ---------------------------------------------------------- solution
     def no_good(self, Z):
         """Exclude every solution that changes all the features the coded
-        row ``Z`` changes: the same set, or that set with more changes. A
-        next solution keeps at least one of them at the query's value
-        (``chg_j = 0`` pins it there); without the supersets' exclusion the
-        next-best solution of a continuous column is ``Z`` plus a change of
-        another column by a rounding error (a different set in name only)."""
+        row ``Z`` changes, its categorical ones to the same categories: the
+        same changes, or those with more. A next solution keeps at least one
+        of the numeric ones at the query's value (``chg_j = 0`` pins it
+        there) or gives one of the categorical ones another category
+        (``z_jk = 0`` for ``Z``'s category ``k``: moving to another zip
+        code is another answer, where moving a continuous column elsewhere
+        is not); without the supersets' exclusion the next-best solution of
+        a continuous column is ``Z`` plus a change of another column by a
+        rounding error (a different set in name only)."""
         changed = self.problem.space.changed(self.x[None, :], Z[None, :])[0]
         cut = Expr()
         for j, e in self.chg.items():
-            if changed[j] and not e.is_constant:
+            if not changed[j] or e.is_constant:
+                continue
+            if j in self.z:  # not this category
+                cut = cut + (Expr(const=1.0) - self.z[j][int(Z[j])])
+            else:  # not changed
                 cut = cut + (Expr(const=1.0) - e)
         self.milp.add(cut, lo=1.0)
 

@@ -290,10 +290,11 @@ class TreeSearch:
         return bool(valid[0])
 
     def run(self, k=1, time_limit=10.0, max_work=None):
-        """Up to ``k`` rows changing different sets of columns, cheapest
-        first, none an earlier one with more changes (its changes, and
-        others), within ``time_limit`` seconds and ``max_work`` leaf tests
-        (child states times leaves bounded; None: no limit; a deterministic
+        """Up to ``k`` rows changing different sets of columns (or a
+        categorical column to another category), cheapest first, none an
+        earlier one with more changes (its changes, and others), within
+        ``time_limit`` seconds and ``max_work`` leaf tests (child states
+        times leaves bounded; None: no limit; a deterministic
         budget). Returns
         ``(rows, status, bound)``; ``status`` is "optimal", "feasible",
         "proved infeasible" or "no solution within time limit",
@@ -314,10 +315,16 @@ class TreeSearch:
                 return self._stopped(heap, found)
             _, g, _, candidate, p, changes = heapq.heappop(heap)
             if candidate:  # its own margins pass: ask the model
-                pattern = frozenset(q for q, _ in changes)
+                # the changed columns, a categorical one with its category
+                # (another category is another answer; another value of a
+                # numeric column is not)
+                pattern = frozenset(
+                    (q, o) if self.problem.space.is_categorical[self.columns[q]] else q
+                    for q, o in changes
+                )
                 moves = frozenset(changes)
-                # another set of columns, and not an earlier answer's
-                # changes plus pointless ones
+                # another pattern, and not an earlier answer's changes plus
+                # pointless ones
                 if pattern not in patterns and not any(t <= moves for t in taken):
                     Z = self._row(changes)
                     if self._accept(Z):

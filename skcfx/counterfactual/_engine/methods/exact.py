@@ -7,15 +7,17 @@ For a linear model each query is one mixed-integer linear program (see
 by the real model (a margin ``eps`` makes strict inequalities strict; if
 rounding ever breaks validity, ``eps`` grows a hundredfold and the query is
 solved again). The next counterfactuals are the next-best solutions that
-keep at least one feature of each earlier solution's changed set at the
-query's value (a cut per solution: none is an earlier one with the same or
+keep at least one numeric feature of each earlier solution's changed set
+at the query's value or give one of its categorical features another
+category (a cut per solution: none is an earlier one with the same or
 more changes; on a continuous column an earlier solution's values cannot
-be pinned, so the cut is on its set of features). For a tree ensemble
-each query is a best-first branch and bound over the trees' thresholds
-(``tree_search.py``), which returns its answers cheapest first, each
-accepted by the real model, changing another set of features, and none an
-earlier answer with more changes (its changes at the same values, and
-others). For "any class but the query's" of a multi-class model, one
+be pinned, so the cut is on its set of features, but another category is
+another answer). For a tree ensemble each query is a best-first branch
+and bound over the trees' thresholds (``tree_search.py``), which returns
+its answers cheapest first, each accepted by the real model, changing
+another set of features (or a categorical one to another category), and
+none an earlier answer with more changes (its changes at the same values,
+and others). For "any class but the query's" of a multi-class model, one
 program or search per candidate class, the best kept.
 """
 
@@ -295,18 +297,21 @@ def _solve_trees(exact, problem, i, targets, deadline, inputs=None):
         found.append((rows, objective, float(bound), status))
         solutions.extend(zip(cost, range(len(rows)), [t] * len(rows), rows))
     certificate = _combine(found)
-    # the k cheapest over targets, each changing another set of columns and
-    # none an earlier one with more changes
+    # the k cheapest over targets, each changing another set of columns (or
+    # a categorical one to another category) and none an earlier one with
+    # more changes
     rows, patterns, keys = [], [], set()
     changed = problem.space.changed
+    categorical = problem.space.is_categorical
     for _, _, _, Z in sorted(solutions, key=lambda s: (s[0], s[1], s[2])):
         pattern = changed(problem.Zq[i][None, :], Z[None, :])[0]
         extends = any(
             (p <= pattern).all() and np.array_equal(Z[p], P[p])
             for p, P in zip(patterns, rows)
         )
-        if pattern.tobytes() not in keys and not extends:
-            keys.add(pattern.tobytes())
+        key = (pattern.tobytes(), Z[pattern & categorical].tobytes())
+        if key not in keys and not extends:
+            keys.add(key)
             patterns.append(pattern)
             rows.append(Z)
         if len(rows) >= problem.k:
