@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 
 from skcfx.concepts._cav import ConceptCAV
 from skcfx.exceptions import SkcfxWarning
+from skcfx.utils._routing import fit_clone, model_router
 
 __all__ = ["ConceptBottleneck"]
 
@@ -123,8 +124,22 @@ class ConceptBottleneck(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = True
         return tags
 
+    def _estimator(self):
+        return self.estimator if self.estimator is not None else LogisticRegression()
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``concept_labels`` for this estimator's
+        ``fit``, other metadata to the model's ``fit``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            See :ref:`sklearn:metadata_routing`.
+        """
+        return model_router(self, self._estimator(), consumes=True)
+
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, concept_labels=None):
+    def fit(self, X, y, concept_labels=None, **fit_params):
         """Learn the concepts, then the model on the concept scores.
 
         Parameters
@@ -139,6 +154,10 @@ class ConceptBottleneck(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
             concepts). Without them a frozen concept step is used as it is;
             an unfitted one then learns one concept per class of ``y``, with
             a warning (rarely what is wanted).
+        **fit_params : dict
+            Metadata for ``estimator``'s ``fit`` (``sample_weight``, ...),
+            routed as it requests them when metadata routing is enabled,
+            else passed on as they are.
 
         Returns
         -------
@@ -175,8 +194,7 @@ class ConceptBottleneck(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
                 )
             self.concepts_ = clone(concepts).fit(X, concept_labels)
         S = self.concepts_.transform(X)
-        est = self.estimator if self.estimator is not None else LogisticRegression()
-        self.estimator_ = clone(est).fit(S, y)
+        self.estimator_ = fit_clone(self, S, y, fit_params, self._estimator())
         if hasattr(self.estimator_, "classes_"):
             self.classes_ = self.estimator_.classes_
         names = getattr(self.concepts_, "get_feature_names_out", None)

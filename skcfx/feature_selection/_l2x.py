@@ -10,7 +10,6 @@ from sklearn.base import (
     OneToOneFeatureMixin,
     TransformerMixin,
     _fit_context,
-    clone,
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import LabelEncoder
@@ -23,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from skcfx.exceptions import SkcfxWarning
 from skcfx.utils._docstrings import substitute
 from skcfx.utils._outputs import class_probabilities
+from skcfx.utils._routing import fit_clone, model_router
 from skcfx.utils._torch import require_torch, seeded_torch, to_float32
 
 __all__ = ["L2XSelector"]
@@ -517,7 +517,7 @@ class L2XSelector(
         return pd.DataFrame(X, columns=names)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, **fit_params):
         """Fit the model to explain (if given), then train the explainer.
 
         Parameters
@@ -536,6 +536,10 @@ class L2XSelector(
             matrix to explain. Not needed when ``estimator`` is a
             :class:`~sklearn.frozen.FrozenEstimator` (L2X learns from its
             predicted probabilities).
+        **fit_params : dict
+            Metadata for the model's ``fit`` (``sample_weight``, ...),
+            routed as it requests them when metadata routing is enabled,
+            else passed on as they are; a FrozenEstimator ignores them.
 
         Returns
         -------
@@ -601,7 +605,7 @@ class L2XSelector(
 
         self.estimator_ = None
         if self.estimator is not None:
-            self.estimator_ = clone(self.estimator).fit(X_in, y)
+            self.estimator_ = fit_clone(self, X_in, y, fit_params)
             self._regression = not hasattr(self.estimator_, "classes_")
             outputs = ("predict_proba", "decision_function")
             if not self._regression and not any(
@@ -1120,6 +1124,16 @@ class L2XSelector(
         z = _approximate(self.net_.module_, to_float32(X), self._group_mask(X))
         pred = z[:, 0] * self._target_scale + self._target_center
         return float(r2_score(np.asarray(y, dtype=np.float64).ravel(), pred))
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``fit``'s metadata go to the model's ``fit``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            See :ref:`sklearn:metadata_routing`.
+        """
+        return model_router(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

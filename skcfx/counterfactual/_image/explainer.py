@@ -12,7 +12,6 @@ from sklearn.base import (
     OneToOneFeatureMixin,
     TransformerMixin,
     _fit_context,
-    clone,
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import Interval
@@ -28,6 +27,7 @@ from skcfx.counterfactual._base import (
 from skcfx.counterfactual._image.explanations import ImageCounterfactualExplanations
 from skcfx.exceptions import NoCounterfactualWarning
 from skcfx.utils._frozen import unwrap_frozen
+from skcfx.utils._routing import fit_clone, model_router
 
 __all__ = ["ImageCounterfactualExplainer"]
 
@@ -190,6 +190,16 @@ class ImageCounterfactualExplainer(
         self.learning_rate = learning_rate
         self.margin = margin
 
+    def get_metadata_routing(self):
+        """Metadata routing: ``fit``'s metadata go to the model's ``fit``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            See :ref:`sklearn:metadata_routing`.
+        """
+        return model_router(self)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = not (
@@ -230,7 +240,7 @@ class ImageCounterfactualExplainer(
         return out.cpu().numpy().astype(float)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, **fit_params):
         """Fit the model (unless frozen or a torch module) and encode the
         training images for the prototypes.
 
@@ -242,6 +252,10 @@ class ImageCounterfactualExplainer(
             Their classes; not needed for a FrozenEstimator or torch module
             (the prototypes then group the images by the model's
             prediction).
+        **fit_params : dict
+            Metadata for the model's ``fit`` (``sample_weight``, ...),
+            routed as it requests them when metadata routing is enabled;
+            a model used as it is ignores them.
 
         Returns
         -------
@@ -267,7 +281,7 @@ class ImageCounterfactualExplainer(
         ):
             self.estimator_ = self.estimator  # a trained model, used as it is
         else:
-            self.estimator_ = clone(self.estimator).fit(X, y)
+            self.estimator_ = fit_clone(self, X, y, fit_params)
         width = getattr(unwrap_frozen(self.estimator_), "n_features_in_", None)
         if width is not None and (X.ndim != 2 or X.shape[1] != width):
             raise ValueError(

@@ -42,6 +42,7 @@ from skcfx.counterfactual._tabular.queries import (
 )
 from skcfx.exceptions import NoCounterfactualWarning
 from skcfx.utils._docstrings import substitute
+from skcfx.utils._routing import fit_clone, model_router
 
 __all__ = ["CounterfactualExplainer"]
 
@@ -401,9 +402,20 @@ class CounterfactualExplainer(
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
+    def get_metadata_routing(self):
+        """Metadata routing of this explainer: ``fit``'s metadata go to the
+        model's ``fit``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            See :ref:`sklearn:metadata_routing`.
+        """
+        return model_router(self)
+
     # -------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, **fit_params):
         """Fit the model (unless frozen) and learn the feature space.
 
         Parameters
@@ -412,6 +424,11 @@ class CounterfactualExplainer(
             Training data in raw form (the model's own input).
         y : array-like of shape (n_samples,), default=None
             Targets; not needed when ``estimator`` is a FrozenEstimator.
+        **fit_params : dict
+            Metadata for the model's ``fit``, such as ``sample_weight``:
+            passed on as the model requests it when metadata routing is
+            enabled (``set_fit_request``), else passed on as it is; a
+            FrozenEstimator ignores them.
 
         Returns
         -------
@@ -431,7 +448,7 @@ class CounterfactualExplainer(
                 f"{frame.shape[0]} and {np.asarray(y).shape[0]}."
             )
         self._names = [str(c) for c in frame.columns]
-        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.estimator_ = fit_clone(self, X, y, fit_params)
         space = self._fit_space(frame)
         self.model_input_ = ModelInput(kind, space.is_categorical.any())
         if self.max_samples is not None and len(frame) > self.max_samples:

@@ -10,7 +10,6 @@ from sklearn.base import (
     MetaEstimatorMixin,
     TransformerMixin,
     _fit_context,
-    clone,
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -37,6 +36,7 @@ from skcfx.exceptions import NoCounterfactualWarning
 from skcfx.text._lm import NGramLanguageModel
 from skcfx.text._tokens import check_texts
 from skcfx.utils._outputs import class_probabilities
+from skcfx.utils._routing import fit_clone, model_router
 
 __all__ = ["TextCounterfactualExplainer", "check_texts"]
 
@@ -202,6 +202,16 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         self.min_effect = min_effect
         self.max_perplexity_ratio = max_perplexity_ratio
 
+    def get_metadata_routing(self):
+        """Metadata routing: ``fit``'s metadata go to the model's ``fit``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            See :ref:`sklearn:metadata_routing`.
+        """
+        return model_router(self)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
@@ -210,7 +220,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         return tags
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, **fit_params):
         """Fit the model (unless frozen) and learn its vocabulary and
         single-word predictions.
 
@@ -220,6 +230,10 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
             Training sentences.
         y : array-like of shape (n_samples,), default=None
             Their classes; not needed for a FrozenEstimator.
+        **fit_params : dict
+            Metadata for the model's ``fit`` (``sample_weight``, ...),
+            routed as it requests them when metadata routing is enabled;
+            a FrozenEstimator ignores them.
 
         Returns
         -------
@@ -246,7 +260,7 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         if isinstance(self.estimator, FrozenEstimator):
             self.estimator_ = self.estimator  # used as it is
         else:
-            self.estimator_ = clone(self.estimator).fit(texts, y)
+            self.estimator_ = fit_clone(self, texts, y, fit_params)
         self.classes_ = np.asarray(self.estimator_.classes_)
         if not (
             isinstance(self.desired_class, str) and self.desired_class == "opposite"
