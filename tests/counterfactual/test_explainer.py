@@ -359,6 +359,37 @@ def test_regression_desired_range():
         CounterfactualExplainer(LinearRegression()).fit(X, y)
 
 
+@pytest.mark.parametrize("method", ["genetic", "exact", "gradient"])
+def test_regression_desired_range_with_an_open_side(method):
+    """(100, None) is "at least 100", as permitted_range reads None (it was
+    refused: "a (low, high) pair of numbers"); the same answers as with
+    inf, and (None, None) bounds nothing."""
+    from skcfx.counterfactual._base import in_range
+
+    if method == "gradient":
+        pytest.importorskip("torch")
+    X, y = make_regression(n_samples=300, n_features=4, noise=1.0, random_state=0)
+    model = FrozenEstimator(LinearRegression().fit(X, y))
+    q = X[model.predict(X) < 50][:5]
+    out = {}
+    for rng in [(100, None), (100, np.inf)]:
+        cfx = CounterfactualExplainer(
+            model, desired_range=rng, method=method, random_state=0
+        ).fit(X)
+        out[rng] = cfx.explain(q).to_frame()
+        pred = model.predict(out[rng][[f"x{i}" for i in range(4)]])
+        # exact optima sit on the bound: valid up to rounding
+        assert in_range(pred, 100, np.inf).all()
+    pd.testing.assert_frame_equal(out[(100, None)], out[(100, np.inf)])
+    low = CounterfactualExplainer(model, desired_range=(None, -100), method=method)
+    frame = low.fit(X).explain(q).to_frame()
+    assert (
+        len(frame) and (model.predict(frame[[f"x{i}" for i in range(4)]]) <= -100).all()
+    )
+    with pytest.raises(ValueError, match="bounds nothing"):
+        CounterfactualExplainer(model, desired_range=(None, None)).fit(X)
+
+
 def test_transform_in_pipeline_and_set_output(adult, adult_model, rejected):
     X, _ = adult
     cfx = _explainer(adult_model, method="random").fit(X)

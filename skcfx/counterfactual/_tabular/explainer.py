@@ -97,8 +97,9 @@ class CounterfactualExplainer(
         other class for a binary model and "any class but the query's" for
         a multi-class one. Classification only.
     desired_range : tuple (low, high), default=None
-        Closed interval the prediction must reach. Regression only, and then
-        required.
+        Closed interval the prediction must reach (``None`` or ``inf`` for
+        an open side: ``(200, None)`` is "at least 200"). Regression only,
+        and then required.
     features_to_vary : "all" or list of str, default="all"
         Columns that may change; the others stay exactly as in the query.
     permitted_range : dict, default=None
@@ -648,12 +649,20 @@ class CounterfactualExplainer(
 
     def _range(self):
         try:
-            low, high = (float(v) for v in self.desired_range)
+            low, high = self.desired_range
+            # None: an open side, as in permitted_range
+            low = -np.inf if low is None else float(low)
+            high = np.inf if high is None else float(high)
         except (TypeError, ValueError) as exc:
             raise ValueError(
-                f"desired_range must be a (low, high) pair of numbers; got "
-                f"{self.desired_range!r}."
+                f"desired_range must be a (low, high) pair of numbers (None "
+                f"for an open side); got {self.desired_range!r}."
             ) from exc
+        if np.isinf(low) and np.isinf(high):
+            raise ValueError(
+                f"desired_range={self.desired_range!r} bounds nothing: give "
+                "at least one finite side."
+            )
         if not low <= high:
             raise ValueError(
                 f"desired_range={self.desired_range!r} is empty: low > high."
