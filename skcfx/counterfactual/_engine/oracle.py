@@ -248,6 +248,7 @@ class Oracle:
             dist = np.maximum(np.maximum(low - y, y - high), 0.0) / self.y_scale
             margin, pred, loss = -dist, y, dist
             proba = np.full(m, np.nan)
+            desired = np.full(m, np.nan)
         else:
             S, failed, _ = self.scores(X, return_failed=True, min_size=coarse)
             S = S[inv]
@@ -266,6 +267,8 @@ class Oracle:
             margin = np.where(
                 specific, S[rows, t] - other_t, best_not_orig - S[rows, orig]
             )
+            # the desired class's own score (NaN for "any other class")
+            desired = np.where(specific, S[rows, t], np.nan)
             if self.use_predict:
                 labels, bad, _ = self.predict(X, coarse)
                 pred = np.full(len(uniq), -1)
@@ -302,6 +305,7 @@ class Oracle:
             reached=reached,
             loss=loss,
             margin=margin,
+            desired=desired,
             pred=pred,
             proba=proba,
             failed=failed,

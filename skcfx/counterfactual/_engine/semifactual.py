@@ -30,17 +30,30 @@ def _unchanged(problem, Z, owner):
     """Still the query's predicted class (for a regressor: still outside the
     desired range) and predicates hold; the margin toward the desired
     outcome (a regressor's: minus its distance to the range, in units of
-    the predictions' spread)."""
+    the predictions' spread); and the desired class's own score (NaN for a
+    regressor or "any other class")."""
     out = problem.oracle.outcome(Z, owner, problem)
     if out is None:
-        return np.zeros(0, dtype=bool), np.zeros(0)
+        return np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0)
     if problem.oracle.task == "regression":
         same = ~out["valid"]
     else:
         same = out["pred"] == problem.orig[owner]
     if out["predicates_ok"] is not None:
         same &= out["predicates_ok"]
-    return same, out["margin"]
+    return same, out["margin"], out["desired"]
+
+
+def _toward(gain, desired, base_desired):
+    """A change toward the desired outcome: the margin grows and, for a
+    specific desired class, that class's own score grows too (with three
+    classes the margin against the strongest other class also grows when
+    the query's class loses ground to a third one, which is no step toward
+    the desired class)."""
+    # relative: a saturated model's probabilities of the desired class may
+    # be 1e-40 and still grow
+    closer = np.isnan(base_desired) | (desired > base_desired * (1 + 1e-9))
+    return (gain > 1e-9) & closer
 
 
 def _best_per_key(key, gain):
@@ -76,12 +89,12 @@ def semifactual_search(problem, *, n_grid=12, refine=2):
         (positive: closer to it).
     """
     n, d = problem.Zq.shape
-    _, base_margin = _unchanged(problem, problem.Zq, np.arange(n))
+    _, base_margin, base_desired = _unchanged(problem, problem.Zq, np.arange(n))
     found = [
         part
         for part in (
-            _numeric(problem, base_margin, n_grid, refine),
-            _categorical(problem, base_margin),
+            _numeric(problem, base_margin, base_desired, n_grid, refine),
+            _categorical(problem, base_margin, base_desired),
         )
         if part is not None
     ]
@@ -118,7 +131,7 @@ def _numeric_ends(problem):
     )
 
 
-def _numeric(problem, base_margin, n_grid, refine):
+def _numeric(problem, base_margin, base_desired, n_grid, refine):
     """Numeric features: a grid on each side of the query, then ``refine``
     finer grids in the gap where the prediction changes."""
     Zq = problem.Zq
@@ -139,7 +152,9 @@ def _numeric(problem, base_margin, n_grid, refine):
         cand = to_grid(problem, owner, feat, cand, toward=start)
         Z = np.repeat(Zq[owner][:, None, :], len(fr), axis=1)
         Z[r_idx, g_idx, feat[:, None]] = cand
-        same, margin = _unchanged(problem, Z.reshape(-1, d), np.repeat(owner, len(fr)))
+        same, margin, desired = _unchanged(
+            problem, Z.reshape(-1, d), np.repeat(owner, len(fr))
+        )
         same = same.reshape(len(owner), len(fr))
         # the unchanged run from ``lo`` (contiguous: no jump across a region
         # where the prediction changes)
@@ -151,22 +166,28 @@ def _numeric(problem, base_margin, n_grid, refine):
         new_hi = np.where(n_run < len(fr), cand[np.arange(len(owner)), nxt], hi)
         if level == 0:
             margin_at = np.full(len(owner), -np.inf)
-        margin = margin.reshape(len(owner), len(fr))
-        margin_at = np.where(moved, margin[np.arange(len(owner)), last], margin_at)
+            desired_at = np.full(len(owner), np.nan)
+        at = np.arange(len(owner)), last
+        margin_at = np.where(moved, margin.reshape(len(owner), len(fr))[at], margin_at)
+        desired_at = np.where(
+            moved, desired.reshape(len(owner), len(fr))[at], desired_at
+        )
         lo, hi = new_lo, new_hi
     gain = margin_at - base_margin[owner]
     # a missing query value has no "even if" of its own (no direction from
     # it is defined)
-    keep = ~np.isnan(start) & (np.abs(lo - start) > 1e-12) & (gain > 1e-9)
-    # per (query, feature) the better side (the larger gain)
-    best = _best_per_key(owner * d + feat, gain)
+    keep = ~np.isnan(start) & (np.abs(lo - start) > 1e-12)
+    keep &= _toward(gain, desired_at, base_desired[owner])
+    # per (query, feature) the better side (the larger gain) of those
+    # toward the desired outcome
+    best = _best_per_key(owner * d + feat, np.where(keep, gain, -np.inf))
     best = best[keep[best]]
     Z = Zq[owner[best]].copy()
     Z[np.arange(len(best)), feat[best]] = lo[best]
     return Z, owner[best], feat[best], gain[best]
 
 
-def _categorical(problem, base_margin):
+def _categorical(problem, base_margin, base_desired):
     """Categorical features: every allowed other category (all columns in
     one model call); per column the one closest to the desired outcome that
     keeps the prediction."""
@@ -185,8 +206,8 @@ def _categorical(problem, base_margin):
     code = np.concatenate([p[2] for p in parts])
     Z = Zq[qi].copy()
     Z[np.arange(len(qi)), col] = code
-    same, margin = _unchanged(problem, Z, qi)
+    same, margin, desired = _unchanged(problem, Z, qi)
     gain = margin - base_margin[qi]
-    good = np.flatnonzero(same & (gain > 1e-9))
+    good = np.flatnonzero(same & _toward(gain, desired, base_desired[qi]))
     best = good[_best_per_key(qi[good] * d + col[good], gain[good])]
     return Z[best], qi[best], col[best], gain[best]

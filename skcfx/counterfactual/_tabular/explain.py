@@ -316,7 +316,9 @@ class ExplainMixin:
         ``monotonic``, predicates), the admissible value farthest from the
         query such that every value in between keeps the query's predicted
         class, on the side where the model moves toward the desired outcome
-        (a change that brings it no closer is not reported; the other
+        (a change that brings it no closer is not reported; with a named
+        desired class of a multi-class model, that class's probability must
+        grow too, not only its margin against the query's class; the other
         features keep the query's values); for a
         categorical feature, the allowed category closest to the desired
         outcome that keeps the prediction. "Even if your hours were 60, the
