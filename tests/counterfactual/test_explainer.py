@@ -631,3 +631,41 @@ def test_a_method_named_after_fit_runs_on_what_fit_prepared():
     # time_limit is read by explain, not frozen in fit
     cfx.set_params(method="exact", time_limit=3.5).fit(X)
     assert SearchSetup(cfx.set_params(time_limit=0.25)).context.time_limit == 0.25
+
+
+def test_columns_by_integer_position():
+    """A numpy user names columns by position, as in a ColumnTransformer
+    (features_to_vary=[0, 1] was refused: "unknown column '0'; known
+    columns: ['x0', ...]"); a frame's own integer column names are names."""
+    X, y = make_classification(n_samples=300, n_features=5, random_state=0)
+    model = FrozenEstimator(LogisticRegression().fit(X, y))
+    kw = dict(method="random", random_state=0)
+    by_pos = CounterfactualExplainer(
+        model,
+        features_to_vary=[0, 1],
+        permitted_range={0: (-1, 1)},
+        monotonic={1: "increasing"},
+        **kw,
+    ).fit(X)
+    by_name = CounterfactualExplainer(
+        model,
+        features_to_vary=["x0", "x1"],
+        permitted_range={"x0": (-1, 1)},
+        monotonic={"x1": "increasing"},
+        **kw,
+    ).fit(X)
+    q = X[model.predict(X) == 0][:5]
+    a, b = by_pos.explain(q).to_frame(), by_name.explain(q).to_frame()
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) and (a[["x2", "x3", "x4"]].to_numpy() == q[a["query"]][:, 2:]).all()
+    # a frame with string names: positions too; with integer names: names
+    frame = pd.DataFrame(X, columns=list("abcde"))
+    cfx = CounterfactualExplainer(model, features_to_vary=[0], **kw)
+    assert cfx.fit(frame).constraints_.vary.tolist() == [True] + [False] * 4
+    named = pd.DataFrame(X[:, ::-1], columns=[4, 3, 2, 1, 0])
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(LogisticRegression().fit(named, y)), features_to_vary=[0], **kw
+    )
+    assert cfx.fit(named).constraints_.vary.tolist() == [False] * 4 + [True]
+    with pytest.raises(ValueError, match=r"features_to_vary holds column position 7"):
+        CounterfactualExplainer(model, features_to_vary=[7]).fit(X)

@@ -59,6 +59,26 @@ class QueryBounds:
         )
 
 
+def column_index(names, param, name, index=None):
+    """Position of the column ``name`` in ``names`` (the explainer's column
+    names, strings): a name, or an integer position as scikit-learn's
+    ColumnTransformer reads one (a column named by that integer wins: a
+    frame's integer column names are names); else a ValueError naming
+    ``param``."""
+    index = index if index is not None else {n: j for j, n in enumerate(names)}
+    if str(name) in index and not isinstance(name, bool):
+        return index[str(name)]
+    if isinstance(name, numbers.Integral) and not isinstance(name, bool):
+        if 0 <= name < len(names):
+            return int(name)
+        raise ValueError(
+            f"{param} holds column position {name}, outside [0, {len(names)})."
+        )
+    raise ValueError(
+        f"{param} names unknown column {name!r}; known columns: {list(names)}."
+    )
+
+
 class Constraints:
     """Compiled constraint set.
 
@@ -93,12 +113,7 @@ class Constraints:
         self._compile_predicates(predicates)
 
     def _lookup(self, param, name):
-        if name not in self._index:
-            raise ValueError(
-                f"{param} names unknown column {name!r}; known columns: "
-                f"{self.space.names}."
-            )
-        return self._index[name]
+        return column_index(self.space.names, param, name, self._index)
 
     def _compile_vary(self, features_to_vary):
         self.vary = np.zeros(self.space.n_features, dtype=bool)
@@ -108,7 +123,7 @@ class Constraints:
             if isinstance(features_to_vary, str):
                 features_to_vary = [features_to_vary]
             for name in features_to_vary:
-                self.vary[self._lookup("features_to_vary", str(name))] = True
+                self.vary[self._lookup("features_to_vary", name)] = True
         if not self.vary.any():
             raise InfeasibleConstraintsError(
                 f"features_to_vary={list(features_to_vary)!r} lets no feature "
@@ -127,7 +142,7 @@ class Constraints:
                 mask[space.missing_code[j]] = False  # never moved *to* missing
             self.allowed_global[j] = mask
         for name, rng in permitted_range.items():
-            j = self._lookup("permitted_range", str(name))
+            j = self._lookup("permitted_range", name)
             self.strict[j] = True
             if space.is_categorical[j]:
                 self.allowed_global[j] = self._category_set(j, name, rng)
@@ -187,7 +202,7 @@ class Constraints:
         space = self.space
         self.direction = np.zeros(space.n_features, dtype=int)
         for name, how in monotonic.items():
-            j = self._lookup("monotonic", str(name))
+            j = self._lookup("monotonic", name)
             if isinstance(how, numbers.Integral) and how in (-1, 1):
                 sign = int(how)
             elif isinstance(how, str) and how in _DIRECTIONS:

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skcfx.counterfactual._base import STATUS, resolve_targets
 from skcfx.counterfactual._engine.causal import CodedSCM
-from skcfx.counterfactual._engine.constraints import Constraints
+from skcfx.counterfactual._engine.constraints import Constraints, column_index
 from skcfx.counterfactual._engine.feature_space import FeatureSpace
 from skcfx.counterfactual._engine.manifold import Manifold
 from skcfx.counterfactual._engine.methods import SearchContext
@@ -100,8 +100,11 @@ class CounterfactualExplainer(
         Closed interval the prediction must reach (``None`` or ``inf`` for
         an open side: ``(200, None)`` is "at least 200"). Regression only,
         and then required.
-    features_to_vary : "all" or list of str, default="all"
+    features_to_vary : "all" or list of str or int, default="all"
         Columns that may change; the others stay exactly as in the query.
+        Here and in the other constraints a column is named by its name
+        (``"x0"``, ``"x1"``, ... for arrays) or by its integer position, as
+        in a ColumnTransformer (a frame's integer column names are names).
     permitted_range : dict, default=None
         ``{{numeric column: (low, high)}}`` closed interval (``None`` for an
         open side) and ``{{categorical column: [allowed categories]}}``. A
@@ -119,7 +122,7 @@ class CounterfactualExplainer(
         a boolean mask (True = admissible). Example:
         ``lambda c, q: (c.education_num <= q.education_num) | (c.age >=
         q.age + 2)``.
-    categorical_features : "auto" or list of str, default="auto"
+    categorical_features : "auto" or list of str or int, default="auto"
         Categorical columns. ``"auto"``: columns of object, string, category
         or bool dtype plus those that the estimator's ColumnTransformer
         routes to a OneHotEncoder, OrdinalEncoder or TargetEncoder.
@@ -578,13 +581,10 @@ class CounterfactualExplainer(
         if self.categorical_features == "auto":
             categorical = categorical_columns_from_estimator(model, self._names)
         else:
-            categorical = [str(c) for c in self.categorical_features]
-            unknown = [c for c in categorical if c not in self._names]
-            if unknown:
-                raise ValueError(
-                    f"categorical_features names unknown columns {unknown}; "
-                    f"known columns: {self._names}."
-                )
+            categorical = [
+                self._names[column_index(self._names, "categorical_features", c)]
+                for c in self.categorical_features
+            ]
         self.feature_space_ = space = FeatureSpace(
             frame, categorical, extra_categories=encoder_categories(model, self._names)
         )
