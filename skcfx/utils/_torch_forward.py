@@ -5,8 +5,9 @@ scikit-learn linear classifiers with ``coef_`` / ``intercept_``
 (``LogisticRegression``, ``LinearSVC``, ``SGDClassifier``,
 ``RidgeClassifier``, ...), ``MLPClassifier``, and Pipelines of
 ``StandardScaler`` / ``MinMaxScaler`` / ``MaxAbsScaler`` / ``SimpleImputer``
-(the identity on complete rows) / ``PCA`` / ``TruncatedSVD`` steps in front
-of one of those. The
+(the identity on complete rows) / ``PCA`` / ``TruncatedSVD`` / feature
+selector (``SelectKBest``, ``SelectFromModel``, ...) steps in front of one
+of those. The
 returned module maps a float32 batch of raw rows to class logits (two
 columns for a binary linear model: ``[-z/2, z/2]``), so gradient-based methods
 (counterfactuals, TCAV, CCE, image counterfactuals) work on plain
@@ -102,7 +103,17 @@ def _composed(pipeline):
 
 
 def _linear_step(step):
-    """(W, b) with step.transform(x) == x @ W.T + b, for linear projections."""
+    """(W, b) with step.transform(x) == x @ W.T + b, for linear projections
+    (PCA, TruncatedSVD) and feature selectors (SelectKBest, SelectFromModel,
+    VarianceThreshold, RFE, ...: any fitted ``SelectorMixin``, a 0/1 W)."""
+    from sklearn.feature_selection import SelectorMixin
+
+    from skcfx.utils._frozen import unwrap_frozen
+
+    step = unwrap_frozen(step)
+    if isinstance(step, SelectorMixin):
+        support = np.asarray(step.get_support(), dtype=bool)
+        return np.eye(len(support))[support], np.zeros(int(support.sum()))
     name = type(step).__name__
     if name in ("PCA", "IncrementalPCA"):
         W = np.asarray(step.components_, dtype=np.float64)
@@ -177,7 +188,8 @@ def torch_forward(model, *, owner=_GRADIENT, alternative=_AGNOSTIC):
                     f"{owner} cannot differentiate the Pipeline step {name!r} "
                     f"({type(step).__name__}); supported in front of the model: "
                     f"StandardScaler, MinMaxScaler (clip=False), MaxAbsScaler, "
-                    f"SimpleImputer, PCA, TruncatedSVD. {alternative}"
+                    f"SimpleImputer, PCA, TruncatedSVD, feature selectors "
+                    f"(SelectKBest, SelectFromModel, ...). {alternative}"
                 )
             layers.append(_torch_linear(*linear))
         last = model.steps[-1][1]

@@ -87,7 +87,8 @@ class CounterfactualExplainer(
         needs a differentiable model: a torch module, a skorch net, a
         scikit-learn linear model, MLPClassifier or MLPRegressor, alone or in a
         Pipeline behind scalers (Standard, MinMax, MaxAbs), PCA /
-        TruncatedSVD and a ColumnTransformer whose categorical columns go
+        TruncatedSVD, feature selectors (SelectKBest, ...) and a
+        ColumnTransformer whose categorical columns go
         through a OneHotEncoder, OrdinalEncoder or TargetEncoder (needs the
         ``torch`` extra); it cannot start from missing values.
     n_counterfactuals : int, default=4

@@ -41,6 +41,12 @@ def _affine(step):
     return _affine_scaler(step)
 
 
+def _linear_step(step):
+    from skcfx.utils._torch_forward import _linear_step as linear
+
+    return linear(step)
+
+
 def _dense(out):
     out = out.toarray() if hasattr(out, "toarray") else out
     return np.asarray(out, dtype=np.float64)
@@ -83,15 +89,25 @@ class InputMap:
             if step in (None, "passthrough"):
                 continue
             affine = _affine(unwrap(step))
-            if affine is None:
+            if affine is not None:
+                scale, offset = (np.asarray(v, dtype=float) for v in affine)
+                self.base = self.base * scale + offset
+                self.A = self.A * scale[:, None]
+                self.tables = {j: T * scale[None, :] for j, T in self.tables.items()}
+                continue
+            linear = _linear_step(unwrap(step))
+            if linear is None:
                 raise UnsupportedModelError(
-                    f"Pipeline step {name!r} ({type(step).__name__}) is not "
-                    f"an affine scaler. {_ADVICE}"
+                    f"Pipeline step {name!r} ({type(step).__name__}) is neither "
+                    f"an affine scaler nor a linear projection or feature "
+                    f"selector. {_ADVICE}"
                 )
-            scale, offset = (np.asarray(v, dtype=float) for v in affine)
-            self.base = self.base * scale + offset
-            self.A = self.A * scale[:, None]
-            self.tables = {j: T * scale[None, :] for j, T in self.tables.items()}
+            # a projection (PCA) mixes columns: a linear head takes it, a
+            # tree ensemble's splits on it are refused (single_column)
+            W, b = (np.asarray(v, dtype=float) for v in linear)
+            self.base = W @ self.base + b
+            self.A = W @ self.A
+            self.tables = {j: T @ W.T for j, T in self.tables.items()}
         self.head = unwrap(steps[-1][1])
         p = len(self.base)
         self.depends = [set(np.flatnonzero(self.A[f] != 0)) for f in range(p)]

@@ -579,3 +579,43 @@ def test_hopeless_linear_queries_need_no_program():
             hopeless = expl.status == "infeasible under constraints"
             assert hopeless.sum() == 39
             assert len(solves) <= 40 - 39 + 1  # the one feasible query's
+
+
+@pytest.mark.parametrize("head", ["logistic", "forest"])
+@pytest.mark.parametrize("step", ["select", "pca"])
+def test_selectors_and_projections_after_the_encoder_equal_enumeration(head, step):
+    """A feature selector (SelectKBest) or a PCA between the encoder and
+    the model: both were refused ("not an affine scaler"). A selector keeps
+    single columns (any head); a projection mixes them, which a linear head
+    takes and a tree ensemble's splits cannot (named)."""
+    from sklearn.decomposition import PCA
+    from sklearn.feature_selection import SelectKBest
+
+    X, y = small_frame()
+    pre = ColumnTransformer(
+        [("num", StandardScaler(), ["a", "b"]), ("cat", OneHotEncoder(), ["colour"])]
+    )
+    middle = SelectKBest(k=3) if step == "select" else PCA(3, random_state=0)
+    model = Pipeline([("prep", pre), ("mid", middle), ("clf", HEADS[head]())])
+    model.fit(X, y)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), method="exact")
+    if step == "pca" and head == "forest":
+        with pytest.raises(TypeError, match="mixes the columns"):
+            cfx.fit(X).explain(X.iloc[:1])
+        return
+    cfx.set_params(n_counterfactuals=1).fit(X)
+    queries = X[model.predict(X) == 0].iloc[:3]
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    assert (model.predict(expl.to_frame()[X.columns]) == 1).all()
+    if head == "logistic":  # the gradient search's torch copy reads it too
+        pytest.importorskip("torch")
+        grad = CounterfactualExplainer(
+            FrozenEstimator(model), method="gradient", random_state=0
+        ).fit(X)
+        frame = grad.explain(queries).to_frame()
+        assert len(frame) and (model.predict(frame[X.columns]) == 1).all()
