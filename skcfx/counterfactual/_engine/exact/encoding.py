@@ -98,9 +98,9 @@ class InputMap:
             linear = _linear_step(unwrap(step))
             if linear is None:
                 raise UnsupportedModelError(
-                    f"Pipeline step {name!r} ({type(step).__name__}) is neither "
-                    f"an affine scaler nor a linear projection or feature "
-                    f"selector. {_ADVICE}"
+                    f"Pipeline step {name!r} ({type(step).__name__}) is not an "
+                    f"affine scaler, a linear projection or a feature selector. "
+                    f"{_ADVICE}"
                 )
             # a projection (PCA) mixes columns: a linear head takes it, a
             # tree ensemble's splits on it are refused (single_column)
