@@ -66,6 +66,24 @@ def _single_threaded():
         torch.set_num_threads(1)
 
 
+def _release_free_heap():
+    """Return the C heap's free pages to the system before forking (glibc's
+    ``malloc_trim``; nothing elsewhere). A worker's allocations reuse the
+    heap it inherits: landing in pages the parent freed but still holds (the
+    buffers of unpickling a model, say), each write copies a page nobody
+    needs. README forest loaded from a pickle, 1,000 queries, n_jobs=2: peak
+    memory of both processes 557-563 MB without, 475-477 MB with (434 MB for
+    n_jobs=1)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl, say)
+        pass
+
+
 def _run(token, i):
     func, tasks = _TASKS[token]
     return func(*tasks[i])
@@ -100,7 +118,9 @@ def fork_map(func, tasks, n_jobs):
             workers, mp_context=context, initializer=_single_threaded
         ) as pool:
             # the workers are forked at the first submit; objects the
-            # collector would otherwise visit (and so copy) stay shared
+            # collector would otherwise visit (and so copy) stay shared, and
+            # the heap's free pages go back to the system first
+            _release_free_heap()
             gc.freeze()
             try:
                 futures = [pool.submit(_run, token, i) for i in range(len(tasks))]

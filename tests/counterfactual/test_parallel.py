@@ -2,6 +2,7 @@
 every back end (processes, threads, a dask cluster) gives the results of
 ``n_jobs=1``, and ``verbose`` draws a progress bar."""
 
+import os
 import warnings
 
 import numpy as np
@@ -328,6 +329,30 @@ def test_fork_map_keeps_order_and_raises_the_tasks_error():
     from skcfx.utils import _parallel
 
     assert _parallel._TASKS == {}
+
+
+@pytest.mark.skipif(
+    not explain_module.local_processes(2) or not os.path.exists("/proc/self/statm"),
+    reason="no fork or no /proc on this platform",
+)
+def test_fork_map_returns_the_freed_heap_before_forking():
+    """Pages the caller freed but still held (here 200 MB of small blocks
+    with a live one after them, as unpickling a model leaves them) go back
+    to the system before the fork, so that the workers' allocations do not
+    copy them (README forest from a pickle, n_jobs=2: 557-563 -> 472 MB)."""
+    from skcfx.utils._parallel import fork_map
+
+    def resident():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    blocks = [bytearray(4096) for _ in range(50_000)]
+    pin = bytearray(4096)  # keeps the freed blocks below the heap's top
+    del blocks
+    before = resident()
+    assert list(fork_map(abs, [(-1,), (-2,)], 2)) == [1, 2]
+    assert before - resident() > 100 * 2**20
+    del pin
 
 
 @pytest.mark.skipif(
