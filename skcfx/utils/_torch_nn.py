@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["Affine", "BinaryLogits", "class_margin", "sklearn_mlp"]
+__all__ = ["Affine", "BinaryLogits", "ShiftBinary", "class_margin", "sklearn_mlp"]
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -28,6 +28,21 @@ class BinaryLogits(nn.Module):
     def forward(self, z):
         half = 0.5 * z
         return torch.cat([-half, half], dim=1)
+
+
+class ShiftBinary(nn.Module):
+    """Move a binary model's boundary: two-class logits whose margin
+    (second minus first) drops by ``offset``, so that the arg-max is the
+    second class exactly when the margin was at least ``offset`` (a
+    decision threshold on the log-odds)."""
+
+    def __init__(self, offset):
+        super().__init__()
+        self.register_buffer("offset", torch.tensor(float(offset)))
+
+    def forward(self, logits):
+        half = 0.5 * self.offset
+        return logits + torch.stack([half, -half])
 
 
 class Affine(nn.Module):

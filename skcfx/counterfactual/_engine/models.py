@@ -83,6 +83,53 @@ def column_names(columns, feature_names):
     return [str(c) for c in columns]
 
 
+def split_threshold(model):
+    """``(inner model, offset)`` for a fitted FixedThresholdClassifier or
+    TunedThresholdClassifierCV (unwrapped): the wrapper predicts
+    ``classes_[1]`` exactly when the inner model's binary decision score
+    (its log-odds: a logistic model's or a binary MLP's) is at least
+    ``offset``; ``(model, None)`` for any other model. A threshold on
+    probabilities becomes ``log(t / (1 - t))``, one on decision scores is
+    the offset itself. A positive label other than ``classes_[1]``, or a
+    threshold outside (0, 1) on probabilities, is refused (TypeError)."""
+    model = unwrap(model)
+    name = type(model).__name__
+    if name not in ("FixedThresholdClassifier", "TunedThresholdClassifierCV"):
+        return model, None
+    inner = unwrap(model.estimator_)
+    classes = np.asarray(model.classes_)
+    if len(classes) != 2:
+        raise TypeError(f"{name} with {len(classes)} classes is not a binary model.")
+    if name == "FixedThresholdClassifier":
+        pos_label = model.pos_label
+    else:
+        pos_label = model._curve_scorer._get_pos_label()
+    if pos_label is not None and pos_label != classes[1]:
+        raise TypeError(
+            f"{name}(pos_label={pos_label!r}): only the second class "
+            f"({classes[1]!r}) as the positive label can be read; use a "
+            'heuristic method ("genetic", "random" or "kdtree").'
+        )
+    response = model._get_response_method()
+    if not isinstance(response, str):  # "auto": the first the model has
+        response = next(r for r in response if hasattr(model.estimator_, r))
+    if name == "FixedThresholdClassifier":
+        t = model.threshold
+        if isinstance(t, str):  # "auto"
+            t = 0.5 if response == "predict_proba" else 0.0
+    else:
+        t = model.best_threshold_
+    t = float(t)
+    if response == "predict_proba":
+        if not 0.0 < t < 1.0:
+            raise TypeError(
+                f"{name} decides on probabilities at threshold {t}, outside "
+                '(0, 1); use a heuristic method ("genetic", "random" or "kdtree").'
+            )
+        return inner, float(np.log(t / (1.0 - t)))
+    return inner, t
+
+
 def raw_column_transformer(estimator):
     """``(step name, ColumnTransformer, rest)`` when the (unwrapped) model is a
     Pipeline whose first step is a ColumnTransformer; ``rest`` is the model
@@ -252,11 +299,23 @@ def coded_forward(model, space):
     from skcfx.counterfactual._engine.differentiable import CodedModel, build_blocks
     from skcfx.utils._torch_forward import _affine_scaler, torch_forward
 
+    model, offset = split_threshold(model)
+
+    def head(rest):
+        module = torch_forward(rest)
+        if offset is None:
+            return module
+        import torch
+
+        from skcfx.utils._torch_nn import ShiftBinary
+
+        return torch.nn.Sequential(module, ShiftBinary(offset))
+
     found = raw_column_transformer(model)
     if found is not None:
         step_name, ct, rest = found
         blocks = build_blocks(ct, space, step_name, _affine_scaler)
-        return CodedModel(blocks, torch_forward(rest))
+        return CodedModel(blocks, head(rest))
     if len(space.categorical):
         names = [space.names[j] for j in space.categorical]
         raise TypeError(
@@ -265,7 +324,7 @@ def coded_forward(model, space):
             'Pipeline; otherwise use a model-agnostic method ("genetic", '
             '"random" or "kdtree").'
         )
-    return CodedModel([], torch_forward(unwrap(model)))
+    return CodedModel([], head(model))
 
 
 def _dense(out):

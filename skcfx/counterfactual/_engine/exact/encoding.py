@@ -19,6 +19,7 @@ from skcfx.counterfactual._engine.models import (
     coded_selections,
     is_identity,
     raw_column_transformer,
+    split_threshold,
     unwrap,
 )
 
@@ -70,7 +71,10 @@ class InputMap:
 
     def __init__(self, model, space):
         self.space = space
-        self.model = model = unwrap(model)
+        # a decision threshold (FixedThresholdClassifier, ...) moves the
+        # head's boundary by ``offset``; what it wraps is read as usual
+        model, self.offset = split_threshold(model)
+        self.model = model
         d = space.n_features
         found = raw_column_transformer(model)
         if found is not None:

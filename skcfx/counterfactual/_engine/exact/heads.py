@@ -23,9 +23,17 @@ class Head:
         How outputs become the prediction: the sign of one score (binary
         decision functions), the arg-max of several, or the value itself
         (regression).
+
+    Parameters
+    ----------
+    head : fitted linear model
+    offset : float or None
+        A decision threshold's boundary on the binary score (see
+        :func:`~skcfx.counterfactual._engine.models.split_threshold`),
+        folded into the intercept.
     """
 
-    def __init__(self, head):
+    def __init__(self, head, offset=None):
         if not (hasattr(head, "coef_") and hasattr(head, "intercept_")):
             raise UnsupportedModelError(
                 f"{type(head).__name__} is neither a linear model nor a tree "
@@ -38,6 +46,14 @@ class Head:
         self.W, self.b = W, b
         classifier = hasattr(head, "classes_")
         self.rule = ("sign" if W.shape[0] == 1 else "argmax") if classifier else "value"
+        if offset is not None:
+            if self.rule != "sign":
+                raise UnsupportedModelError(
+                    "A decision threshold needs a binary linear model; "
+                    f"{type(head).__name__} has {len(W)} scores."
+                )
+            # a decision threshold: class 1 from the score ``offset`` on
+            self.b = b - offset
 
     def n_classes(self):
         return 2 if self.rule == "sign" else len(self.W)

@@ -619,3 +619,57 @@ def test_selectors_and_projections_after_the_encoder_equal_enumeration(head, ste
         ).fit(X)
         frame = grad.explain(queries).to_frame()
         assert len(frame) and (model.predict(frame[X.columns]) == 1).all()
+
+
+@pytest.mark.parametrize("wrapper", ["fixed proba", "fixed decision", "tuned"])
+def test_decision_thresholds_equal_enumeration(wrapper):
+    """FixedThresholdClassifier / TunedThresholdClassifierCV around a linear
+    Pipeline (scikit-learn's way to move a decision threshold) were refused
+    by the exact and gradient searches: the boundary is now the inner
+    model's score at the threshold's log-odds (or the threshold itself on
+    decision scores), against enumeration; tree ensembles and a first-class
+    positive label are named."""
+    from sklearn.model_selection import (
+        FixedThresholdClassifier,
+        TunedThresholdClassifierCV,
+    )
+
+    X, y = small_frame()
+    if wrapper == "fixed proba":
+        model = FixedThresholdClassifier(pipeline(LogisticRegression()), threshold=0.8)
+    elif wrapper == "fixed decision":
+        model = FixedThresholdClassifier(
+            pipeline(LinearSVC()), threshold=0.5, response_method="decision_function"
+        )
+    else:
+        model = TunedThresholdClassifierCV(
+            pipeline(LogisticRegression()), scoring="f1", cv=3, random_state=0
+        )
+    model.fit(X, y)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", n_counterfactuals=1
+    ).fit(X)
+    queries = X[model.predict(X) == 0].iloc[:4]
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    assert (model.predict(expl.to_frame()[X.columns]) == 1).all()
+    if wrapper == "fixed proba":
+        pytest.importorskip("torch")
+        grad = CounterfactualExplainer(
+            FrozenEstimator(model), method="gradient", random_state=0
+        ).fit(X)
+        frame = grad.explain(queries).to_frame()
+        assert len(frame) and (model.predict(frame[X.columns]) == 1).all()
+        proba = model.predict_proba(frame[X.columns])[:, 1]
+        assert (proba >= 0.8).all()
+        # the refusals
+        forest = FixedThresholdClassifier(pipeline(HEADS["forest"]()), threshold=0.8)
+        with pytest.raises(TypeError, match="decision threshold around"):
+            CounterfactualExplainer(forest, method="exact").fit(X, y)
+        first = FixedThresholdClassifier(pipeline(LogisticRegression()), pos_label=0)
+        with pytest.raises(TypeError, match="positive label"):
+            CounterfactualExplainer(first, method="exact").fit(X, y)
