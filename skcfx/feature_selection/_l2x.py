@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import (
     BaseEstimator,
     MetaEstimatorMixin,
@@ -49,6 +50,25 @@ def _fill_missing(X32, center):
     if not missing.any():
         return X32
     return np.where(missing, center, X32).astype(np.float32)
+
+
+# largest dense copy of a sparse input (numbers): the networks take dense rows
+_MAX_DENSE = 500_000_000
+
+
+def _dense(X, where):
+    """A sparse input as a dense array (the networks, masking and the
+    explained model on masked rows work on dense rows); dense input as is."""
+    if not sparse.issparse(X):
+        return X
+    if X.shape[0] * X.shape[1] > _MAX_DENSE:
+        raise ValueError(
+            f"L2XSelector.{where} got a sparse X of shape {X.shape}, whose dense "
+            f"copy ({X.shape[0] * X.shape[1] * X.dtype.itemsize / 2**30:.1f} GiB) "
+            "is too large: L2X works on dense rows. Keep fewer columns (for "
+            "words, CountVectorizer(max_features=...) or min_df) or fewer rows."
+        )
+    return X.toarray()
 
 
 def _approximate(module, X32, group_mask):
@@ -522,9 +542,11 @@ class L2XSelector(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Numeric rows (encode categorical columns beforehand, for example
-            with a one-hot encoder and ``feature_groups``). Missing values
+            with a one-hot encoder and ``feature_groups``); sparse rows
+            (word counts from a vectorizer in a Pipeline) are densified for
+            the networks, and the model is fitted on them as given. Missing values
             (NaN) are allowed when the explained model handles them (a
             Pipeline with ``SimpleImputer``, HistGradientBoosting): the model
             gets the rows as they are, the explainer and approximator
@@ -574,6 +596,7 @@ class L2XSelector(
             X = validate_data(
                 self,
                 X,
+                accept_sparse="csr",
                 dtype=[np.float64, np.float32],
                 ensure_min_samples=2,
                 ensure_all_finite="allow-nan",
@@ -583,11 +606,13 @@ class L2XSelector(
                 self,
                 X,
                 y,
+                accept_sparse="csr",
                 dtype=[np.float64, np.float32],
                 multi_output=True,
                 ensure_min_samples=2,
                 ensure_all_finite="allow-nan",
             )
+        X = _dense(X, "fit")
         explainer_hidden = _check_hidden(
             self.explainer_hidden_layer_sizes, "explainer_hidden_layer_sizes"
         )
@@ -964,15 +989,19 @@ class L2XSelector(
         """Group index of each column (as built in fit)."""
         return self.net_.module_.group_index.cpu().numpy()
 
-    def _validate(self, X):
+    def _validate(self, X, keep_sparse=False):
+        """Validated rows, dense (``keep_sparse``: a sparse input stays
+        sparse, CSR)."""
         check_is_fitted(self)
-        return validate_data(
+        X = validate_data(
             self,
             X,
+            accept_sparse="csr",
             reset=False,
             dtype=[np.float64, np.float32],
             ensure_all_finite="allow-nan",
         )
+        return X if keep_sparse else _dense(X, "transform")
 
     def _network_input(self, X):
         """float32 rows for the networks: a missing value as the column's
@@ -984,7 +1013,7 @@ class L2XSelector(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Rows to explain.
 
         Returns
@@ -1023,16 +1052,20 @@ class L2XSelector(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Rows to mask.
 
         Returns
         -------
-        X_masked : ndarray of shape (n_samples, n_features)
+        X_masked : ndarray or sparse CSR matrix of shape (n_samples, n_features)
             Same dtype as the validated input (float64 or float32); the
-            entries outside each row's selection equal ``baseline_``.
+            entries outside each row's selection equal ``baseline_``. A
+            sparse input gives a sparse CSR output.
         """
-        return self._masked(self._validate(X))
+        X = self._validate(X, keep_sparse=True)
+        if sparse.issparse(X):
+            return sparse.csr_matrix(self._masked(_dense(X, "transform")))
+        return self._masked(X)
 
     def _select(self, X):
         """Scores, ranking (stable: ties to the lower index) and k-hot mask."""
@@ -1067,7 +1100,7 @@ class L2XSelector(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Rows.
         y : array-like of shape (n_samples,), default=None
             Labels; needed only without ``estimator``.
@@ -1143,4 +1176,6 @@ class L2XSelector(
         # that imputes them, HistGradientBoosting) and to the networks as
         # the training mean
         tags.input_tags.allow_nan = True
+        # sparse rows (word counts) are taken and densified
+        tags.input_tags.sparse = True
         return tags

@@ -484,3 +484,57 @@ def test_baseline_removal_for_regressors_and_its_errors():
     assert sel.score(X[2500:]) > 0.8
     with pytest.raises(ValueError, match='removal="baseline".*estimator is None'):
         L2XSelector(k=2, removal="baseline").fit(X[:100], y[:100])
+
+
+def test_sparse_word_counts_in_a_pipeline():
+    """A vectorizer's sparse output (the way scikit-learn users hold words)
+    was refused ("Sparse data was passed, but dense data is required"): the
+    selector now takes it, keeps k words per sentence, returns a sparse
+    matrix from transform, and runs in a Pipeline and cross-validation."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.model_selection import cross_val_score
+
+    rng = np.random.RandomState(0)
+    good, bad = ["good", "great", "fine"], ["bad", "poor", "awful"]
+    filler = ["the", "film", "plot", "was", "a", "cast", "and", "it"]
+    texts, y = [], []
+    for i in range(600):
+        label = i % 2
+        words = list(rng.choice(filler, 5)) + [rng.choice(good if label else bad)]
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        y.append(label)
+    y = np.array(y)
+    vec = CountVectorizer(binary=True).fit(texts)
+    X = vec.transform(texts)
+    assert sparse.issparse(X)
+    model = LogisticRegression(C=10.0).fit(X, y)
+    sel = L2XSelector(
+        FrozenEstimator(model),
+        k=1,
+        baseline="zero",
+        ignore_baseline_entries=True,
+        random_state=0,
+        **{**FAST, "max_epochs": 15},
+    ).fit(X)
+    out = sel.transform(X[:50])
+    assert sparse.issparse(out) and out.shape == (50, X.shape[1])
+    assert (out.getnnz(axis=1) <= 1).all()
+    words = np.asarray(vec.get_feature_names_out())
+    picked = words[sel.explain(X[:50]).selected[:, 0]]
+    assert np.isin(picked, good + bad).mean() > 0.9
+    assert sel.score(X[:200]) + 0.01 > 0.9
+    assert_array_equal(sel.explain(X[:50]).mask, sel.explain(X[:50].toarray()).mask)
+    pipe = make_pipeline(
+        CountVectorizer(binary=True),
+        L2XSelector(
+            LogisticRegression(C=10.0),
+            k=2,
+            baseline="zero",
+            random_state=0,
+            **{**FAST, "max_epochs": 3},
+        ),
+        LogisticRegression(),
+    )
+    assert cross_val_score(pipe, np.array(texts), y, cv=2).min() > 0.8
