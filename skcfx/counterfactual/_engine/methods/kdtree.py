@@ -73,6 +73,10 @@ class TrainingIndex:
         self.rows = {}
         for g in np.unique(group):
             rows = np.flatnonzero(group == g)
+            # each distinct row once (Adult's eight columns repeat rows by
+            # the thousand): the n nearest are n different rows, not copies
+            _, first = np.unique(Z[rows], axis=0, return_index=True)
+            rows = rows[np.sort(first)]
             self.rows[int(g)] = rows
             self.trees[int(g)] = EmbeddedKDTree(
                 Z[rows], space, self.columns, self.weights, leaf_size

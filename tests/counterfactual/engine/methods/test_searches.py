@@ -115,3 +115,30 @@ def test_genetic_search_is_unchanged_by_compacting_its_archive(captured, monkeyp
     for a, b in zip(*runs):
         assert len(a)
         np.testing.assert_array_equal(a, b)
+
+
+def test_training_index_holds_each_distinct_row_once():
+    """Training data that repeat rows (Adult's eight columns: 30,162 rows,
+    23,983 distinct) gave the k nearest as copies of one row: the index
+    holds each distinct row of an outcome once."""
+    import pandas as pd
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+
+    from skcfx import CounterfactualExplainer
+
+    rng = np.random.RandomState(0)
+    base = pd.DataFrame({"a": rng.randint(0, 5, 40), "b": rng.randint(0, 5, 40)})
+    X = pd.concat([base] * 10, ignore_index=True)  # every row ten times
+    y = (X["a"] + X["b"] > 4).astype(int)
+    model = FrozenEstimator(LogisticRegression().fit(X, y))
+    cfx = CounterfactualExplainer(model, method="kdtree", random_state=0).fit(X)
+    index = cfx._context.index
+    for rows in index.rows.values():
+        Z = index.Z[rows]
+        assert len(np.unique(Z, axis=0)) == len(Z)
+    q = X[model.predict(X) == 0].head(3)
+    Zq = cfx.feature_space_.encode(q)
+    near, count = index.neighbors(Zq, [[1]] * 3, 5)
+    for r in range(3):
+        assert len(np.unique(near[r, : count[r]], axis=0)) == count[r] == 5
