@@ -132,6 +132,12 @@ def run_search(name, problem, context, *, n_candidates=None, max_rounds=None):
         n_candidates or method.n_candidates,
         max_rounds or method.max_rounds,
     )
+    if seeder is not None and name != "genetic":
+        # a small tree ensemble's own program proves what the search did not
+        # find (the genetic search proved it while seeding)
+        missed = [i for i in queries if len(pools[i]) == 0]
+        if missed:
+            seeder.prove_programs(problem, missed)
     empty = np.array(
         [
             i
