@@ -808,7 +808,7 @@ class L2XSelector(
             label = [
                 str(names[self.feature_groups_[g][0]])
                 if names is not None
-                else str(int(self.feature_groups_[g][0]))
+                else int(self.feature_groups_[g][0])
                 for g in chosen
             ]
             unit = "group(s) led by" if self.feature_groups else "column(s)"
