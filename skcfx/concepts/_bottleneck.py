@@ -134,7 +134,8 @@ class ConceptBottleneck(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         routing : MetadataRouter
-            See :ref:`sklearn:metadata_routing`.
+            The routing of fit metadata to the model (scikit-learn's
+            metadata routing user guide).
         """
         return model_router(self, self._estimator(), consumes=True)
 

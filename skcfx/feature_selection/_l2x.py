@@ -1164,7 +1164,8 @@ class L2XSelector(
         Returns
         -------
         routing : MetadataRouter
-            See :ref:`sklearn:metadata_routing`.
+            The routing of fit metadata to the model (scikit-learn's
+            metadata routing user guide).
         """
         return model_router(self)
 

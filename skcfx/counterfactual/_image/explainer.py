@@ -196,7 +196,8 @@ class ImageCounterfactualExplainer(
         Returns
         -------
         routing : MetadataRouter
-            See :ref:`sklearn:metadata_routing`.
+            The routing of fit metadata to the model (scikit-learn's
+            metadata routing user guide).
         """
         return model_router(self)
 

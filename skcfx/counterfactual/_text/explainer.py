@@ -208,7 +208,8 @@ class TextCounterfactualExplainer(TransformerMixin, MetaEstimatorMixin, BaseEsti
         Returns
         -------
         routing : MetadataRouter
-            See :ref:`sklearn:metadata_routing`.
+            The routing of fit metadata to the model (scikit-learn's
+            metadata routing user guide).
         """
         return model_router(self)
 
