@@ -775,12 +775,17 @@ class L2XSelector(
         m = min(len(valid), 1_000, 2_000_000 // (G * k))
         if m < 20:
             return None, False
+        from skcfx.metrics import posthoc_accuracy
+
         rows = X[valid[:m]]
         owner = self._group_owner()
         predict = self.estimator_.predict
         full = np.asarray(predict(self._model_input(rows)))
-        learned = float(
-            np.mean(np.asarray(predict(self._model_input(self._masked(rows)))) == full)
+        learned = posthoc_accuracy(
+            self.estimator_,
+            self._model_input(rows),
+            self._mask(rows),
+            baseline=self.baseline_,
         )
         chosen, fixed = [], 0.0
         for _ in range(k):
