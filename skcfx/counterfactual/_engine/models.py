@@ -102,17 +102,22 @@ def split_threshold(model):
         raise TypeError(f"{name} with {len(classes)} classes is not a binary model.")
     if name == "FixedThresholdClassifier":
         pos_label = model.pos_label
-    else:
-        pos_label = model._curve_scorer._get_pos_label()
+    else:  # the scorer's, as the wrapper's predict reads it (private API)
+        scorer = getattr(model, "_curve_scorer", None)
+        pos_label = (
+            scorer._get_pos_label() if hasattr(scorer, "_get_pos_label") else None
+        )
     if pos_label is not None and pos_label != classes[1]:
         raise TypeError(
             f"{name}(pos_label={pos_label!r}): only the second class "
             f"({classes[1]!r}) as the positive label can be read; use a "
             'heuristic method ("genetic", "random" or "kdtree").'
         )
-    response = model._get_response_method()
-    if not isinstance(response, str):  # "auto": the first the model has
-        response = next(r for r in response if hasattr(model.estimator_, r))
+    response = model.response_method
+    if response == "auto":  # as scikit-learn resolves it: the first it has
+        response = next(
+            r for r in ("predict_proba", "decision_function") if hasattr(inner, r)
+        )
     if name == "FixedThresholdClassifier":
         t = model.threshold
         if isinstance(t, str):  # "auto"
