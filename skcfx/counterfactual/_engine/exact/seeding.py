@@ -240,32 +240,13 @@ class SurrogateSeeder:
         for the searches that do not seed from it (random, kd-tree): a query
         they found nothing for is then "infeasible under constraints", not
         "unreachable within budget". Nothing for a linear model (``prove``
-        did it), a surrogate or with an SCM."""
-        from skcfx.counterfactual._engine.exact.tree_search import option_inputs
-        from skcfx.counterfactual._engine.methods.exact import solve_unverified
-
+        did it), a surrogate or with an SCM. The seeding itself marks them
+        (its rows are not needed here)."""
         exact = self.exact
         if exact is None or not getattr(self, "own", False) or exact.kind != "trees":
             return
-        if problem.oracle.scm is not None:
-            return
-        queries = np.asarray(queries, dtype=int)
-        queries = queries[~problem.space.missing_rows(problem.Zq[queries])]
-        if not len(queries):
-            return
-        inputs = option_inputs(exact.head, exact.input_map, problem, queries)
-        for i in queries:
-            _, proved = solve_unverified(
-                exact,
-                problem,
-                i,
-                _TIME_LIMIT,
-                self.budgets[0],
-                inputs.get(i),
-                proof=True,
-            )
-            if proved:
-                problem.proved_infeasible[i] = True
+        if problem.oracle.scm is None and len(queries):
+            self.seeds(problem, np.asarray(queries, dtype=int))
 
     def seeds(self, problem, queries):
         """``(q, n_models, d)`` rows: each query's surrogate optima (the
