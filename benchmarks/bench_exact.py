@@ -138,7 +138,10 @@ def run(name, model, X_tr, queries, constraints, methods, rows, time_limit=10.0)
         ok = feasible & np.isfinite(cost)
         ratio = np.where(opt[ok] > 0, cost[ok] / np.where(opt[ok] > 0, opt[ok], 1), 1)
         found = np.isfinite(cost)
-        assert (cost[found] >= np.nan_to_num(bound[found]) - 1e-9).all(), (
+        # up to the solver's relative gap (1e-6) and tolerances: one step of
+        # a six-decimal grid can be worth less than that
+        slack = 1e-5 * np.maximum(1.0, np.abs(np.nan_to_num(bound[found])))
+        assert (cost[found] >= np.nan_to_num(bound[found]) - slack).all(), (
             "a heuristic beat the certified lower bound"
         )
         missed = int((feasible & ~np.isfinite(cost)).sum())

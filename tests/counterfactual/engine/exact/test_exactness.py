@@ -250,6 +250,44 @@ def test_next_solutions_on_continuous_columns_are_real_alternatives(head):
         assert in_range([-1e300, 5], -np.inf, np.inf).all()
 
 
+@pytest.mark.parametrize("grid", [False, True])
+def test_query_far_outside_a_permitted_range(grid):
+    """A query whose value lies farther outside a permitted range than the
+    range is wide: the program bounded the move by the range's width, so a
+    continuous column could only reach the near end of the range (here
+    nothing: "proved infeasible") and a relaxed gridded one (the genetic
+    search's seed) likewise."""
+    rng = np.random.RandomState(0)
+    a = rng.normal(0, 2, 400)
+    X = pd.DataFrame(
+        {"a": a if not grid else np.round(a, 1), "b": rng.normal(0, 1, 400)}
+    )
+    y = (X["a"] + 0.2 * X["b"] < -1).astype(int)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    queries = X[(model.predict(X) == 0) & (X["a"] > 3)].head(3)
+    assert len(queries)
+    kw = dict(features_to_vary=["a"], permitted_range={"a": (-4, 0)})
+    found = {}
+    for method in ("exact", "genetic"):
+        cfx = CounterfactualExplainer(
+            FrozenEstimator(model), method=method, n_counterfactuals=1, **kw
+        ).fit(X)
+        expl = cfx.explain(queries)
+        assert (expl.status == "found").all(), method
+        out = expl.to_frame()
+        assert ((out["a"] >= -4) & (out["a"] <= 0)).all()
+        assert (model.predict(out[X.columns]) == 1).all()
+        found[method] = out["a"].to_numpy()
+    # ``a`` alone moves: the best answer is the largest admissible value
+    # that flips the prediction (on the grid, enumerated)
+    assert (found["exact"] >= found["genetic"] - 1e-9).all()
+    if grid:
+        values = np.round(np.arange(-40, 1) / 10, 1)
+        for i, b in enumerate(queries["b"]):
+            rows = pd.DataFrame({"a": values, "b": b})
+            assert found["exact"][i] == values[model.predict(rows) == 1].max()
+
+
 def test_infeasible_is_proved():
     X, y = small_frame()
     model = pipeline(LogisticRegression()).fit(X, y)

@@ -13,6 +13,13 @@ from skcfx import CounterfactualExplainer
 from .conftest import pipeline, small_frame
 
 
+def pipeline_numeric(head):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), head)
+
+
 def test_linear_model_seeds_make_genetic_optimal():
     X, y = small_frame()
     model = pipeline(LogisticRegression()).fit(X, y)
@@ -25,6 +32,56 @@ def test_linear_model_seeds_make_genetic_optimal():
     assert genetic._context.seeder.exact is not None
     cost = expl._cost()[expl.best_index()]
     np.testing.assert_allclose(cost, opt, atol=1e-9)
+
+
+@pytest.mark.parametrize("constrained", [False, True])
+def test_linear_seeds_relax_the_grid_then_round_onto_it(constrained):
+    """A linear model's seed program relaxes each gridded column to an
+    interval (general integers made HiGHS ~6x slower); its optimum, rounded
+    onto the grid away from the query, lies in the box, reaches the desired
+    outcome and costs at most the grid optimum plus one step per moved
+    column."""
+    from skcfx.counterfactual._tabular.queries import make_problem, prepare
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(
+        {
+            "a": np.round(rng.normal(0, 1, 400), 3),
+            "b": np.round(rng.normal(0, 1, 400), 2),
+            "c": rng.randint(0, 50, 400).astype(float),
+        }
+    )
+    y = (X["a"] + 0.5 * X["b"] + 0.05 * X["c"] > 1.2).astype(int)
+    model = pipeline_numeric(LogisticRegression()).fit(X, y)
+    kw = dict(n_counterfactuals=1, random_state=0)
+    if constrained:
+        kw.update(permitted_range={"a": (-1, 0.8)}, monotonic={"c": "increasing"})
+    queries = X[model.predict(X) == 0].iloc[:15]
+    exact = CounterfactualExplainer(FrozenEstimator(model), method="exact", **kw)
+    e = exact.fit(X).explain(queries)
+    genetic = CounterfactualExplainer(FrozenEstimator(model), **kw).fit(X)
+    seeder = genetic._context.seeder
+    problem = make_problem(genetic, prepare(genetic, queries))
+    idx = np.arange(len(queries))
+    rows = seeder.seeds(problem, idx)[:, 0]
+    space, b = genetic.feature_space_, problem.bounds
+    valid, _ = problem.evaluate(rows, idx)
+    assert valid.all()
+    for j in space.numeric:
+        moved = rows[:, j] != problem.Zq[:, j]
+        step = 10.0 ** -space.decimals[j]
+        on_grid = np.abs(rows[:, j] / step - np.round(rows[:, j] / step)) < 1e-6
+        assert on_grid[moved].all()
+        assert (rows[moved, j] >= b.lo[moved, j] - 1e-9).all()
+        assert (rows[moved, j] <= b.hi[moved, j] + 1e-9).all()
+    opt = e.certificate["objective"].to_numpy()
+    cost = problem.cost(rows, idx)
+    # one grid step of every column, in the cost's proximity term
+    steps = 10.0 ** -np.array(space.decimals, dtype=float)
+    d = len(space.decimals)
+    step_cost = (problem.proximity_weight / d * steps / space.mad).sum()
+    assert (cost >= opt - 1e-5).all()
+    assert (cost <= opt + step_cost).all()
 
 
 def test_nonlinear_model_gets_no_program_seeds(monkeypatch):
