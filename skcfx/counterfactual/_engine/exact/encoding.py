@@ -9,7 +9,10 @@ the exact search works on), passthrough or a Pipeline of these, and whose
 categorical columns go
 through any encoder that maps each category to a fixed vector
 (OneHotEncoder, OrdinalEncoder, ...), followed by affine scalers; or affine
-scalers alone on numeric data.
+scalers alone on numeric data; or a histogram gradient boosting on the raw
+columns that encodes its own categorical ones (pandas ``category`` columns,
+``categorical_features="from_dtype"``): its fitted ColumnTransformer is
+read as the first step.
 """
 
 import numpy as np
@@ -53,6 +56,55 @@ def _dense(out):
     return np.asarray(out, dtype=np.float64)
 
 
+def _varies(T):
+    """Columns of a category table that differ between categories (a
+    missing code differs from every value)."""
+    T = np.asarray(T, dtype=float)
+    same = (T == T[:1]) | (np.isnan(T) & np.isnan(T[:1]))
+    return ~same.all(axis=0)
+
+
+def _positions(cols, p):
+    """A ColumnTransformer's column selection over ``p`` unnamed inputs as
+    a boolean mask."""
+    cols = np.asarray(cols)
+    if cols.dtype == bool:
+        return cols
+    mask = np.zeros(p, dtype=bool)
+    mask[cols.astype(int)] = True
+    return mask
+
+
+def _code(values, known):
+    """An OrdinalEncoder's codes of ``values`` (missing where unknown)."""
+    values = np.atleast_1d(np.asarray(values, dtype=float))
+    known = np.asarray(known, dtype=float)
+    pos = np.clip(np.searchsorted(known, values), 0, max(len(known) - 1, 0))
+    hit = len(known) > 0 and known[pos] == values
+    return np.where(hit, pos, np.nan).astype(float)
+
+
+def _is_encoder(trans):
+    from skcfx.counterfactual._engine.models import _routes_to_encoder
+
+    return not isinstance(trans, str) and _routes_to_encoder(trans)
+
+
+def _own_encoder(model, space):
+    """The fitted ColumnTransformer with which a histogram gradient boosting
+    that takes the raw columns encodes its categorical ones (pandas
+    ``category`` columns under ``categorical_features="from_dtype"``); None
+    for any other model."""
+    head = unwrap(model)
+    if not type(head).__name__.startswith("HistGradientBoost"):
+        return None
+    own = getattr(head, "_preprocessor", None)
+    names = list(getattr(head, "feature_names_in_", []))
+    if own is None or names != list(space.names):
+        return None
+    return own
+
+
 class InputMap:
     """The head estimator and its input as a linear map of the coded row.
 
@@ -77,7 +129,16 @@ class InputMap:
         self.model = model
         d = space.n_features
         found = raw_column_transformer(model)
-        if found is not None:
+        self.own = _own_encoder(model, space)
+        if self.own is not None:
+            # the model's own ColumnTransformer (an OrdinalEncoder, the rest
+            # as floats) is its first step
+            where = type(unwrap(model)).__name__
+            self.base, self.A, self.tables = self._column_transformer(
+                self.own, where, numeric_as_is=True
+            )
+            steps = [("model", model)]
+        elif found is not None:
             name, ct, rest = found
             self.base, self.A, self.tables = self._column_transformer(ct, name)
             steps = list(rest.steps) if hasattr(rest, "steps") else [("model", rest)]
@@ -113,20 +174,92 @@ class InputMap:
             self.A = W @ self.A
             self.tables = {j: T @ W.T for j, T in self.tables.items()}
         self.head = unwrap(steps[-1][1])
+        # a histogram gradient boosting behind other steps that encodes
+        # categorical inputs itself (categorical_features): its own
+        # ColumnTransformer (an OrdinalEncoder first, the rest after) read as
+        # the last step
+        self.inner = None
+        if self.own is None and type(self.head).__name__.startswith("HistGradient"):
+            self.inner = getattr(self.head, "_preprocessor", None)
+            if self.inner is not None:
+                self._compose_inner(self.inner, type(self.head).__name__)
         p = len(self.base)
         self.depends = [set(np.flatnonzero(self.A[f] != 0)) for f in range(p)]
         for j, T in self.tables.items():
-            for f in np.flatnonzero(np.ptp(T, axis=0) > 0):
+            for f in np.flatnonzero(_varies(T)):
                 self.depends[f].add(j)
 
-    def _column_transformer(self, ct, step_name):
+    def _compose_inner(self, inner, where):
+        """Follow the map with the model's own encoder: its OrdinalEncoder's
+        inputs (each a function of one categorical column) become category
+        codes (missing where it does not know the value), placed first; the
+        other inputs follow unchanged."""
+        p = len(self.base)
+        enc, num, cats = [], [], []
+        for _, trans, cols in inner.transformers_:
+            idx = list(np.arange(p)[_positions(cols, p)])
+            if isinstance(trans, str) and trans == "drop":
+                continue
+            if _is_encoder(trans):
+                enc += idx
+                cats += list(trans.categories_)
+            else:
+                num += idx
+        base, A = [], []
+        tables = {j: [] for j in self.tables}
+        names = self.space.names
+        for f, known in zip(enc, cats):
+            cols = np.flatnonzero(self.A[f])
+            dep = [j for j, T in self.tables.items() if _varies(T[:, [f]])[0]]
+            if len(cols) or len(dep) > 1:
+                raise UnsupportedModelError(
+                    f"{where} treats its input {f}, which depends on the "
+                    f"columns {[names[j] for j in sorted(set(cols) | set(dep))]}, "
+                    "as categories (categorical_features); only an encoded "
+                    f"categorical column can be read so. {_ADVICE}"
+                )
+            # the codes sit in the column's table (a constant input: in base)
+            base.append(0.0 if dep else _code(self.base[f], known)[0])
+            A.append(np.zeros(self.A.shape[1]))
+            for j, T in self.tables.items():
+                values = self.base[f] + T[:, f]
+                tables[j].append(_code(values, known) if j in dep else 0 * T[:, f])
+        for f in num:
+            base.append(self.base[f])
+            A.append(self.A[f])
+            for j, T in self.tables.items():
+                tables[j].append(T[:, f])
+        self.base = np.asarray(base, dtype=float)
+        self.A = np.asarray(A, dtype=float).reshape(len(base), self.A.shape[1])
+        self.tables = {j: np.column_stack(c) for j, c in tables.items()}
+
+    def _column_transformer(self, ct, step_name, numeric_as_is=False):
         space = self.space
         names, d = space.names, space.n_features
         bases, As, tables = [], [], {}
         offset = 0
-        for name, trans, idx in coded_selections(ct, space):
+        selections = coded_selections(ct, space)
+        if numeric_as_is:  # all but the encoders pass their columns on as floats
+            selections = [
+                entry
+                for name, trans, idx in selections
+                for entry in (
+                    [(name, trans, idx)]
+                    if _is_encoder(trans)
+                    else [(name, "passthrough", [j]) for j in idx]
+                )
+            ]
+        for name, trans, idx in selections:
             where = f"{step_name}.{name}"
             cat = [j for j in idx if space.is_categorical[j]]
+            if numeric_as_is and _is_encoder(trans) and len(cat) < len(idx):
+                num = [names[j] for j in idx if not space.is_categorical[j]]
+                raise UnsupportedModelError(
+                    f"{step_name} treats the numeric columns {num} as categories "
+                    "(categorical_features); pass them to the explainer's "
+                    "categorical_features too, so that they are searched as "
+                    f"categories. {_ADVICE}"
+                )
             identity = is_identity(trans)
             if cat and len(cat) == len(idx):
                 maps = category_tables(trans, idx, space, where)
@@ -144,6 +277,7 @@ class InputMap:
                     f"{where!r} ({type(trans).__name__}) passes categorical "
                     f"columns {[names[j] for j in cat]} on unencoded. {_ADVICE}"
                 )
+            identity = identity or numeric_as_is
             affine = (np.ones(len(idx)), np.zeros(len(idx))) if identity else None
             affine = affine or _affine(trans)
             if affine is None:
@@ -165,11 +299,23 @@ class InputMap:
         return base, np.vstack(As), tables
 
     # ------------------------------------------------------------ exact
-    def preprocess(self, frame):
-        """The exact input of the head for raw rows (the real transform)."""
+    def head_input(self, frame):
+        """What the head receives for raw rows (the real transform)."""
+        if self.own is not None:
+            return frame[list(self.space.names)]
         if hasattr(self.model, "steps"):
-            return _dense(self.model[:-1].transform(frame))
-        return np.asarray(frame, dtype=np.float64)
+            return self.model[:-1].transform(frame)
+        return frame
+
+    def preprocess(self, frame):
+        """The exact input of the head's trees or coefficients for raw rows
+        (the real transform, the model's own encoding included)."""
+        if self.own is not None:
+            return _dense(self.own.transform(frame[list(self.space.names)]))
+        x = self.head_input(frame)
+        if self.inner is not None:
+            x = self.inner.transform(x)
+        return _dense(x)
 
     def single_column(self, f):
         """The raw column input ``f`` depends on (None for a constant);

@@ -9,14 +9,24 @@ each split node is kept with its input, threshold and the two leaf ranges
 of its children. How a split compares is the model's own: scikit-learn's
 ``tree_`` compares float32 inputs with float64 thresholds, histogram
 gradient boosting compares float64 inputs; a missing value goes the way the
-node learned.
+node learned. A histogram gradient boosting's native categorical split
+sends the categories in its left set left, the other categories it knows
+right, and a missing, negative or unknown category the missing values' way
+(its own prediction code, ``_predictor.pyx``): kept as a 256-entry table
+of directions per split.
 """
 
 import numpy as np
 
 from skcfx.counterfactual._engine.exact.encoding import UnsupportedModelError
 
-__all__ = ["Ensemble", "is_tree_ensemble", "as_tree_sees", "n_leaves"]
+__all__ = [
+    "Ensemble",
+    "as_tree_sees",
+    "categorical_right",
+    "is_tree_ensemble",
+    "n_leaves",
+]
 
 _FORESTS = (
     "RandomForestClassifier",
@@ -87,12 +97,16 @@ class _Tree:
     """One tree as plain arrays: children (-1 at leaves), split input and
     threshold, missing-value direction, and per-node output values."""
 
-    def __init__(self, left, right, feature, threshold, missing_left, value):
+    def __init__(
+        self, left, right, feature, threshold, missing_left, value, cat_right=None
+    ):
         self.left, self.right = np.asarray(left), np.asarray(right)
         self.feature = np.asarray(feature)
         self.threshold = np.asarray(threshold, dtype=float)
         self.missing_left = np.asarray(missing_left, dtype=bool)
         self.value = np.asarray(value, dtype=float)  # (n_nodes, n_outputs)
+        # native categorical splits: node -> (256,) bool, True = right
+        self.cat_right = cat_right or {}
 
     @classmethod
     def from_sklearn(cls, tree, value):
@@ -113,13 +127,44 @@ class _Tree:
         node = 0
         while self.left[node] != -1:
             v = phi[self.feature[node]]
-            if np.isnan(v):
+            if node in self.cat_right:
+                right = bool(
+                    categorical_right(
+                        np.array([v]), self.cat_right[node], self.missing_left[node]
+                    )[0]
+                )
+            elif np.isnan(v):
                 right = not self.missing_left[node]
             else:
                 v = as_tree_sees(v) if float32 else v
                 right = v > self.threshold[node]
             node = self.right[node] if right else self.left[node]
         return node
+
+
+def categorical_right(values, table, missing_left):
+    """Directions (True = right) of native categorical splits for input
+    values: missing, negative or beyond 255 the missing values' way, else
+    the category's entry of the split's ``table`` (256 directions; values
+    cut to integers, as the model's own code casts them). ``table`` is one
+    split's (256,) or, with ``missing_left``, broadcast against ``values``
+    row by row: (..., 256)."""
+    values = np.asarray(values, dtype=float)
+    ok = np.isfinite(values) & (values >= 0) & (values < 256)
+    code = np.where(ok, values, 0).astype(np.intp)
+    table = np.asarray(table)
+    if table.ndim == 1:
+        known = table[code]
+    else:
+        known = np.take_along_axis(table, code[..., None], axis=-1)[..., 0]
+    return np.where(ok, known, ~np.asarray(missing_left, dtype=bool))
+
+
+def _bits(words):
+    """The 256 membership flags of a histogram gradient boosting bitset
+    (eight 32-bit words)."""
+    words = np.asarray(words, dtype=np.uint32)
+    return ((words[:, None] >> np.arange(32, dtype=np.uint32)) & 1).astype(bool).ravel()
 
 
 def _read(head):
@@ -133,17 +178,20 @@ def _read(head):
             raise UnsupportedModelError(f"{name} is not fitted.")
         trees = []
         K = len(preds[0])
+        known, f_idx = None, None
         for stage in preds:
             for k, predictor in enumerate(stage):
                 nodes = predictor.nodes
-                if np.any(nodes["is_categorical"]):
-                    raise UnsupportedModelError(
-                        f"{name} splits natively on categorical features; "
-                        'method="exact" reads numeric splits only. Encode the '
-                        "categories with a OneHotEncoder in front of it, or "
-                        'use a heuristic method ("genetic", "random" or "kdtree").'
-                    )
                 leaf = nodes["is_leaf"].astype(bool)
+                cat_right = {}
+                for n in np.flatnonzero(nodes["is_categorical"].astype(bool) & ~leaf):
+                    if known is None:
+                        known, f_idx = head._bin_mapper.make_known_categories_bitsets()
+                    f = int(nodes["feature_idx"][n])
+                    left = _bits(predictor.raw_left_cat_bitsets[nodes["bitset_idx"][n]])
+                    seen = _bits(known[f_idx[f]])
+                    missing_right = not bool(nodes["missing_go_to_left"][n])
+                    cat_right[int(n)] = ~left & (seen | missing_right)
                 value = np.zeros((len(nodes), K))
                 value[:, k] = np.where(leaf, nodes["value"], 0.0)
                 trees.append(
@@ -154,6 +202,7 @@ def _read(head):
                         nodes["num_threshold"],
                         nodes["missing_go_to_left"],
                         value,
+                        cat_right,
                     )
                 )
         return trees, False, classifier, K
@@ -194,6 +243,10 @@ class Ensemble:
     head : fitted tree model
     phi0 : ndarray (1, p)
         One input row (the model's own raw output there fixes ``const``).
+    row : DataFrame or ndarray, optional
+        What the model takes for the row ``phi0`` comes from, for a model
+        that encodes its own input (a histogram gradient boosting's native
+        categories).
 
     Attributes
     ----------
@@ -209,15 +262,19 @@ class Ensemble:
     split_input, split_threshold, split_missing_left : ndarray (n_splits,)
     split_left, split_right : ndarray (n_splits, 2)
         ``[start, stop)`` leaf ranges under each split's children.
+    split_categorical : ndarray (n_splits,)
+        A native categorical split's row of ``cat_right`` (its direction
+        per category code, True = right); -1 for a threshold split.
     float32 : bool
         Whether splits compare float32 inputs.
     """
 
-    def __init__(self, head, phi0):
+    def __init__(self, head, phi0, row=None):
         name = type(head).__name__
         trees, self.float32, classifier, K = _read(head)
         leaf_value, tree_start = [], []
         s_in, s_thr, s_miss, s_left, s_right = [], [], [], [], []
+        s_cat, cat_tables = [], []
         offset = 0
         self._rank = []
         for tree in trees:
@@ -232,6 +289,11 @@ class Ensemble:
                     continue
                 s_in.append(int(tree.feature[node]))
                 s_thr.append(float(tree.threshold[node]))
+                if node in tree.cat_right:
+                    s_cat.append(len(cat_tables))
+                    cat_tables.append(tree.cat_right[node])
+                else:
+                    s_cat.append(-1)
                 s_miss.append(bool(tree.missing_left[node]))
                 s_left.append(order[tree.left[node]])
                 s_right.append(order[tree.right[node]])
@@ -240,13 +302,19 @@ class Ensemble:
         self.split_input = np.asarray(s_in, dtype=np.intp)
         self.split_threshold = np.asarray(s_thr, dtype=float)
         self.split_missing_left = np.asarray(s_miss, dtype=bool)
+        # native categorical splits: their row of ``cat_right`` (-1: numeric)
+        self.split_categorical = np.asarray(s_cat, dtype=np.intp)
+        self.cat_right = (
+            np.vstack(cat_tables) if cat_tables else np.zeros((0, 256), dtype=bool)
+        )
         self.split_left = np.asarray(s_left, dtype=np.intp).reshape(-1, 2)
         self.split_right = np.asarray(s_right, dtype=np.intp).reshape(-1, 2)
         self.n_outputs = K
         self._trees = trees
         boosting = name.startswith(("GradientBoost", "HistGradientBoost"))
-        row = phi0
-        if hasattr(head, "feature_names_in_"):  # fitted on a DataFrame
+        if row is None:
+            row = phi0
+        if row is phi0 and hasattr(head, "feature_names_in_"):  # on a DataFrame
             import pandas as pd
 
             row = pd.DataFrame(phi0, columns=head.feature_names_in_)
@@ -324,7 +392,16 @@ class Ensemble:
         seen = as_tree_sees(values) if self.float32 else values
         with np.errstate(invalid="ignore"):
             right = seen > self.split_threshold[s]
-        return np.where(np.isnan(values), ~self.split_missing_left[s], right)
+        right = np.where(np.isnan(values), ~self.split_missing_left[s], right)
+        cat = self.split_categorical[s]
+        if np.any(cat >= 0):
+            cat, values, miss = np.broadcast_arrays(
+                cat, values, self.split_missing_left[s]
+            )
+            table = self.cat_right[np.maximum(cat, 0)]
+            native = categorical_right(values, table, miss)
+            right = np.where(cat >= 0, native, right)
+        return right
 
 
 def _depth_first(tree):

@@ -67,8 +67,11 @@ class ExactModel:
                     'a heuristic method ("genetic", "random" or "kdtree").'
                 )
             self.kind = "trees"
-            phi0 = im.preprocess(space.decode(template[None, :]))
-            self.head = Ensemble(im.head, phi0)
+            row = space.decode(template[None, :])
+            phi0 = im.preprocess(row)
+            # a model that encodes its own input is called on what it takes
+            encodes = im.own is not None or im.inner is not None
+            self.head = Ensemble(im.head, phi0, im.head_input(row) if encodes else None)
         else:
             self.kind = "linear"
             self.head = Head(im.head, im.offset)

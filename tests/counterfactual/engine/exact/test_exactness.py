@@ -431,15 +431,109 @@ def test_tree_time_limit_gives_a_bound():
     assert (cut["bound"] <= opt["objective"] + 1e-12).all()
 
 
-def test_hist_gradient_boosting_native_categories_are_named():
-    X, y = small_frame()
-    pre = ColumnTransformer(
-        [("cat", OrdinalEncoder(), ["colour"]), ("num", "passthrough", ["a", "b"])]
+def _many_categories(n=500, seed=0):
+    rng = np.random.RandomState(seed)
+    colours = np.array(list("abcdefghij"))
+    X = pd.DataFrame(
+        {
+            "a": rng.randint(0, 10, n).astype(float),
+            "colour": rng.choice(colours, n),
+            "b": rng.randint(0, 6, n).astype(float),
+        }
     )
-    hgb = HistGradientBoostingClassifier(max_iter=5, categorical_features=[0])
-    model = Pipeline([("prep", pre), ("clf", hgb)])
-    with pytest.raises(TypeError, match="splits natively on categorical"):
-        CounterfactualExplainer(model, method="exact").fit(X, y)
+    good = X["colour"].isin(list("bdgh"))
+    logit = 0.6 * X["a"] - 0.9 * X["b"] + 2.5 * good - 1.5 * (X["colour"] == "j")
+    y = (logit + rng.normal(0, 0.5, n) > 0).astype(int)
+    return X, y, logit
+
+
+@pytest.mark.parametrize(
+    "how", ["from_dtype", "ordinal encoder", "ordinal encoder last", "regressor"]
+)
+def test_hist_gradient_boosting_native_categories_equal_enumeration(how):
+    """A histogram gradient boosting that splits on categories natively (a
+    set of categories goes left) is read exactly: on a frame with pandas
+    ``category`` columns (its own encoder) or behind an OrdinalEncoder with
+    ``categorical_features``; it was refused by name."""
+    from skcfx.counterfactual._engine.methods.exact import ExactModel
+
+    X, y, logit = _many_categories()
+    kw = dict(n_counterfactuals=1, random_state=0)
+    if how.startswith("ordinal encoder"):
+        # the model moves its categorical inputs first: "last" checks that
+        # its inputs are read in its own order
+        enc = ("cat", OrdinalEncoder(), ["colour"])
+        num = ("num", "passthrough", ["a", "b"])
+        last = how.endswith("last")
+        pre = ColumnTransformer([num, enc] if last else [enc, num])
+        hgb = HistGradientBoostingClassifier(
+            max_iter=30, categorical_features=[2 if last else 0], random_state=0
+        )
+        model = Pipeline([("prep", pre), ("clf", hgb)]).fit(X, y)
+    else:
+        X = X.astype({"colour": "category"})
+        if how == "regressor":
+            y = logit
+            kw["desired_range"] = (1.0, 3.0)
+            model = HistGradientBoostingRegressor(max_iter=30, random_state=0)
+        else:
+            model = HistGradientBoostingClassifier(max_iter=30, random_state=0)
+        model.fit(X, y)
+    cfx = CounterfactualExplainer(FrozenEstimator(model), method="exact", **kw).fit(X)
+    exact = cfx._context.exact
+    assert isinstance(exact, ExactModel) and exact.kind == "trees"
+    assert (exact.head.split_categorical >= 0).any()
+    # the flat form predicts as the model does, on every row
+    phi = exact.input_map.preprocess(X)
+    raw = np.array([exact.head.leaf_value[exact.head.leaves_of(p)].sum(0) for p in phi])
+    raw = raw + exact.head.const
+    want = model.predict(X) if how == "regressor" else model.decision_function(X)
+    np.testing.assert_allclose(raw.ravel(), np.ravel(want), atol=1e-9)
+    if how == "regressor":
+        queries = X[(model.predict(X) < 0)].iloc[:5]
+    else:
+        queries = X[model.predict(X) == 0].iloc[:5]
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    out = expl.to_frame()[X.columns]
+    if how == "regressor":
+        assert ((model.predict(out) >= 1.0) & (model.predict(out) <= 3.0)).all()
+    else:
+        assert (model.predict(out) == 1).all()
+
+
+def test_hist_gradient_boosting_categories_of_a_numeric_column():
+    """Integer codes the model treats as categories (categorical_features)
+    but the explainer as numbers are refused by name; declared categorical
+    to the explainer too, they are searched as categories, optimally."""
+    X, y, _ = _many_categories()
+    X = X.assign(colour=X["colour"].map({c: i for i, c in enumerate("abcdefghij")}))
+    model = HistGradientBoostingClassifier(
+        max_iter=30, categorical_features=["colour"], random_state=0
+    ).fit(X, y)
+    with pytest.raises(TypeError, match=r"numeric columns \['colour'\] as categories"):
+        CounterfactualExplainer(FrozenEstimator(model), method="exact").fit(X)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model),
+        method="exact",
+        categorical_features=["colour"],
+        n_counterfactuals=1,
+    ).fit(X)
+    queries = X[model.predict(X) == 0].iloc[:4]
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+
+
+def test_hist_gradient_boosting_poisson_link_is_named():
+    X, y = small_frame()
     target = np.exp(0.2 * X["a"])
     reg = make_pipeline(
         StandardScaler(), HistGradientBoostingRegressor(loss="poisson", max_iter=5)
