@@ -83,7 +83,7 @@ def column_names(columns, feature_names):
     return [str(c) for c in columns]
 
 
-def split_threshold(model):
+def split_threshold(model, with_response=False):
     """``(inner model, offset)`` for a fitted FixedThresholdClassifier or
     TunedThresholdClassifierCV (unwrapped): the wrapper predicts
     ``classes_[1]`` exactly when the inner model's binary decision score
@@ -91,11 +91,13 @@ def split_threshold(model):
     ``offset``; ``(model, None)`` for any other model. A threshold on
     probabilities becomes ``log(t / (1 - t))``, one on decision scores is
     the offset itself. A positive label other than ``classes_[1]``, or a
-    threshold outside (0, 1) on probabilities, is refused (TypeError)."""
+    threshold outside (0, 1) on probabilities, is refused (TypeError).
+    ``with_response``: ``(inner, offset, response)``, the response method
+    the wrapper thresholds (None without a wrapper)."""
     model = unwrap(model)
     name = type(model).__name__
     if name not in ("FixedThresholdClassifier", "TunedThresholdClassifierCV"):
-        return model, None
+        return (model, None, None) if with_response else (model, None)
     inner = unwrap(model.estimator_)
     classes = np.asarray(model.classes_)
     if len(classes) != 2:
@@ -131,8 +133,10 @@ def split_threshold(model):
                 f"{name} decides on probabilities at threshold {t}, outside "
                 '(0, 1); use a heuristic method ("genetic", "random" or "kdtree").'
             )
-        return inner, float(np.log(t / (1.0 - t)))
-    return inner, t
+        out = inner, float(np.log(t / (1.0 - t)))
+    else:
+        out = inner, t
+    return (*out, response) if with_response else out
 
 
 def raw_column_transformer(estimator):

@@ -125,7 +125,7 @@ class InputMap:
         self.space = space
         # a decision threshold (FixedThresholdClassifier, ...) moves the
         # head's boundary by ``offset``; what it wraps is read as usual
-        model, self.offset = split_threshold(model)
+        model, self.offset, self.response = split_threshold(model, True)
         self.model = model
         d = space.n_features
         found = raw_column_transformer(model)

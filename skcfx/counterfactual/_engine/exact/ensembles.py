@@ -338,6 +338,31 @@ class Ensemble:
             self.rule = "argmax" if classifier else "value"
             self.const = np.zeros(K)
 
+    def apply_threshold(self, head, offset, response):
+        """Decide as a decision threshold around the model does
+        (FixedThresholdClassifier, TunedThresholdClassifierCV; binary):
+        class 1 exactly when the thresholded score is at least the
+        threshold, as the sign of one score. Boosting thresholds its raw
+        score (log-odds) at ``offset`` (a probability threshold's log-odds,
+        or the threshold on decision scores); a forest or tree its averaged
+        probability of class 1 at the threshold itself."""
+        name = type(head).__name__
+        if self.n_classes() != 2:
+            raise UnsupportedModelError(f"{name} with a threshold must be binary.")
+        if self.rule == "sign":
+            if response == "predict_proba" and getattr(head, "loss", "") == (
+                "exponential"
+            ):
+                offset = offset / 2.0  # its probability is expit(2 * raw)
+            self.const = self.const - offset
+        else:  # averaged class probabilities: p1 >= t
+            t = 1.0 / (1.0 + np.exp(-offset))
+            self.leaf_value = self.leaf_value[:, 1:2].copy()
+            self.const = self.const[1:2] - t
+            self.n_outputs = 1
+            self.rule = "sign"
+        self.__dict__.pop("_ranked", None)
+
     def leaves_of(self, phi):
         """Global leaf index reached in each tree by the input ``phi``."""
         out = []

@@ -26,7 +26,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from skcfx.counterfactual._engine.exact.encoding import InputMap, UnsupportedModelError
+from skcfx.counterfactual._engine.exact.encoding import InputMap
 from skcfx.counterfactual._engine.exact.ensembles import Ensemble, is_tree_ensemble
 from skcfx.counterfactual._engine.exact.formulation import QueryFormulation
 from skcfx.counterfactual._engine.exact.heads import Head
@@ -59,19 +59,14 @@ class ExactModel:
         self.space = space
         self.input_map = im = InputMap(model, space)
         if is_tree_ensemble(im.head):
-            if im.offset is not None:
-                raise UnsupportedModelError(
-                    f"A decision threshold around {type(im.head).__name__} "
-                    "(FixedThresholdClassifier, TunedThresholdClassifierCV) "
-                    'cannot be read by method="exact" for tree ensembles; use '
-                    'a heuristic method ("genetic", "random" or "kdtree").'
-                )
             self.kind = "trees"
             row = space.decode(template[None, :])
             phi0 = im.preprocess(row)
             # a model that encodes its own input is called on what it takes
             encodes = im.own is not None or im.inner is not None
             self.head = Ensemble(im.head, phi0, im.head_input(row) if encodes else None)
+            if im.offset is not None:
+                self.head.apply_threshold(im.head, im.offset, im.response)
         else:
             self.kind = "linear"
             self.head = Head(im.head, im.offset)

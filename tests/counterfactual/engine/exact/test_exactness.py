@@ -753,14 +753,26 @@ def test_selectors_and_projections_after_the_encoder_equal_enumeration(head, ste
         assert len(frame) and (model.predict(frame[X.columns]) == 1).all()
 
 
-@pytest.mark.parametrize("wrapper", ["fixed proba", "fixed decision", "tuned"])
+@pytest.mark.parametrize(
+    "wrapper",
+    [
+        "fixed proba",
+        "fixed decision",
+        "tuned",
+        "forest",
+        "boosting decision",
+        "exponential boosting",
+        "tuned hist boosting",
+    ],
+)
 def test_decision_thresholds_equal_enumeration(wrapper):
     """FixedThresholdClassifier / TunedThresholdClassifierCV around a linear
     Pipeline (scikit-learn's way to move a decision threshold) were refused
     by the exact and gradient searches: the boundary is now the inner
     model's score at the threshold's log-odds (or the threshold itself on
-    decision scores), against enumeration; tree ensembles and a first-class
-    positive label are named."""
+    decision scores), against enumeration; around a tree ensemble the
+    boosting's raw score or the forest's averaged probability is compared
+    with it (they were refused); a first-class positive label is named."""
     from sklearn.model_selection import (
         FixedThresholdClassifier,
         TunedThresholdClassifierCV,
@@ -773,11 +785,37 @@ def test_decision_thresholds_equal_enumeration(wrapper):
         model = FixedThresholdClassifier(
             pipeline(LinearSVC()), threshold=0.5, response_method="decision_function"
         )
-    else:
+    elif wrapper == "tuned":
         model = TunedThresholdClassifierCV(
             pipeline(LogisticRegression()), scoring="f1", cv=3, random_state=0
         )
+    elif wrapper == "forest":
+        # below one half: a search that pruned at one half would miss rows
+        # (above it, the real model's check hides a looser pruning)
+        model = FixedThresholdClassifier(pipeline(HEADS["forest"]()), threshold=0.3)
+    elif wrapper == "boosting decision":
+        model = FixedThresholdClassifier(
+            pipeline(HEADS["boosting"]()),
+            threshold=-1.0,
+            response_method="decision_function",
+        )
+    elif wrapper == "exponential boosting":
+        gb = GradientBoostingClassifier(
+            n_estimators=20, max_depth=2, loss="exponential", random_state=0
+        )
+        # its probability is expit(2 raw): above one half the raw threshold
+        # read as a plain log-odds would be too strict
+        model = FixedThresholdClassifier(pipeline(gb), threshold=0.7)
+    else:
+        model = TunedThresholdClassifierCV(
+            pipeline(HEADS["hist boosting"]()),
+            scoring="precision",
+            cv=3,
+            random_state=0,
+        )
     model.fit(X, y)
+    if wrapper == "tuned hist boosting":
+        assert model.best_threshold_ > 0.6  # a real move
     cfx = CounterfactualExplainer(
         FrozenEstimator(model), method="exact", n_counterfactuals=1
     ).fit(X)
@@ -798,10 +836,7 @@ def test_decision_thresholds_equal_enumeration(wrapper):
         assert len(frame) and (model.predict(frame[X.columns]) == 1).all()
         proba = model.predict_proba(frame[X.columns])[:, 1]
         assert (proba >= 0.8).all()
-        # the refusals
-        forest = FixedThresholdClassifier(pipeline(HEADS["forest"]()), threshold=0.8)
-        with pytest.raises(TypeError, match="decision threshold around"):
-            CounterfactualExplainer(forest, method="exact").fit(X, y)
+        # the refusal
         first = FixedThresholdClassifier(pipeline(LogisticRegression()), pos_label=0)
         with pytest.raises(TypeError, match="positive label"):
             CounterfactualExplainer(first, method="exact").fit(X, y)
