@@ -481,6 +481,53 @@ def test_imputer_pipelines_and_passed_through_flags():
         ).fit(X)
 
 
+def test_auto_gives_queries_with_missing_values_the_genetic_search(monkeypatch):
+    """method="auto" that chose the gradient search raised "cannot search
+    from missing values" on a batch with one missing cell (an imputer in
+    the model handles it): such queries now get the genetic search, each
+    query's method its own (the complete ones get the very answers of
+    method="gradient", the others those of method="genetic")."""
+    from sklearn.impute import SimpleImputer
+
+    X, y = _numeric_frame(400)
+    X.loc[X.index[::7], "income"] = np.nan
+    model = make_pipeline(
+        SimpleImputer(),
+        StandardScaler(),
+        MLPClassifier((16,), max_iter=800, random_state=0),
+    ).fit(X, y)
+
+    def gradient_wins(self, frame):
+        self.method_ = "gradient"
+
+    monkeypatch.setattr(CounterfactualExplainer, "_probe", gradient_wins)
+    auto = CounterfactualExplainer(
+        FrozenEstimator(model), method="auto", random_state=0
+    ).fit(X)
+    assert auto.method_ == "gradient"
+    queries = X[model.predict(X) == 0].head(12)
+    missing = queries["income"].isna().to_numpy()
+    assert 0 < missing.sum() < len(queries)
+    with pytest.raises(ValueError, match="cannot search from missing"):
+        CounterfactualExplainer(
+            FrozenEstimator(model), method="gradient", random_state=0
+        ).fit(X).explain(queries)
+    expl = auto.explain(queries)
+    assert_counterfactuals_valid(auto, expl)
+    assert coverage(expl) == 1.0
+    frame = expl.to_frame()
+    for method, rows in (("gradient", ~missing), ("genetic", missing)):
+        named = CounterfactualExplainer(
+            FrozenEstimator(model), method=method, random_state=0
+        ).fit(X)
+        want = named.explain(queries[rows]).to_frame()
+        got = frame[frame["query"].isin(queries.index[rows])]
+        cols = list(X.columns)
+        np.testing.assert_allclose(
+            got[cols].to_numpy(float), want[cols].to_numpy(float)
+        )
+
+
 def test_regressors_are_searched_into_the_desired_range():
     """A linear regressor or an MLPRegressor behind a scaler (diabetes) was
     refused ("supports classifiers"): the prediction is now pushed inside

@@ -33,13 +33,14 @@ __all__ = ["ExplainMixin", "search_chunk"]
 _MAX_CHUNK = 1024
 
 
-def search_chunk(setup, chunk, pinned=False):
+def search_chunk(setup, chunk, pinned=False, method=None):
     """Search, then pick, sparsify and rank, the counterfactuals of one chunk
     of queries, and judge them (a unit of parallel work: ``setup`` is the
     :class:`~skcfx.counterfactual._tabular.queries.SearchSetup` every chunk
     shares, ``chunk`` the chunk's :class:`~skcfx.counterfactual._tabular.
     queries.QueryChunk`; ``pinned``: the model's own joblib calls run
-    sequentially, the chunks being the parallel work).
+    sequentially, the chunks being the parallel work; ``method``: another
+    method than the setup's, for this chunk).
 
     Returns
     -------
@@ -55,7 +56,7 @@ def search_chunk(setup, chunk, pinned=False):
         to the training data), computed here so that the parent only gathers.
     """
     problem = setup.problem(chunk)
-    method = setup.method
+    method = method or setup.method
     with _sequential(pinned):
         pools = run_search(
             method,
@@ -184,17 +185,29 @@ class ExplainMixin:
         with _sequential(n_jobs > 1):
             queries = prepare(self, X)
         self._check_prepared()
-        if self._search_method in ("gradient", "exact"):
-            self._check_no_missing(queries.Zq)
+        setup = SearchSetup(self)
         todo = np.flatnonzero(~queries.already & ~queries.failed)
+        # method="auto" with the gradient search: queries with missing
+        # values get the genetic search (each query's method is its own)
+        missing = np.zeros(queries.n, dtype=bool)
+        if setup.missing_method is not None:
+            missing = self._missing_rows(queries.Zq)
+        elif self._search_method in ("gradient", "exact"):
+            self._check_no_missing(queries.Zq)
         results = [np.zeros((0, self.feature_space_.n_features))] * queries.n
         unreachable = np.zeros(queries.n, dtype=bool)
         certificates = {}
         judged = None
         if len(todo):
-            chunks = _deal(todo, n_jobs)
-            setup = SearchSetup(self)
-            tasks = [(setup, QueryChunk.of(queries, c), n_jobs > 1) for c in chunks]
+            kinds = [(todo[~missing[todo]], None)]
+            if missing[todo].any():
+                kinds.append((todo[missing[todo]], setup.missing_method))
+            tasks, chunks = [], []
+            for rows, method in kinds:
+                for c in _deal(rows, n_jobs) if len(rows) else []:
+                    chunks.append(c)
+                    chunk = QueryChunk.of(queries, c)
+                    tasks.append((setup, chunk, n_jobs > 1, method))
             if n_jobs > 1:
                 # built once here (and kept on this explainer): inherited
                 # by forked workers, sent built to others
@@ -238,17 +251,25 @@ class ExplainMixin:
                 proved=proved,
             )
 
+    def _missing_cells(self, Zq):
+        """Where the coded queries ``Zq`` hold a missing value."""
+        space = self.feature_space_
+        out = np.zeros(Zq.shape, dtype=bool)
+        out[:, space.numeric] = np.isnan(Zq[:, space.numeric])
+        for j in space.categorical:
+            if space.missing_code[j] >= 0:
+                out[:, j] = Zq[:, j] == space.missing_code[j]
+        return out
+
+    def _missing_rows(self, Zq):
+        """Queries with a missing value."""
+        return self._missing_cells(Zq).any(axis=1)
+
     def _check_no_missing(self, Zq):
         """The gradient and exact methods cannot start from a missing value."""
         space = self.feature_space_
-        num = space.numeric
-        miss = np.isnan(Zq[:, num]).any(axis=0)
-        cat_miss = [
-            j
-            for j in space.categorical
-            if space.missing_code[j] >= 0 and (Zq[:, j] == space.missing_code[j]).any()
-        ]
-        cols = [space.names[j] for j in num[miss]] + [space.names[j] for j in cat_miss]
+        miss = self._missing_cells(Zq).any(axis=0)
+        cols = [space.names[j] for j in np.flatnonzero(miss)]
         if cols:
             raise ValueError(
                 f"method={self._search_method!r} cannot search from missing "

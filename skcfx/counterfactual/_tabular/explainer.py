@@ -90,7 +90,8 @@ class CounterfactualExplainer(
         TruncatedSVD, feature selectors (SelectKBest, ...) and a
         ColumnTransformer whose categorical columns go
         through a OneHotEncoder, OrdinalEncoder or TargetEncoder (needs the
-        ``torch`` extra); it cannot start from missing values.
+        ``torch`` extra); it cannot start from missing values (with
+        ``"auto"``, queries with missing values get the genetic search).
     n_counterfactuals : int, default=4
         Counterfactuals returned per query (fewer when fewer exist).
     desired_class : "opposite", int, str or bool, default="opposite"

@@ -259,6 +259,13 @@ class SearchSetup:
             context = replace(context, time_limit=explainer.time_limit)
         self.context = context
         self.method = explainer._search_method
+        # method="auto" that chose the gradient search: queries with missing
+        # values, which it cannot start from, get the genetic search
+        self.missing_method = (
+            "genetic"
+            if explainer.method == "auto" and self.method == "gradient"
+            else None
+        )
         self.n_candidates = explainer.n_candidates
         self.max_rounds = explainer.max_rounds
         self.posthoc_sparsity = explainer.posthoc_sparsity
@@ -280,7 +287,10 @@ class SearchSetup:
         (plausibility, and every result's distance to the data)."""
         trees = []
         index = getattr(self.context, "index", None)
-        if index is not None and self.method in ("genetic", "random", "kdtree"):
+        heuristic = ("genetic", "random", "kdtree")
+        if index is not None and (
+            self.method in heuristic or self.missing_method in heuristic
+        ):
             trees += list(index.trees.values())
         manifold = self.settings["manifold"]
         if manifold is not None:
