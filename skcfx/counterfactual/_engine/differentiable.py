@@ -17,6 +17,7 @@ handling, OrdinalEncoder, TargetEncoder, ...). Such an encoder's output is
 itself (one ``transform`` call per column) and checked on random rows.
 """
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -90,6 +91,10 @@ def build_blocks(ct, space, step_name, affine_of):
         kind = type(trans).__name__
         if categorical and len(categorical) == len(idx):
             maps = category_tables(trans, idx, space, where)
+            # a missing category passed on as NaN: a row the gradient search
+            # never holds (it neither starts from nor makes missing values),
+            # kept out of the products (0 * NaN would poison every row)
+            maps = [np.nan_to_num(M, nan=0.0) for M in maps]
             blocks.append(_Block("table", idx, maps=maps))
             continue
         if is_identity(trans):

@@ -347,13 +347,29 @@ def category_tables(trans, idx, space, where):
     categories; a TypeError naming ``where`` if it is not of that form."""
     names = [space.names[j] for j in idx]
     d = len(space.names)
-    # a column passed through unchanged enters as its category's value
-    # (bool and numeric categories; text categories cannot enter a model)
-    encode = (
-        (lambda frame: np.asarray(frame, dtype=np.float64))
-        if is_identity(trans)
-        else trans.transform
-    )
+    if is_identity(trans):
+        # a column passed through unchanged enters as its category's value
+        # (bool and numeric categories, a missing one as NaN; text
+        # categories cannot enter a model)
+        maps = [np.zeros((1, len(idx)))]
+        for a, j in enumerate(idx):
+            K = len(space.categories[j])
+            Z = np.zeros((K, d))
+            Z[:, j] = np.arange(K)
+            column = space.decode(Z)[space.names[j]]
+            try:
+                values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"{where!r} passes the categories of {names[a]!r} on as "
+                    f"numbers, which they are not: {exc}. Use a model-agnostic "
+                    "method."
+                ) from exc
+            M = np.zeros((K, len(idx)))
+            M[:, a] = values
+            maps.append(M)
+        return maps
+    encode = trans.transform
 
     def transform(Z):
         frame = space.decode(Z)[names]

@@ -506,6 +506,37 @@ def test_hist_gradient_boosting_native_categories_equal_enumeration(how):
         assert (model.predict(out) == 1).all()
 
 
+def test_nullable_columns_with_missing_values_in_the_training_data():
+    """pandas nullable columns (``boolean``, ``Int64``) with missing values
+    in the training data, which a HistGradientBoosting takes as they are:
+    the exact search was refused at fit ("could not encode the categories
+    of ['member']": a missing bool cannot be a float); its missing category
+    is now the model's NaN, and complete queries get the optimum."""
+    X, y, _ = _many_categories()
+    rng = np.random.RandomState(3)
+    member = pd.array(rng.rand(len(X)) < 0.5, dtype="boolean")
+    member[rng.rand(len(X)) < 0.1] = pd.NA
+    X = X.astype({"colour": "category", "b": "Int64"}).assign(member=member)
+    X.loc[X.index[::13], "b"] = pd.NA
+    y = (y.astype(bool) | (X["member"].fillna(False).to_numpy() & (X["a"] > 6))).astype(
+        int
+    )
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, y)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model), method="exact", n_counterfactuals=1
+    ).fit(X)
+    queries = X[(model.predict(X) == 0) & X.notna().all(axis=1)].iloc[:4]
+    expl = cfx.explain(queries)
+    assert (expl.certificate["solver_status"] == "optimal").all()
+    got = _cost_of_best(expl)
+    for i in range(len(queries)):
+        want, _ = brute_force(cfx, queries.iloc[[i]])
+        np.testing.assert_allclose(got[i], want, atol=1e-9)
+    out = expl.to_frame()[X.columns]
+    assert (model.predict(out) == 1).all()
+    assert out.dtypes.equals(X.dtypes)
+
+
 def test_hist_gradient_boosting_categories_of_a_numeric_column():
     """Integer codes the model treats as categories (categorical_features)
     but the explainer as numbers are refused by name; declared categorical
