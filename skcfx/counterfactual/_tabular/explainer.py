@@ -150,7 +150,9 @@ class CounterfactualExplainer(
         only the interventions. Model-agnostic methods only.
     diversity_weight : float, default=0.25
         Weight of the distance to already selected counterfactuals when
-        picking the ``n_counterfactuals`` (see Notes).
+        picking the ``n_counterfactuals`` (see Notes). Not used by
+        ``method="exact"``, whose next answers are the next cheapest that
+        change another set of features (or a category to another one).
     min_separation : float, default=0.25
         Two counterfactuals of one query differ by at least this much:
         the sum over features of their absolute differences in MADs, a
@@ -158,7 +160,8 @@ class CounterfactualExplainer(
         one column). Near-duplicates (incomes of 52,838 and 52,851, say)
         are never returned together; fewer than ``n_counterfactuals`` come
         back when no other separated counterfactual was found. 0 keeps
-        only exact duplicates apart.
+        only exact duplicates apart. Not used by ``method="exact"`` (its
+        answers change different sets of features).
     n_candidates : int, default=None
         Candidates per query per iteration: samples per round (random,
         default 60), population size (genetic, default 100), neighbours in
