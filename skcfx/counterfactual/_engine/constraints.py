@@ -44,7 +44,9 @@ class QueryBounds:
         self.allowed = allowed
         self.feasible = feasible
         self.reason = reason
-        self.varying = varying  # (n, d) bool: cells that can take >1 value
+        # (n, d) bool: cells that can take another value than the query's
+        # (or must: a query value outside a one-value box)
+        self.varying = varying
 
     def take(self, idx):
         """Bounds of a subset of the queries."""
@@ -278,8 +280,15 @@ class Constraints:
             allowed[j] = mask
             empty[:, j] |= ~mask.any(axis=1)
         varying = hi > lo + 1e-12
+        # a query value outside a one-value box must move to it: varying too
+        # (it was kept, outside its permitted range, by every search)
+        with np.errstate(invalid="ignore"):
+            varying |= (Zq < lo - 1e-12) | (Zq > hi + 1e-12)
         for j in space.categorical:
-            varying[:, j] = allowed[j].sum(axis=1) > 1
+            own = allowed[j][np.arange(n), Zq[:, j].astype(np.intp)]
+            varying[:, j] = (allowed[j].sum(axis=1) > 1) | (
+                ~own & allowed[j].any(axis=1)
+            )
         varying &= self.vary
         feasible = ~(empty.any(axis=1) | bad_frozen.any(axis=1))
         reason = np.full(n, "", dtype=object)

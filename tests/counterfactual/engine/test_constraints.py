@@ -95,3 +95,69 @@ def test_predicates_of_one_or_two_arguments(space):
     cands = X.iloc[[1, 4, 0]].reset_index(drop=True)
     cands.loc[2, "age"] = 10
     assert c.predicate_mask(cands, queries).tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("method", ["exact", "genetic", "random", "kdtree"])
+@pytest.mark.parametrize("head", ["forest", "logistic"])
+def test_a_one_value_range_outside_the_query_moves_the_column_there(method, head):
+    """``permitted_range={"income": (v, v)}`` for a query whose income is
+    not ``v``: the column must move to ``v``. It counted as not varying (a
+    box of one value), so every search kept the query's income, outside its
+    range (the exact search reported such a row "optimal", judged invalid),
+    and a category allowed alone likewise."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skcfx import CounterfactualExplainer
+    from skcfx.testing import assert_constraints_hold, assert_counterfactuals_valid
+
+    rng = np.random.RandomState(0)
+    n = 800
+    X = pd.DataFrame(
+        {
+            "income": rng.randint(10, 100, n).astype(float),
+            "age": rng.randint(18, 80, n).astype(float),
+            "owner": rng.randint(0, 2, n).astype(float),
+        }
+    )
+    y = (X["income"] / 10 + X["owner"] * 2 + rng.normal(0, 0.5, n) > 7).astype(int)
+    models = {
+        "forest": RandomForestClassifier(20, max_depth=5, random_state=0),
+        "logistic": make_pipeline(StandardScaler(), LogisticRegression()),
+    }
+    model = models[head].fit(X, y)
+    queries = X[(model.predict(X) == 0) & (X["income"] < 50)].head(5)
+    assert len(queries)
+    cfx = CounterfactualExplainer(
+        FrozenEstimator(model),
+        method=method,
+        features_to_vary=["income", "owner"],
+        permitted_range={"income": (95, 95)},
+        n_counterfactuals=1,
+        random_state=0,
+    ).fit(X)
+    expl = cfx.explain(queries)
+    out = expl.to_frame()
+    assert len(out) and (out["income"] == 95).all()
+    assert expl.valid.all() and (expl.status == "found").all()
+    assert_constraints_hold(cfx, expl)
+    assert_counterfactuals_valid(cfx, expl)
+
+
+def test_one_allowed_category_other_than_the_query_s_varies(space):
+    """The cell-level view of the same: a query outside a one-value box,
+    numeric or categorical, varies (it must move); one inside it does not."""
+    space, X = space
+    c = Constraints(
+        space,
+        permitted_range={"hours": (40, 40), "job": ["b"]},
+        features_to_vary=["hours", "job"],
+    )
+    b = c.bounds(space.encode(X))
+    hours, job = space.names.index("hours"), space.names.index("job")
+    # rows: hours 10.5, 20, 35.5, 40, 60; jobs a, b, c, a, b
+    np.testing.assert_array_equal(b.varying[:, hours], [1, 1, 1, 0, 1])
+    np.testing.assert_array_equal(b.varying[:, job], [1, 0, 1, 1, 0])
