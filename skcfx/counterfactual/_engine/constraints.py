@@ -283,7 +283,7 @@ class Constraints:
         # a query value outside a one-value box must move to it: varying too
         # (it was kept, outside its permitted range, by every search)
         with np.errstate(invalid="ignore"):
-            varying |= (Zq < lo - 1e-12) | (Zq > hi + 1e-12)
+            varying |= ((Zq < lo - 1e-12) | (Zq > hi + 1e-12)) & ~empty
         for j in space.categorical:
             own = allowed[j][np.arange(n), Zq[:, j].astype(np.intp)]
             varying[:, j] = (allowed[j].sum(axis=1) > 1) | (

@@ -161,3 +161,22 @@ def test_one_allowed_category_other_than_the_query_s_varies(space):
     # rows: hours 10.5, 20, 35.5, 40, 60; jobs a, b, c, a, b
     np.testing.assert_array_equal(b.varying[:, hours], [1, 1, 1, 0, 1])
     np.testing.assert_array_equal(b.varying[:, job], [1, 0, 1, 1, 0])
+
+
+def test_a_query_outside_an_empty_box_does_not_vary(space):
+    """Above its permitted range and only allowed to increase, a value has
+    no admissible value at all: the query is infeasible and the cell does
+    not vary (a search would otherwise move it down, against its
+    direction; hypothesis found it in the semi-factual property test)."""
+    space, X = space
+    c = Constraints(
+        space,
+        permitted_range={"hours": (10, 30)},
+        monotonic={"hours": "increasing"},
+        features_to_vary=["hours", "age"],
+    )
+    b = c.bounds(space.encode(X))
+    hours = space.names.index("hours")
+    # hours 10.5, 20, 35.5, 40, 60: the last three are above the range
+    np.testing.assert_array_equal(b.varying[:, hours], [1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(b.feasible, [1, 1, 0, 0, 0])
