@@ -312,12 +312,12 @@ class Ensemble:
         self.n_outputs = K
         self._trees = trees
         boosting = name.startswith(("GradientBoost", "HistGradientBoost"))
-        if row is None:
-            row = phi0
-        if row is phi0 and hasattr(head, "feature_names_in_"):  # on a DataFrame
+        if row is None and hasattr(head, "feature_names_in_"):  # on a DataFrame
             import pandas as pd
 
             row = pd.DataFrame(phi0, columns=head.feature_names_in_)
+        elif row is None:
+            row = phi0
         if boosting:
             self.rule = ("sign" if K == 1 else "argmax") if classifier else "value"
             if classifier:

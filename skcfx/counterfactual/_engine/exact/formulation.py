@@ -67,6 +67,8 @@ class QueryFormulation:
         chg = m.binary(cost=self.sw)
         if not inside:  # a permitted range excludes the query's value
             m.lb[chg] = 1.0
+        move = None  # an integral grid's move; else a continuous value's
+        delta = 1e-9 * max(1.0, abs(x))
         if dec is not None:
             step = 10.0**-dec
             n_lo = int(np.ceil(lo / step - 1e-9))
@@ -74,14 +76,9 @@ class QueryFormulation:
             n_x = round(x / step)
             if self.relax_grid and n_lo <= n_hi:
                 # the hull of the grid values in the box, and the query's own
-                lo_c, hi_c = n_lo * step, n_hi * step
+                lo, hi = n_lo * step, n_hi * step
                 if inside:
-                    lo_c, hi_c = min(lo_c, x), max(hi_c, x)
-                c = m.var(lo_c, hi_c)
-                move = Expr({c: 1.0}) - x
-                span = max(hi_c - x, x - lo_c)  # the largest move
-                m.add(move - Expr({chg: span}), hi=0.0)
-                m.add(move + Expr({chg: span}), lo=0.0)
+                    lo, hi = min(lo, x), max(hi, x)
                 self.relaxed.add(j)
             else:
                 if inside and abs(x / step - n_x) < 1e-9 and n_lo <= n_x <= n_hi:
@@ -100,14 +97,13 @@ class QueryFormulation:
             near = np.abs(np.array([np.floor(x / step), np.ceil(x / step)]) * step - x)
             others = near[near > 1e-12 * max(1.0, abs(x))]
             delta = min(others.min() if len(others) else step, step)
-        else:
+        if move is None:  # a continuous value in [lo, hi]
             c = m.var(lo, hi)
             move = Expr({c: 1.0}) - x
             # the largest move (from a query outside a permitted range too)
             span = max(hi - x, x - lo, hi - lo)
             m.add(move - Expr({chg: span}), hi=0.0)
             m.add(move + Expr({chg: span}), lo=0.0)
-            delta = 1e-9 * max(1.0, abs(x))
         t = m.var(0.0, np.inf, cost=w)
         m.add(Expr({t: 1.0}) - move, lo=0.0)
         m.add(Expr({t: 1.0}) + move, lo=0.0)
