@@ -254,14 +254,19 @@ class FeatureSpace:
             frame.index = index
         return frame
 
-    def missing_rows(self, Z):
-        """Rows of the coded matrix ``Z`` that hold a missing value (a NaN
+    def missing_cells(self, Z):
+        """Cells of the coded matrix ``Z`` that hold a missing value (a NaN
         number or a categorical column's missing code)."""
-        miss = np.isnan(Z[:, self.numeric]).any(axis=1)
+        out = np.zeros(Z.shape, dtype=bool)
+        out[:, self.numeric] = np.isnan(Z[:, self.numeric])
         for j in self.categorical:
             if self.missing_code[j] >= 0:
-                miss |= Z[:, j] == self.missing_code[j]
-        return miss
+                out[:, j] = Z[:, j] == self.missing_code[j]
+        return out
+
+    def missing_rows(self, Z):
+        """Rows of the coded matrix ``Z`` that hold a missing value."""
+        return self.missing_cells(Z).any(axis=1)
 
     def round(self, Z, Zq=None):
         """Round numeric columns to their precision, in place; returns Z.

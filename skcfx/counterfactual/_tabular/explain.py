@@ -191,7 +191,7 @@ class ExplainMixin:
         # values get the genetic search (each query's method is its own)
         missing = np.zeros(queries.n, dtype=bool)
         if setup.missing_method is not None:
-            missing = self._missing_rows(queries.Zq)
+            missing = self.feature_space_.missing_rows(queries.Zq)
         elif self._search_method in ("gradient", "exact"):
             self._check_no_missing(queries.Zq)
         results = [np.zeros((0, self.feature_space_.n_features))] * queries.n
@@ -251,24 +251,10 @@ class ExplainMixin:
                 proved=proved,
             )
 
-    def _missing_cells(self, Zq):
-        """Where the coded queries ``Zq`` hold a missing value."""
-        space = self.feature_space_
-        out = np.zeros(Zq.shape, dtype=bool)
-        out[:, space.numeric] = np.isnan(Zq[:, space.numeric])
-        for j in space.categorical:
-            if space.missing_code[j] >= 0:
-                out[:, j] = Zq[:, j] == space.missing_code[j]
-        return out
-
-    def _missing_rows(self, Zq):
-        """Queries with a missing value."""
-        return self._missing_cells(Zq).any(axis=1)
-
     def _check_no_missing(self, Zq):
         """The gradient and exact methods cannot start from a missing value."""
         space = self.feature_space_
-        miss = self._missing_cells(Zq).any(axis=0)
+        miss = space.missing_cells(Zq).any(axis=0)
         cols = [space.names[j] for j in np.flatnonzero(miss)]
         if cols:
             raise ValueError(

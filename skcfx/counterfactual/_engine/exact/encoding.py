@@ -20,6 +20,7 @@ import numpy as np
 from skcfx.counterfactual._engine.models import (
     category_tables,
     coded_selections,
+    column_names,
     is_identity,
     raw_column_transformer,
     split_threshold,
@@ -62,17 +63,6 @@ def _varies(T):
     T = np.asarray(T, dtype=float)
     same = (T == T[:1]) | (np.isnan(T) & np.isnan(T[:1]))
     return ~same.all(axis=0)
-
-
-def _positions(cols, p):
-    """A ColumnTransformer's column selection over ``p`` unnamed inputs as
-    a boolean mask."""
-    cols = np.asarray(cols)
-    if cols.dtype == bool:
-        return cols
-    mask = np.zeros(p, dtype=bool)
-    mask[cols.astype(int)] = True
-    return mask
 
 
 def _code(values, known):
@@ -197,7 +187,8 @@ class InputMap:
         p = len(self.base)
         enc, num, cats = [], [], []
         for _, trans, cols in inner.transformers_:
-            idx = list(np.arange(p)[_positions(cols, p)])
+            # its selections over unnamed inputs: positions
+            idx = [int(f) for f in column_names(cols, list(range(p)))]
             if isinstance(trans, str) and trans == "drop":
                 continue
             if _is_encoder(trans):
